@@ -1,0 +1,401 @@
+// w2s/gguf/reader.hpp — a checked, memory-mapped GGUF reader (versions 2 and 3).
+//
+// Every size and offset is checked against the file before it is used. A damaged file gives a
+// w2s::format_error naming the file, the field or tensor, the offending value and the expectation; the
+// reader never reads outside the mapping.
+//
+//   w2s::gguf::File f("model.gguf");
+//   auto n = f.get_int("llama.block_count");
+//   const w2s::gguf::TensorInfo& t = f.tensor("blk.0.attn_q.weight");   // t.ne = {n_in, n_out}
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "w2s/core/error.hpp"
+#include "w2s/gguf/types.hpp"
+#include "w2s/gguf/value.hpp"
+
+namespace w2s::gguf {
+
+inline constexpr std::uint32_t kMagic = 0x46554747;  // "GGUF" little-endian
+inline constexpr std::size_t kDefaultAlignment = 32;
+inline constexpr std::size_t kMaxDims = 4;
+/// Bounds on what a header may claim, so a damaged count cannot make us allocate the world.
+inline constexpr std::uint64_t kMaxStringBytes = std::uint64_t{1} << 30;
+inline constexpr int kMaxArrayDepth = 8;
+
+/// Description of one tensor in the file. ne[0] is the fastest-varying (row length) dimension.
+struct TensorInfo {
+    std::string name;
+    std::vector<std::uint64_t> ne;   ///< dimensions, ne[0] innermost
+    TensorType type = TensorType::F32;
+    std::uint64_t offset = 0;        ///< relative to the data section
+    std::uint64_t n_elements = 0;
+    std::uint64_t n_bytes = 0;
+    const std::byte* data = nullptr; ///< into the mapping; valid while the File lives
+
+    [[nodiscard]] std::uint64_t rows() const noexcept {
+        std::uint64_t r = 1;
+        for (std::size_t i = 1; i < ne.size(); ++i) r *= ne[i];
+        return r;
+    }
+    [[nodiscard]] std::uint64_t row_bytes() const noexcept { return rows() ? n_bytes / rows() : 0; }
+    [[nodiscard]] std::string shape_string() const {
+        std::string s;
+        for (std::size_t i = 0; i < ne.size(); ++i) s += (i ? "x" : "") + std::to_string(ne[i]);
+        return s.empty() ? "scalar" : s;
+    }
+};
+
+namespace detail {
+
+/// Read-only memory mapping of a whole file (or an owned in-memory buffer, for tests and fuzzing).
+class Mapping {
+public:
+    explicit Mapping(const std::string& path) {
+        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) throw io_error(path + ": cannot open: " + std::strerror(errno));
+        struct stat st {};
+        if (::fstat(fd, &st) != 0) {
+            int e = errno;
+            ::close(fd);
+            throw io_error(path + ": cannot stat: " + std::strerror(e));
+        }
+        size_ = static_cast<std::size_t>(st.st_size);
+        if (size_ > 0) {
+            void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+            if (p == MAP_FAILED) {
+                int e = errno;
+                ::close(fd);
+                throw io_error(path + ": cannot mmap " + std::to_string(size_) + " bytes: " + std::strerror(e));
+            }
+            base_ = static_cast<const std::byte*>(p);
+            mapped_ = true;
+        }
+        ::close(fd);
+    }
+    explicit Mapping(std::vector<std::byte> bytes) : owned_(std::move(bytes)) {
+        base_ = owned_.data();
+        size_ = owned_.size();
+    }
+    Mapping(const Mapping&) = delete;
+    Mapping& operator=(const Mapping&) = delete;
+    ~Mapping() {
+        if (mapped_) ::munmap(const_cast<std::byte*>(base_), size_);
+    }
+    [[nodiscard]] const std::byte* data() const noexcept { return base_; }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+
+private:
+    const std::byte* base_ = nullptr;
+    std::size_t size_ = 0;
+    bool mapped_ = false;
+    std::vector<std::byte> owned_;
+};
+
+/// Bounds-checked little-endian cursor over the mapping.
+class Cursor {
+public:
+    Cursor(const std::byte* base, std::size_t size, const std::string& file) : base_(base), size_(size), file_(file) {}
+
+    [[nodiscard]] std::size_t pos() const noexcept { return pos_; }
+    [[nodiscard]] std::size_t remaining() const noexcept { return size_ - pos_; }
+
+    void need(std::uint64_t n, const std::string& what) const {
+        if (n > remaining())
+            throw format_error(file_ + ": truncated file: " + what + " needs " + std::to_string(n) +
+                               " bytes at offset " + std::to_string(pos_) + ", only " +
+                               std::to_string(remaining()) + " remain (file size " + std::to_string(size_) + ")");
+    }
+    template <class T>
+    T read(const std::string& what) {
+        need(sizeof(T), what);
+        T v;
+        std::memcpy(&v, base_ + pos_, sizeof(T));
+        pos_ += sizeof(T);
+        return v;
+    }
+    std::string read_string(const std::string& what) {
+        auto n = read<std::uint64_t>(what + " (string length)");
+        if (n > kMaxStringBytes)
+            throw format_error(file_ + ": " + what + ": string length " + std::to_string(n) +
+                               " exceeds the limit of " + std::to_string(kMaxStringBytes) + " bytes");
+        need(n, what + " (string of " + std::to_string(n) + " bytes)");
+        std::string s(reinterpret_cast<const char*>(base_ + pos_), static_cast<std::size_t>(n));
+        pos_ += static_cast<std::size_t>(n);
+        return s;
+    }
+    void skip(std::uint64_t n, const std::string& what) {
+        need(n, what);
+        pos_ += static_cast<std::size_t>(n);
+    }
+
+private:
+    const std::byte* base_;
+    std::size_t size_;
+    std::size_t pos_ = 0;
+    const std::string& file_;
+};
+
+inline bool mul_overflows(std::uint64_t a, std::uint64_t b, std::uint64_t& out) {
+    return __builtin_mul_overflow(a, b, &out);
+}
+
+}  // namespace detail
+
+/// A parsed GGUF file. Metadata is held in memory; tensor data stays in the read-only mapping.
+class File {
+    template <class F>
+    auto field(const std::string& key, F&& f) const -> decltype(f(std::declval<const Value&>())) {
+        try {
+            return f(get(key));
+        } catch (const format_error& e) {
+            if (!has(key)) throw;
+            throw format_error(name_ + ": metadata key '" + key + "': " + e.what());
+        }
+    }
+
+
+public:
+    /// Maps and parses `path`. Throws w2s::io_error or w2s::format_error with the file name in the message.
+    explicit File(const std::string& path) : name_(path), map_(std::make_shared<detail::Mapping>(path)) { parse(); }
+
+    /// Parses an in-memory image (tests, fuzzing). `name` is used in error messages.
+    File(std::vector<std::byte> bytes, std::string name)
+        : name_(std::move(name)), map_(std::make_shared<detail::Mapping>(std::move(bytes))) {
+        parse();
+    }
+
+    [[nodiscard]] const std::string& path() const noexcept { return name_; }
+    [[nodiscard]] std::uint32_t version() const noexcept { return version_; }
+    [[nodiscard]] std::size_t alignment() const noexcept { return alignment_; }
+    [[nodiscard]] std::size_t data_offset() const noexcept { return data_offset_; }
+    [[nodiscard]] std::size_t file_size() const noexcept { return map_->size(); }
+
+    // ---- metadata ----
+    /// Keys in file order.
+    [[nodiscard]] const std::vector<std::string>& keys() const noexcept { return key_order_; }
+    [[nodiscard]] bool has(const std::string& key) const { return kv_.count(key) != 0; }
+    /// The value of `key`; throws format_error naming the key when absent.
+    [[nodiscard]] const Value& get(const std::string& key) const {
+        auto it = kv_.find(key);
+        if (it == kv_.end()) throw format_error(name_ + ": metadata key '" + key + "' is missing");
+        return it->second;
+    }
+    [[nodiscard]] const Value* find(const std::string& key) const {
+        auto it = kv_.find(key);
+        return it == kv_.end() ? nullptr : &it->second;
+    }
+    [[nodiscard]] std::int64_t get_int(const std::string& key) const { return field(key, [](const Value& v) { return v.as_int(); }); }
+    [[nodiscard]] double get_double(const std::string& key) const { return field(key, [](const Value& v) { return v.as_double(); }); }
+    [[nodiscard]] bool get_bool(const std::string& key) const { return field(key, [](const Value& v) { return v.as_bool(); }); }
+    [[nodiscard]] std::string get_string(const std::string& key) const { return field(key, [](const Value& v) { return v.as_string(); }); }
+    [[nodiscard]] std::int64_t get_int(const std::string& key, std::int64_t dflt) const { return has(key) ? get_int(key) : dflt; }
+    [[nodiscard]] double get_double(const std::string& key, double dflt) const { return has(key) ? get_double(key) : dflt; }
+    [[nodiscard]] bool get_bool(const std::string& key, bool dflt) const { return has(key) ? get_bool(key) : dflt; }
+    [[nodiscard]] std::string get_string(const std::string& key, const std::string& dflt) const { return has(key) ? get_string(key) : dflt; }
+    /// Array of strings (e.g. tokenizer.ggml.tokens).
+    [[nodiscard]] std::vector<std::string> get_strings(const std::string& key) const {
+        return field(key, [](const Value& v) {
+            std::vector<std::string> out;
+            const auto& a = v.as_array();
+            out.reserve(a.items.size());
+            for (const auto& x : a.items) out.push_back(x.as_string());
+            return out;
+        });
+    }
+    /// Array of numbers as double (e.g. tokenizer.ggml.scores).
+    [[nodiscard]] std::vector<double> get_numbers(const std::string& key) const {
+        return field(key, [](const Value& v) {
+            std::vector<double> out;
+            const auto& a = v.as_array();
+            out.reserve(a.items.size());
+            for (const auto& x : a.items) out.push_back(x.as_double());
+            return out;
+        });
+    }
+    /// Array of integers (e.g. tokenizer.ggml.token_type).
+    [[nodiscard]] std::vector<std::int64_t> get_ints(const std::string& key) const {
+        return field(key, [](const Value& v) {
+            std::vector<std::int64_t> out;
+            const auto& a = v.as_array();
+            out.reserve(a.items.size());
+            for (const auto& x : a.items) out.push_back(x.as_int());
+            return out;
+        });
+    }
+
+    // ---- tensors ----
+    [[nodiscard]] const std::vector<TensorInfo>& tensors() const noexcept { return tensors_; }
+    [[nodiscard]] const TensorInfo* find_tensor(const std::string& name) const {
+        auto it = tensor_index_.find(name);
+        return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
+    }
+    [[nodiscard]] const TensorInfo& tensor(const std::string& name) const {
+        auto* t = find_tensor(name);
+        if (!t) throw format_error(name_ + ": tensor '" + name + "' is missing");
+        return *t;
+    }
+    /// Keeps the mapping alive for holders of tensor pointers that outlive this File object.
+    [[nodiscard]] std::shared_ptr<const void> keep_alive() const { return map_; }
+
+private:
+    Value read_value(detail::Cursor& c, ValueType t, const std::string& key, int depth) {
+        const std::string what = "value of '" + key + "'";
+        switch (t) {
+            case ValueType::u8: return {t, std::uint64_t{c.read<std::uint8_t>(what)}};
+            case ValueType::i8: return {t, std::int64_t{c.read<std::int8_t>(what)}};
+            case ValueType::u16: return {t, std::uint64_t{c.read<std::uint16_t>(what)}};
+            case ValueType::i16: return {t, std::int64_t{c.read<std::int16_t>(what)}};
+            case ValueType::u32: return {t, std::uint64_t{c.read<std::uint32_t>(what)}};
+            case ValueType::i32: return {t, std::int64_t{c.read<std::int32_t>(what)}};
+            case ValueType::u64: return {t, c.read<std::uint64_t>(what)};
+            case ValueType::i64: return {t, c.read<std::int64_t>(what)};
+            case ValueType::f32: return {t, double{c.read<float>(what)}};
+            case ValueType::f64: return {t, c.read<double>(what)};
+            case ValueType::boolean: {
+                auto b = c.read<std::uint8_t>(what);
+                if (b > 1) throw format_error(name_ + ": " + what + ": bool byte is " + std::to_string(b) + ", expected 0 or 1");
+                return {t, b != 0};
+            }
+            case ValueType::string: return {t, c.read_string(what)};
+            case ValueType::array: {
+                if (depth >= kMaxArrayDepth)
+                    throw format_error(name_ + ": " + what + ": arrays nested deeper than " + std::to_string(kMaxArrayDepth));
+                auto et_raw = c.read<std::uint32_t>(what + " (array element type)");
+                if (et_raw > static_cast<std::uint32_t>(ValueType::f64))
+                    throw format_error(name_ + ": " + what + ": unknown array element type " + std::to_string(et_raw) + ", expected 0..12");
+                auto et = static_cast<ValueType>(et_raw);
+                auto n = c.read<std::uint64_t>(what + " (array length)");
+                // Each element takes at least one byte (strings: 8); refuse counts the file cannot hold.
+                std::uint64_t min_elem = et == ValueType::string ? 8 : et == ValueType::array ? 12 : value_type_size(et);
+                std::uint64_t need = 0;
+                if (detail::mul_overflows(n, min_elem, need) || need > c.remaining())
+                    throw format_error(name_ + ": " + what + ": array of " + std::to_string(n) + " " +
+                                       std::string(value_type_name(et)) + " elements cannot fit in the " +
+                                       std::to_string(c.remaining()) + " bytes that remain");
+                std::vector<Value> items;
+                items.reserve(static_cast<std::size_t>(n));
+                for (std::uint64_t i = 0; i < n; ++i) items.push_back(read_value(c, et, key, depth + 1));
+                return Value::from_array(et, std::move(items));
+            }
+        }
+        throw format_error(name_ + ": " + what + ": unknown value type " + std::to_string(static_cast<std::uint32_t>(t)) + ", expected 0..12");
+    }
+
+    void parse() {
+        const auto size = map_->size();
+        detail::Cursor c(map_->data(), size, name_);
+        auto magic = c.read<std::uint32_t>("magic");
+        if (magic != kMagic) {
+            char m[5] = {};
+            std::memcpy(m, &magic, 4);
+            for (char& ch : m) if (ch && (ch < 32 || ch > 126)) ch = '?';
+            throw format_error(name_ + ": bad magic '" + std::string(m) + "', expected 'GGUF'");
+        }
+        version_ = c.read<std::uint32_t>("version");
+        if (version_ != 2 && version_ != 3)
+            throw format_error(name_ + ": unknown GGUF version " + std::to_string(version_) + ", expected 2 or 3");
+        auto n_tensors = c.read<std::uint64_t>("tensor count");
+        auto n_kv = c.read<std::uint64_t>("metadata count");
+        // A tensor info takes at least 8+4+8+4+8 bytes, a kv at least 8+4+1.
+        if (n_tensors > size / 32)
+            throw format_error(name_ + ": tensor count " + std::to_string(n_tensors) + " is impossible for a file of " + std::to_string(size) + " bytes");
+        if (n_kv > size / 13)
+            throw format_error(name_ + ": metadata count " + std::to_string(n_kv) + " is impossible for a file of " + std::to_string(size) + " bytes");
+
+        for (std::uint64_t i = 0; i < n_kv; ++i) {
+            std::string key = c.read_string("metadata key #" + std::to_string(i));
+            auto t_raw = c.read<std::uint32_t>("type of '" + key + "'");
+            if (t_raw > static_cast<std::uint32_t>(ValueType::f64))
+                throw format_error(name_ + ": metadata key '" + key + "': unknown value type " + std::to_string(t_raw) + ", expected 0..12");
+            Value v = read_value(c, static_cast<ValueType>(t_raw), key, 0);
+            if (kv_.count(key)) throw format_error(name_ + ": metadata key '" + key + "' appears twice");
+            key_order_.push_back(key);
+            kv_.emplace(std::move(key), std::move(v));
+        }
+
+        alignment_ = kDefaultAlignment;
+        if (auto* a = find("general.alignment")) {
+            if (a->type() != ValueType::u32)
+                throw format_error(name_ + ": metadata key 'general.alignment': type " + std::string(value_type_name(a->type())) + ", expected u32");
+            auto al = static_cast<std::uint64_t>(a->as_int());
+            if (al == 0 || (al & (al - 1)) != 0)
+                throw format_error(name_ + ": metadata key 'general.alignment': " + std::to_string(al) + " is not a power of two");
+            alignment_ = static_cast<std::size_t>(al);
+        }
+
+        tensors_.reserve(static_cast<std::size_t>(n_tensors));
+        for (std::uint64_t i = 0; i < n_tensors; ++i) {
+            TensorInfo t;
+            t.name = c.read_string("tensor #" + std::to_string(i) + " name");
+            const std::string what = "tensor '" + t.name + "'";
+            auto n_dims = c.read<std::uint32_t>(what + " dimension count");
+            if (n_dims > kMaxDims)
+                throw format_error(name_ + ": " + what + ": " + std::to_string(n_dims) + " dimensions, expected at most " + std::to_string(kMaxDims));
+            t.ne.resize(n_dims);
+            std::uint64_t n_el = 1;
+            for (std::uint32_t d = 0; d < n_dims; ++d) {
+                t.ne[d] = c.read<std::uint64_t>(what + " dimension " + std::to_string(d));
+                if (t.ne[d] > static_cast<std::uint64_t>(INT64_MAX) || detail::mul_overflows(n_el, t.ne[d], n_el) ||
+                    n_el > static_cast<std::uint64_t>(INT64_MAX))
+                    throw format_error(name_ + ": " + what + ": dimensions overflow (dimension " + std::to_string(d) + " = " + std::to_string(t.ne[d]) + ")");
+            }
+            auto type_raw = c.read<std::uint32_t>(what + " type");
+            auto traits = tensor_type_traits(type_raw);
+            if (!traits) throw format_error(name_ + ": " + what + ": unknown tensor type " + std::to_string(type_raw));
+            t.type = static_cast<TensorType>(type_raw);
+            t.offset = c.read<std::uint64_t>(what + " offset");
+            t.n_elements = n_el;
+            std::uint64_t row = n_dims ? t.ne[0] : 1;
+            if (row % traits->block_size != 0)
+                throw format_error(name_ + ": " + what + ": row length " + std::to_string(row) + " is not a multiple of the " +
+                                   std::string(traits->name) + " block size " + std::to_string(traits->block_size));
+            if (detail::mul_overflows(n_el / traits->block_size, traits->type_size, t.n_bytes))
+                throw format_error(name_ + ": " + what + ": byte size overflows");
+            if (t.offset % alignment_ != 0)
+                throw format_error(name_ + ": " + what + ": offset " + std::to_string(t.offset) + " is not a multiple of the alignment " + std::to_string(alignment_));
+            if (tensor_index_.count(t.name)) throw format_error(name_ + ": " + what + " appears twice");
+            tensor_index_.emplace(t.name, tensors_.size());
+            tensors_.push_back(std::move(t));
+        }
+        std::uint64_t pos = c.pos();
+        data_offset_ = static_cast<std::size_t>((pos + alignment_ - 1) / alignment_ * alignment_);
+        for (auto& t : tensors_) {
+            std::uint64_t start = 0, end = 0;
+            if (__builtin_add_overflow(static_cast<std::uint64_t>(data_offset_), t.offset, &start) ||
+                __builtin_add_overflow(start, t.n_bytes, &end) || end > size)
+                throw format_error(name_ + ": tensor '" + t.name + "' (" + t.shape_string() + " " + tensor_type_name(t.type) +
+                                   ", " + std::to_string(t.n_bytes) + " bytes at data offset " + std::to_string(t.offset) +
+                                   ") lies beyond the end of the file (" + std::to_string(size) + " bytes)");
+            t.data = map_->data() + start;
+        }
+    }
+
+    std::string name_;
+    std::shared_ptr<detail::Mapping> map_;
+    std::uint32_t version_ = 0;
+    std::size_t alignment_ = kDefaultAlignment;
+    std::size_t data_offset_ = 0;
+    std::vector<std::string> key_order_;
+    std::unordered_map<std::string, Value> kv_;
+    std::vector<TensorInfo> tensors_;
+    std::unordered_map<std::string, std::size_t> tensor_index_;
+};
+
+}  // namespace w2s::gguf

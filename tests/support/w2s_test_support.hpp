@@ -1,0 +1,52 @@
+// Test support: where the model, datasets and golden files are. A missing model or dataset throws, so a
+// model/data test fails with a message saying how to provide it, never skips silently.
+#pragma once
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace w2s::test {
+
+inline std::string env_or(const char* name, const std::string& dflt) {
+    const char* v = std::getenv(name);
+    return (v && *v) ? std::string(v) : dflt;
+}
+
+/// The folder the model cache lives in: $W2S_CACHE_DIR, else $XDG_CACHE_HOME/w2s, else ~/.cache/w2s.
+inline std::string cache_dir() {
+    if (const char* c = std::getenv("W2S_CACHE_DIR"); c && *c) return c;
+    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/w2s";
+    return env_or("HOME", "/root") + "/.cache/w2s";
+}
+
+/// Path of SmolLM2-135M-Instruct Q4_1 ($W2S_MODEL overrides). Throws when the file is absent.
+inline std::string model_path() {
+    std::string p = env_or("W2S_MODEL", cache_dir() + "/SmolLM2-135M-Instruct.Q4_1.gguf");
+    if (!std::filesystem::exists(p))
+        throw std::runtime_error("model not found at " + p + ": run scripts/fetch_model.sh (or set W2S_MODEL)");
+    return p;
+}
+
+/// Path of the behaviour datasets ($W2S_DATASETS, else <source>/../shared/datasets). Throws when absent.
+inline std::string datasets_dir() {
+    std::string p = env_or("W2S_DATASETS", std::string(W2S_SOURCE_DIR) + "/../shared/datasets");
+    if (!std::filesystem::exists(p))
+        throw std::runtime_error("datasets not found at " + p + ": place shared/ beside the repository (or set W2S_DATASETS)");
+    return p;
+}
+
+inline std::string golden_path(const std::string& name) { return std::string(W2S_GOLDEN_DIR) + "/" + name; }
+
+inline std::string read_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw std::runtime_error("cannot open " + path);
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+}  // namespace w2s::test
