@@ -4,13 +4,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-# Debian packages the build, tests, tools and benchmarks use.
-W2S_APT_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git
-  libeigen3-dev libxtensor-dev libxsimd-dev libtbb-dev libboost-test-dev
-  libpcre2-dev nlohmann-json3-dev libcli11-dev
-  python3 python3-pip
-)
+# Debian packages the build, tests, tools and benchmarks use: one a line in apt-packages.txt.
+mapfile -t W2S_APT_PACKAGES < <(grep -v -e '^#' -e '^[[:space:]]*$' "$here/apt-packages.txt")
 missing=()
 for p in "${W2S_APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

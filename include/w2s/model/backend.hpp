@@ -1,0 +1,81 @@
+// w2s/model/backend.hpp — the Backend concept: the extension point for users' transformers.
+//
+// Contract (prose). A backend B is a loaded, read-only model that any number of threads may use at once.
+//  - B::Session holds one sequence's KV cache. It is a value type: copying it forks the sequence (the copy
+//    may share the prefix storage; writes to one never show in the other).
+//  - b.n_layers(), b.hidden_size(), b.vocab_size(): sizes. Layers are 0-based blocks 0..n_layers()-1.
+//  - b.tokenizer(): encode(text) -> ids, decode(ids) -> text (see w2s/text/tokenizer.hpp).
+//  - b.new_session(): an empty session.
+//  - b.prefill(session, tokens, hook, logits): appends `tokens` to the session, running every block; calls
+//    hook at every block output (rows = the new tokens); when `logits` is non-null it is resized to
+//    [tokens x vocab] and filled with the raw logits of every new position.
+//  - b.forward_tails(prefix, tails, first_block, hook, logits): runs a batch of short continuations ("tails")
+//    of a shared, read-only prefix session, without changing it. Tail i's rows attend to the prefix, to
+//    the rows of its parent chain (parent < i, or -1 for none) and causally to its own earlier rows. With
+//    first_block == 0 each tail gives token ids; with first_block in 1..n_layers it gives `input`, the
+//    residual entering block first_block (= the output of block first_block-1), and blocks below
+//    first_block are not run. The hook is called for blocks >= first_block. `logits` (if non-null) is
+//    resized to [sum of tail rows x vocab], rows in tail order. This is what makes the sweep cheap: the
+//    prefix is computed once, variants steered at block l resume at l+1 from a stored residual, and the
+//    variants go through the blocks as one batch.
+// A type that breaks the contract is refused at the point of use by static_assert(Backend<B>) with one
+// readable message.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "w2s/core/tensor.hpp"
+#include "w2s/model/hooks.hpp"
+
+namespace w2s::model {
+
+using token_id = std::int32_t;
+
+/// One continuation of a shared prefix in forward_tails.
+struct Tail {
+    std::span<const token_id> tokens;  ///< the tail's tokens (always given: positions and bookkeeping)
+    ConstMatrixView input;             ///< [tokens.size() x hidden] residual entering first_block; unused when first_block == 0
+    int parent = -1;                   ///< index of an earlier tail this one continues, or -1
+};
+
+/// The minimal tokenizer interface a backend exposes.
+template <class T>
+concept TokenizerLike = requires(const T& t, std::string_view text, std::span<const token_id> ids) {
+    { t.encode(text) } -> std::convertible_to<std::vector<token_id>>;
+    { t.decode(ids) } -> std::convertible_to<std::string>;
+};
+
+template <class B>
+concept Backend = requires(const B& b, typename B::Session& s, const typename B::Session& cs,
+                           std::span<const token_id> toks, std::span<const Tail> tails, const Hook& hook,
+                           MatrixRM* logits, int first_block) {
+    typename B::Session;
+    requires std::copyable<typename B::Session>;
+    { b.n_layers() } -> std::convertible_to<int>;
+    { b.hidden_size() } -> std::convertible_to<int>;
+    { b.vocab_size() } -> std::convertible_to<int>;
+    { b.tokenizer() } -> TokenizerLike;
+    { b.new_session() } -> std::same_as<typename B::Session>;
+    { b.prefill(s, toks, hook, logits) };
+    { b.forward_tails(cs, tails, first_block, hook, logits) };
+    { cs.size() } -> std::convertible_to<std::size_t>;  ///< tokens in the session
+};
+
+/// Use in templates over backends: one readable error instead of a page of template noise.
+template <class B>
+constexpr bool check_backend() {
+    static_assert(Backend<B>,
+                  "w2s: this type is not a w2s::model::Backend. It needs: a copyable nested Session with size(); "
+                  "n_layers(), hidden_size(), vocab_size(); tokenizer() with encode/decode; new_session(); "
+                  "prefill(Session&, span<const token_id>, const Hook&, MatrixRM*); and "
+                  "forward_tails(const Session&, span<const Tail>, int first_block, const Hook&, MatrixRM*). "
+                  "See w2s/model/backend.hpp for the contract.");
+    return true;
+}
+
+}  // namespace w2s::model
