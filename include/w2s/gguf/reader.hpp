@@ -9,7 +9,9 @@
 //   const w2s::gguf::TensorInfo& t = f.tensor("blk.0.attn_q.weight");   // t.ne = {n_in, n_out}
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -31,13 +33,6 @@
 #include "w2s/gguf/value.hpp"
 
 namespace w2s::gguf {
-
-inline constexpr std::uint32_t kMagic = 0x46554747;  // "GGUF" little-endian
-inline constexpr std::size_t kDefaultAlignment = 32;
-inline constexpr std::size_t kMaxDims = 4;
-/// Bounds on what a header may claim, so a damaged count cannot make us allocate the world.
-inline constexpr std::uint64_t kMaxStringBytes = std::uint64_t{1} << 30;
-inline constexpr int kMaxArrayDepth = 8;
 
 /// Description of one tensor in the file. ne[0] is the fastest-varying (row length) dimension.
 struct TensorInfo {
@@ -75,6 +70,10 @@ public:
             int e = errno;
             ::close(fd);
             throw io_error(path + ": cannot stat: " + std::strerror(e));
+        }
+        if (!S_ISREG(st.st_mode)) {
+            ::close(fd);
+            throw io_error(path + ": not a regular file");
         }
         size_ = static_cast<std::size_t>(st.st_size);
         if (size_ > 0) {
@@ -154,6 +153,21 @@ private:
 
 inline bool mul_overflows(std::uint64_t a, std::uint64_t b, std::uint64_t& out) {
     return __builtin_mul_overflow(a, b, &out);
+}
+
+inline std::string hex32(std::uint32_t x) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string s(8, '0');
+    for (int i = 7; i >= 0; --i, x >>= 4) s[static_cast<std::size_t>(i)] = digits[x & 15u];
+    return s;
+}
+
+/// "F32 (0), F16 (1), ..." — the tensor types this library knows, for error messages.
+inline std::string known_tensor_types() {
+    std::string s;
+    for (std::uint32_t t = 0; t < 64; ++t)
+        if (auto tr = tensor_type_traits(t)) s += (s.empty() ? "" : ", ") + std::string(tr->name) + " (" + std::to_string(t) + ")";
+    return s;
 }
 
 }  // namespace detail
@@ -255,8 +269,9 @@ public:
     [[nodiscard]] std::shared_ptr<const void> keep_alive() const { return map_; }
 
 private:
-    Value read_value(detail::Cursor& c, ValueType t, const std::string& key, int depth) {
-        const std::string what = "value of '" + key + "'";
+    /// Reads one value of type `t`; `where` names it in messages ("metadata key 'k'", "metadata key 'k'[3]").
+    Value read_value(detail::Cursor& c, ValueType t, const std::string& where, int depth) {
+        const std::string what = "value of " + where;
         switch (t) {
             case ValueType::u8: return {t, std::uint64_t{c.read<std::uint8_t>(what)}};
             case ValueType::i8: return {t, std::int64_t{c.read<std::int8_t>(what)}};
@@ -269,34 +284,40 @@ private:
             case ValueType::f32: return {t, double{c.read<float>(what)}};
             case ValueType::f64: return {t, c.read<double>(what)};
             case ValueType::boolean: {
-                auto b = c.read<std::uint8_t>(what);
-                if (b > 1) throw format_error(name_ + ": " + what + ": bool byte is " + std::to_string(b) + ", expected 0 or 1");
+                const auto b = c.read<std::uint8_t>(what);
+                if (b > 1) fail(what + ": bool byte is " + std::to_string(b) + ", expected 0 or 1");
                 return {t, b != 0};
             }
             case ValueType::string: return {t, c.read_string(what)};
             case ValueType::array: {
                 if (depth >= kMaxArrayDepth)
-                    throw format_error(name_ + ": " + what + ": arrays nested deeper than " + std::to_string(kMaxArrayDepth));
-                auto et_raw = c.read<std::uint32_t>(what + " (array element type)");
+                    fail(what + ": arrays nested deeper than " + std::to_string(kMaxArrayDepth) + " levels, expected at most " +
+                         std::to_string(kMaxArrayDepth));
+                const auto et_raw = c.read<std::uint32_t>(what + " (array element type)");
                 if (et_raw > static_cast<std::uint32_t>(ValueType::f64))
-                    throw format_error(name_ + ": " + what + ": unknown array element type " + std::to_string(et_raw) + ", expected 0..12");
-                auto et = static_cast<ValueType>(et_raw);
-                auto n = c.read<std::uint64_t>(what + " (array length)");
-                // Each element takes at least one byte (strings: 8); refuse counts the file cannot hold.
-                std::uint64_t min_elem = et == ValueType::string ? 8 : et == ValueType::array ? 12 : value_type_size(et);
+                    fail(what + ": unknown array element type " + std::to_string(et_raw) + ", expected 0..12");
+                const auto et = static_cast<ValueType>(et_raw);
+                const auto n = c.read<std::uint64_t>(what + " (array length)");
+                // Each element takes at least its fixed size (string: 8-byte length, array: type + length);
+                // refuse counts the file cannot hold before allocating anything.
+                const std::uint64_t min_elem = et == ValueType::string ? 8 : et == ValueType::array ? 12 : value_type_size(et);
                 std::uint64_t need = 0;
-                if (detail::mul_overflows(n, min_elem, need) || need > c.remaining())
-                    throw format_error(name_ + ": " + what + ": array of " + std::to_string(n) + " " +
-                                       std::string(value_type_name(et)) + " elements cannot fit in the " +
-                                       std::to_string(c.remaining()) + " bytes that remain");
+                const bool overflow = detail::mul_overflows(n, min_elem, need);
+                if (overflow || need > c.remaining())
+                    fail(what + ": array of " + std::to_string(n) + " " + std::string(value_type_name(et)) +
+                         " elements needs at least " + (overflow ? std::string("2^64 or more") : std::to_string(need)) +
+                         " bytes, expected at most the " + std::to_string(c.remaining()) + " bytes that remain");
                 std::vector<Value> items;
                 items.reserve(static_cast<std::size_t>(n));
-                for (std::uint64_t i = 0; i < n; ++i) items.push_back(read_value(c, et, key, depth + 1));
+                for (std::uint64_t i = 0; i < n; ++i)
+                    items.push_back(read_value(c, et, where + "[" + std::to_string(i) + "]", depth + 1));
                 return Value::from_array(et, std::move(items));
             }
         }
-        throw format_error(name_ + ": " + what + ": unknown value type " + std::to_string(static_cast<std::uint32_t>(t)) + ", expected 0..12");
+        fail(what + ": unknown value type " + std::to_string(static_cast<std::uint32_t>(t)) + ", expected 0..12");
     }
+
+    [[noreturn]] void fail(const std::string& msg) const { throw format_error(name_ + ": " + msg); }
 
     void parse() {
         const auto size = map_->size();
@@ -305,38 +326,47 @@ private:
         if (magic != kMagic) {
             char m[5] = {};
             std::memcpy(m, &magic, 4);
-            for (char& ch : m) if (ch && (ch < 32 || ch > 126)) ch = '?';
-            throw format_error(name_ + ": bad magic '" + std::string(m) + "', expected 'GGUF'");
+            for (int i = 0; i < 4; ++i)
+                if (m[i] < 32 || m[i] > 126) m[i] = '?';
+            fail("bad magic '" + std::string(m) + "' (0x" + detail::hex32(magic) + "), expected 'GGUF'");
         }
         version_ = c.read<std::uint32_t>("version");
-        if (version_ != 2 && version_ != 3)
-            throw format_error(name_ + ": unknown GGUF version " + std::to_string(version_) + ", expected 2 or 3");
-        auto n_tensors = c.read<std::uint64_t>("tensor count");
-        auto n_kv = c.read<std::uint64_t>("metadata count");
-        // A tensor info takes at least 8+4+8+4+8 bytes, a kv at least 8+4+1.
-        if (n_tensors > size / 32)
-            throw format_error(name_ + ": tensor count " + std::to_string(n_tensors) + " is impossible for a file of " + std::to_string(size) + " bytes");
-        if (n_kv > size / 13)
-            throw format_error(name_ + ": metadata count " + std::to_string(n_kv) + " is impossible for a file of " + std::to_string(size) + " bytes");
+        if (version_ != 2 && version_ != 3) {
+            std::string hint;
+            if (version_ == 1) hint = " (version 1 files are not supported)";
+            else if (version_ == 0x02000000u || version_ == 0x03000000u) hint = " (this looks like a big-endian file, which is not supported)";
+            fail("unknown GGUF version " + std::to_string(version_) + ", expected 2 or 3" + hint);
+        }
+        const auto n_tensors = c.read<std::uint64_t>("tensor count");
+        const auto n_kv = c.read<std::uint64_t>("metadata count");
+        // A key/value takes at least 8 (key length) + 4 (type) + 1 bytes; a tensor info at least
+        // 8 (name length) + 4 (dims) + 4 (type) + 8 (offset) bytes. Refuse counts the file cannot hold.
+        if (n_kv > c.remaining() / 13)
+            fail("metadata count " + std::to_string(n_kv) + " is impossible: each key/value needs at least 13 bytes and only " +
+                 std::to_string(c.remaining()) + " bytes follow the header");
+        if (n_tensors > c.remaining() / 24)
+            fail("tensor count " + std::to_string(n_tensors) + " is impossible: each tensor info needs at least 24 bytes and only " +
+                 std::to_string(c.remaining()) + " bytes follow the header");
 
+        key_order_.reserve(static_cast<std::size_t>(n_kv));
         for (std::uint64_t i = 0; i < n_kv; ++i) {
             std::string key = c.read_string("metadata key #" + std::to_string(i));
-            auto t_raw = c.read<std::uint32_t>("type of '" + key + "'");
+            auto t_raw = c.read<std::uint32_t>("type of metadata key '" + key + "'");
             if (t_raw > static_cast<std::uint32_t>(ValueType::f64))
-                throw format_error(name_ + ": metadata key '" + key + "': unknown value type " + std::to_string(t_raw) + ", expected 0..12");
-            Value v = read_value(c, static_cast<ValueType>(t_raw), key, 0);
-            if (kv_.count(key)) throw format_error(name_ + ": metadata key '" + key + "' appears twice");
+                fail("metadata key '" + key + "': unknown value type " + std::to_string(t_raw) + ", expected 0..12");
+            Value v = read_value(c, static_cast<ValueType>(t_raw), "metadata key '" + key + "'", 0);
+            if (kv_.count(key)) fail("metadata key '" + key + "' appears twice, expected unique keys");
             key_order_.push_back(key);
             kv_.emplace(std::move(key), std::move(v));
         }
 
         alignment_ = kDefaultAlignment;
-        if (auto* a = find("general.alignment")) {
+        if (const auto* a = find("general.alignment")) {
             if (a->type() != ValueType::u32)
-                throw format_error(name_ + ": metadata key 'general.alignment': type " + std::string(value_type_name(a->type())) + ", expected u32");
-            auto al = static_cast<std::uint64_t>(a->as_int());
+                fail("metadata key 'general.alignment': type " + std::string(value_type_name(a->type())) + ", expected u32");
+            const auto al = static_cast<std::uint64_t>(a->as_int());
             if (al == 0 || (al & (al - 1)) != 0)
-                throw format_error(name_ + ": metadata key 'general.alignment': " + std::to_string(al) + " is not a power of two");
+                fail("metadata key 'general.alignment': " + std::to_string(al) + ", expected a power of two");
             alignment_ = static_cast<std::size_t>(al);
         }
 
@@ -345,45 +375,65 @@ private:
             TensorInfo t;
             t.name = c.read_string("tensor #" + std::to_string(i) + " name");
             const std::string what = "tensor '" + t.name + "'";
-            auto n_dims = c.read<std::uint32_t>(what + " dimension count");
+            const auto n_dims = c.read<std::uint32_t>(what + " dimension count");
             if (n_dims > kMaxDims)
-                throw format_error(name_ + ": " + what + ": " + std::to_string(n_dims) + " dimensions, expected at most " + std::to_string(kMaxDims));
+                fail(what + ": " + std::to_string(n_dims) + " dimensions, expected at most " + std::to_string(kMaxDims));
             t.ne.resize(n_dims);
             std::uint64_t n_el = 1;
             for (std::uint32_t d = 0; d < n_dims; ++d) {
                 t.ne[d] = c.read<std::uint64_t>(what + " dimension " + std::to_string(d));
                 if (t.ne[d] > static_cast<std::uint64_t>(INT64_MAX) || detail::mul_overflows(n_el, t.ne[d], n_el) ||
                     n_el > static_cast<std::uint64_t>(INT64_MAX))
-                    throw format_error(name_ + ": " + what + ": dimensions overflow (dimension " + std::to_string(d) + " = " + std::to_string(t.ne[d]) + ")");
+                    fail(what + ": dimension " + std::to_string(d) + " = " + std::to_string(t.ne[d]) +
+                         " overflows the element count, expected a product of dimensions below 2^63");
             }
-            auto type_raw = c.read<std::uint32_t>(what + " type");
-            auto traits = tensor_type_traits(type_raw);
-            if (!traits) throw format_error(name_ + ": " + what + ": unknown tensor type " + std::to_string(type_raw));
+            const auto type_raw = c.read<std::uint32_t>(what + " type");
+            const auto traits = tensor_type_traits(type_raw);
+            if (!traits)
+                fail(what + ": unknown tensor type " + std::to_string(type_raw) + ", expected one of " + detail::known_tensor_types());
             t.type = static_cast<TensorType>(type_raw);
             t.offset = c.read<std::uint64_t>(what + " offset");
             t.n_elements = n_el;
-            std::uint64_t row = n_dims ? t.ne[0] : 1;
+            const std::uint64_t row = n_dims ? t.ne[0] : 1;
             if (row % traits->block_size != 0)
-                throw format_error(name_ + ": " + what + ": row length " + std::to_string(row) + " is not a multiple of the " +
-                                   std::string(traits->name) + " block size " + std::to_string(traits->block_size));
+                fail(what + ": row length " + std::to_string(row) + " is not a multiple of the " + std::string(traits->name) +
+                     " block size " + std::to_string(traits->block_size));
             if (detail::mul_overflows(n_el / traits->block_size, traits->type_size, t.n_bytes))
-                throw format_error(name_ + ": " + what + ": byte size overflows");
+                fail(what + ": byte size of " + t.shape_string() + " " + std::string(traits->name) + " overflows 64 bits");
             if (t.offset % alignment_ != 0)
-                throw format_error(name_ + ": " + what + ": offset " + std::to_string(t.offset) + " is not a multiple of the alignment " + std::to_string(alignment_));
-            if (tensor_index_.count(t.name)) throw format_error(name_ + ": " + what + " appears twice");
+                fail(what + ": offset " + std::to_string(t.offset) + " is not a multiple of the alignment " + std::to_string(alignment_));
+            if (tensor_index_.count(t.name)) fail(what + " appears twice, expected unique tensor names");
             tensor_index_.emplace(t.name, tensors_.size());
             tensors_.push_back(std::move(t));
         }
-        std::uint64_t pos = c.pos();
+        const std::uint64_t pos = c.pos();
         data_offset_ = static_cast<std::size_t>((pos + alignment_ - 1) / alignment_ * alignment_);
         for (auto& t : tensors_) {
             std::uint64_t start = 0, end = 0;
-            if (__builtin_add_overflow(static_cast<std::uint64_t>(data_offset_), t.offset, &start) ||
-                __builtin_add_overflow(start, t.n_bytes, &end) || end > size)
-                throw format_error(name_ + ": tensor '" + t.name + "' (" + t.shape_string() + " " + tensor_type_name(t.type) +
-                                   ", " + std::to_string(t.n_bytes) + " bytes at data offset " + std::to_string(t.offset) +
-                                   ") lies beyond the end of the file (" + std::to_string(size) + " bytes)");
+            const bool overflow = __builtin_add_overflow(static_cast<std::uint64_t>(data_offset_), t.offset, &start) ||
+                                  __builtin_add_overflow(start, t.n_bytes, &end);
+            if (overflow || end > size)
+                fail("tensor '" + t.name + "' (" + t.shape_string() + " " + tensor_type_name(t.type) + ", " +
+                     std::to_string(t.n_bytes) + " bytes at data offset " + std::to_string(t.offset) +
+                     ") lies beyond the end of the file: it would end at byte " +
+                     (overflow ? std::string("2^64 or more") : std::to_string(end)) +
+                     ", expected at most the file size " + std::to_string(size));
             t.data = map_->data() + start;
+        }
+        // Tensors may come in any order but must not share bytes.
+        std::vector<const TensorInfo*> by_offset;
+        by_offset.reserve(tensors_.size());
+        for (const auto& t : tensors_)
+            if (t.n_bytes) by_offset.push_back(&t);
+        std::sort(by_offset.begin(), by_offset.end(),
+                  [](const TensorInfo* a, const TensorInfo* b) { return a->offset < b->offset; });
+        for (std::size_t i = 1; i < by_offset.size(); ++i) {
+            const auto& p = *by_offset[i - 1];
+            const auto& q = *by_offset[i];
+            if (p.offset + p.n_bytes > q.offset)
+                fail("tensor '" + q.name + "' at data offset " + std::to_string(q.offset) + " overlaps tensor '" + p.name +
+                     "' (data offsets " + std::to_string(p.offset) + ".." + std::to_string(p.offset + p.n_bytes) +
+                     "), expected disjoint tensors");
         }
     }
 

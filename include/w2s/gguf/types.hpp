@@ -10,6 +10,13 @@
 
 namespace w2s::gguf {
 
+inline constexpr std::uint32_t kMagic = 0x46554747;  // "GGUF" read as a little-endian u32
+inline constexpr std::size_t kDefaultAlignment = 32;  // data alignment when general.alignment is absent
+inline constexpr std::size_t kMaxDims = 4;            // GGML_MAX_DIMS
+inline constexpr int kMaxArrayDepth = 8;               // arrays nest at most this deep (reader and writer)
+/// Longest string (key, value or tensor name) the reader accepts, so a damaged length cannot allocate the world.
+inline constexpr std::uint64_t kMaxStringBytes = std::uint64_t{1} << 30;
+
 /// GGUF metadata value types (gguf_type), numbered as in the file.
 enum class ValueType : std::uint32_t {
     u8 = 0, i8 = 1, u16 = 2, i16 = 3, u32 = 4, i32 = 5, f32 = 6, boolean = 7,

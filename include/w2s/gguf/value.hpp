@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -28,14 +29,44 @@ public:
     Value() : type_(ValueType::u8), v_(std::uint64_t{0}) {}
     Value(ValueType t, Storage v) : type_(t), v_(std::move(v)) {}
 
+    // ---- factories: one per file type ----
+    static Value from_u8(std::uint8_t x) { return {ValueType::u8, std::uint64_t{x}}; }
+    static Value from_i8(std::int8_t x) { return {ValueType::i8, std::int64_t{x}}; }
+    static Value from_u16(std::uint16_t x) { return {ValueType::u16, std::uint64_t{x}}; }
+    static Value from_i16(std::int16_t x) { return {ValueType::i16, std::int64_t{x}}; }
     static Value from_u32(std::uint32_t x) { return {ValueType::u32, std::uint64_t{x}}; }
-    static Value from_u64(std::uint64_t x) { return {ValueType::u64, x}; }
     static Value from_i32(std::int32_t x) { return {ValueType::i32, std::int64_t{x}}; }
+    static Value from_u64(std::uint64_t x) { return {ValueType::u64, x}; }
+    static Value from_i64(std::int64_t x) { return {ValueType::i64, x}; }
     static Value from_f32(float x) { return {ValueType::f32, double{x}}; }
+    static Value from_f64(double x) { return {ValueType::f64, x}; }
     static Value from_bool(bool x) { return {ValueType::boolean, x}; }
     static Value from_string(std::string s) { return {ValueType::string, std::move(s)}; }
+    /// An array whose items all have type `elem` (items of an array-of-arrays may differ in their own
+    /// element types). The writer checks that every item's type() equals `elem`.
     static Value from_array(ValueType elem, std::vector<Value> items) {
         return {ValueType::array, std::make_shared<Array>(Array{elem, std::move(items)})};
+    }
+    /// Array of strings (e.g. tokenizer.ggml.tokens).
+    static Value from_strings(const std::vector<std::string>& xs) {
+        std::vector<Value> items;
+        items.reserve(xs.size());
+        for (const auto& x : xs) items.push_back(from_string(x));
+        return from_array(ValueType::string, std::move(items));
+    }
+    /// Array of f32 (e.g. tokenizer.ggml.scores).
+    static Value from_f32s(std::span<const float> xs) {
+        std::vector<Value> items;
+        items.reserve(xs.size());
+        for (float x : xs) items.push_back(from_f32(x));
+        return from_array(ValueType::f32, std::move(items));
+    }
+    /// Array of i32 (e.g. tokenizer.ggml.token_type).
+    static Value from_i32s(std::span<const std::int32_t> xs) {
+        std::vector<Value> items;
+        items.reserve(xs.size());
+        for (std::int32_t x : xs) items.push_back(from_i32(x));
+        return from_array(ValueType::i32, std::move(items));
     }
 
     [[nodiscard]] ValueType type() const noexcept { return type_; }

@@ -1,0 +1,271 @@
+// w2s/adaptive_steerer.hpp — W2S composed: per-prompt layer choice, then steering at that layer.
+//
+//   using Steerer = w2s::AdaptiveSteerer<w2s::model::LlamaModel>;          // CAA + residual embedding + ProfileCV
+//   Steerer s(model);
+//   s.fit(train_items, pool);                 // vectors for every layer, the sweep, the router (train only)
+//   int l = s.choose_layer(prompt_ids);       // the layer W2S picks for this prompt
+//   auto out = s.generate(prompt_ids, /*alpha=*/1.0f, {});   // steered generation at that layer
+//   s.save("bundle/");  auto t = Steerer::load(model, "bundle/");
+//
+// Policies (template parameters, each checked by its concept where it is used):
+//   Backend    w2s::model::Backend       — the transformer (w2s/model/backend.hpp)
+//   Estimator  w2s::steer::Estimator     — how vectors are made (MeanDifference = CAA, PCA, LogisticProbe)
+//   Router     w2s::route::Router        — embedding -> layer (LinearCV, MlpCV, KnnCV, ProfileCV)
+// The embedding is the model's residual after block `embedding_block`, at the last prompt token or averaged
+// over the prompt (route::ResidualEmbedding), standardized with statistics fitted on train. It is captured
+// from the unsteered pass over the prompt that steering runs anyway: no extra forward pass.
+//
+// A bundle is a folder: vectors.gguf (llama.cpp control vector: direction.N is added to the output of block N),
+// router.bin (standardizer + router, versioned), bundle.json (format version, settings, candidate layers).
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "w2s/core/error.hpp"
+#include "w2s/core/parallel.hpp"
+#include "w2s/core/progress.hpp"
+#include "w2s/model/backend.hpp"
+#include "w2s/model/generate.hpp"
+#include "w2s/route/embedding.hpp"
+#include "w2s/route/residual_embedding.hpp"
+#include "w2s/route/route.hpp"
+#include "w2s/steer/activations.hpp"
+#include "w2s/steer/apply.hpp"
+#include "w2s/steer/control_vector.hpp"
+#include "w2s/steer/estimators.hpp"
+#include "w2s/steer/tokenized.hpp"
+#include "w2s/sweep/engine.hpp"
+
+namespace w2s {
+
+inline constexpr int kBundleVersion = 1;
+
+struct AdaptiveOptions {
+    std::vector<int> layers;            ///< candidate layers (empty: every layer the vector set has, 1..L-1)
+    std::vector<double> multipliers{steer::kMultipliers.begin(), steer::kMultipliers.end()};
+    int embedding_block = -1;           ///< block whose residual embeds the prompt (-1: the middle block, L/2)
+    route::Pooling pooling = route::Pooling::last;
+    std::uint64_t seed = 1;             ///< router fitting seed
+};
+
+struct FitSummary {
+    std::size_t n_items = 0;
+    std::vector<int> layers;            ///< candidate layers (router column c = layers[c])
+    int fixed_layer = -1;               ///< best fixed layer on train (mean steerability)
+    double fixed_mean = 0.0;            ///< its mean steerability on train
+    route::FitStatus router_status = route::FitStatus::success;
+};
+
+template <model::Backend B, steer::Estimator E = steer::MeanDifference, route::Router R = route::DefaultRouter>
+class AdaptiveSteerer {
+    static_assert(model::check_backend<B>());
+    W2S_REQUIRE_ROUTER(R);
+
+public:
+    using backend_type = B;
+    using estimator_type = E;
+    using router_type = R;
+
+    /// Policies arrive built (or default-constructed); the backend must outlive the steerer.
+    explicit AdaptiveSteerer(const B& backend, E estimator = {}, R router = {}, AdaptiveOptions opts = {})
+        : backend_(&backend), est_(std::move(estimator)), router_(std::move(router)), opts_(std::move(opts)) {
+        if (opts_.embedding_block < 0) opts_.embedding_block = backend.n_layers() / 2;
+        if (opts_.embedding_block >= backend.n_layers())
+            throw invalid_argument("AdaptiveSteerer: embedding block " + std::to_string(opts_.embedding_block) + " out of range 0.." +
+                                   std::to_string(backend.n_layers() - 1));
+        emb_ = route::ResidualEmbedding(opts_.embedding_block, opts_.pooling, static_cast<std::size_t>(backend.hidden_size()));
+    }
+
+    /// Everything from train items: vectors at every candidate layer (estimator), the sweep, the router.
+    FitSummary fit(std::span<const steer::TokenizedItem> train, ThreadPool& pool, const ProgressFn& progress = {}) {
+        steer::ExtractOptions eo;
+        eo.layers = opts_.layers;
+        auto ext = steer::extract_vectors(*backend_, train, est_, eo, pool, progress);
+        sweep::SweepOptions so;
+        so.layers = ext.layers;
+        so.multipliers = opts_.multipliers;
+        so.embedding_layers = {opts_.embedding_block};
+        so = sweep::resolve_options(*backend_, ext.vectors, so);
+        auto header = sweep::make_header(*backend_, so, "", "", "", "");
+        const auto sw = sweep::run_sweep(*backend_, train, ext.vectors, so, header, "", pool, progress);
+        return fit(std::move(ext.vectors), sw);
+    }
+
+    /// From precomputed pieces: a vector set and the sweep of the train items made with it.
+    FitSummary fit(steer::VectorSet vectors, const sweep::SweepData& train_sweep) {
+        const auto& h = train_sweep.header;
+        if (train_sweep.items.size() < 2) throw invalid_argument("AdaptiveSteerer::fit: need at least 2 swept items");
+        vectors_ = std::move(vectors);
+        layers_ = h.layers;
+        for (int l : layers_) (void)vectors_.at(l);
+        const std::size_t n = train_sweep.items.size(), L = layers_.size();
+        route::Profiles S(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(L));
+        route::Features X(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(emb_.dim()));
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto& r = train_sweep.items[i];
+            for (std::size_t c = 0; c < L; ++c) S(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c)) = r.slope[c];
+            X.row(static_cast<Eigen::Index>(i)) = emb_.embed(route::PromptResiduals::from_record(h, r)).transpose();
+        }
+        std_.fit(X);
+        for (Eigen::Index i = 0; i < X.rows(); ++i) std_.transform_inplace(std::span<float>(X.row(i).data(), static_cast<std::size_t>(X.cols())));
+        FitSummary s;
+        s.n_items = n;
+        s.layers = layers_;
+        s.router_status = router_.fit(X, S, opts_.seed);
+        const Eigen::VectorXd mean = S.colwise().mean().transpose();
+        Eigen::Index best = 0;
+        mean.maxCoeff(&best);
+        fixed_layer_ = layers_[static_cast<std::size_t>(best)];
+        s.fixed_layer = fixed_layer_;
+        s.fixed_mean = mean(best);
+        fitted_ = true;
+        return s;
+    }
+
+    /// The layer W2S picks for a prompt whose residuals are known (e.g. from a sweep record).
+    [[nodiscard]] int choose_layer(const route::PromptResiduals& in) const {
+        require_fitted("choose_layer");
+        Eigen::VectorXf x = emb_.embed(in);
+        std_.transform_inplace(std::span<float>(x.data(), static_cast<std::size_t>(x.size())));
+        const int c = router_.predict_one(std::span<const float>(x.data(), static_cast<std::size_t>(x.size())));
+        return layers_.at(static_cast<std::size_t>(c));
+    }
+
+    /// The prompt's residuals at the embedding block, from an unsteered pass over the prompt (appended to `s`,
+    /// all but the last token; the last token is run as a read-only tail, so `s` ends one token short).
+    route::PromptResiduals prompt_residuals(typename B::Session& s, std::span<const model::token_id> prompt) const {
+        if (prompt.empty()) throw invalid_argument("AdaptiveSteerer: empty prompt");
+        const std::size_t H = emb_.dim(), P = prompt.size();
+        route::PromptResiduals pr{{opts_.embedding_block}, H, std::vector<float>(H), std::vector<float>(H, 0.0f)};
+        std::vector<double> sum(H, 0.0);
+        const int k = opts_.embedding_block;
+        const model::Hook acc = [&](const model::BlockOutput& o) {
+            if (o.layer != k) return;
+            for (std::size_t r = 0; r < o.residual.rows; ++r)
+                for (std::size_t c = 0; c < H; ++c) sum[c] += o.residual.row(r)[c];
+            const float* last = o.residual.row(o.residual.rows - 1);
+            std::copy_n(last, H, pr.last.data());
+        };
+        if (P > 1) backend_->prefill(s, prompt.first(P - 1), acc, nullptr);
+        const model::Tail t{prompt.last(1), {}, -1};
+        backend_->forward_tails(s, std::span<const model::Tail>(&t, 1), 0, acc, nullptr);
+        for (std::size_t c = 0; c < H; ++c) pr.mean[c] = static_cast<float>(sum[c] / static_cast<double>(P));
+        return pr;
+    }
+
+    /// The layer W2S picks for a prompt (token ids of the chat-formatted prompt).
+    [[nodiscard]] int choose_layer(std::span<const model::token_id> prompt) const {
+        auto s = backend_->new_session();
+        return choose_layer(prompt_residuals(s, prompt));
+    }
+
+    /// The steering hook at `layer` with multiplier alpha, from absolute position `from` on.
+    [[nodiscard]] steer::SteeringHook hook(int layer, float alpha, std::size_t from) const {
+        require_fitted("hook");
+        return steer::SteeringHook(vectors_, layer, alpha, steer::Positions::from(from));
+    }
+
+    struct SteeredGeneration {
+        int layer = -1;
+        model::GenerateResult result;
+    };
+
+    /// Picks the layer for `prompt`, then generates with alpha·v added at that layer from the last prompt token
+    /// on (the prompt prefix is computed once and serves both the embedding and the generation).
+    SteeredGeneration generate(std::span<const model::token_id> prompt, float alpha, const model::GenerateOptions& go = {},
+                               const model::TokenCallback& on_token = {}) const {
+        auto s = backend_->new_session();
+        const int layer = choose_layer(prompt_residuals(s, prompt));
+        const auto h = hook(layer, alpha, prompt.size() - 1);
+        const model::Hook hk = [&](const model::BlockOutput& o) { h(o); };
+        SteeredGeneration out;
+        out.layer = layer;
+        out.result = model::generate(*backend_, s, prompt.last(1), go, hk, on_token);
+        return out;
+    }
+
+    void save(const std::string& dir) const {
+        require_fitted("save");
+        std::filesystem::create_directories(dir);
+        steer::save_control_vector(vectors_, dir + "/vectors.gguf");
+        std::ofstream os(dir + "/router.bin", std::ios::binary);
+        if (!os) throw io_error(dir + "/router.bin: cannot write");
+        std_.save(os);
+        router_.save(os);
+        if (!os) throw io_error(dir + "/router.bin: write failed");
+        const nlohmann::json j = {{"format", "w2s-bundle"}, {"format_version", kBundleVersion}, {"router", std::string(R::kind)},
+                                  {"estimator", std::string(E::name)}, {"layers", layers_}, {"fixed_layer", fixed_layer_},
+                                  {"embedding_block", opts_.embedding_block}, {"pooling", std::string(route::pooling_name(opts_.pooling))},
+                                  {"multipliers", opts_.multipliers}, {"n_layers", backend_->n_layers()}, {"hidden", backend_->hidden_size()}};
+        std::ofstream(dir + "/bundle.json") << j.dump(2) << '\n';
+    }
+
+    /// Loads a bundle saved by save() for the same kind of router, checking it fits `backend`.
+    static AdaptiveSteerer load(const B& backend, const std::string& dir) {
+        std::ifstream jf(dir + "/bundle.json");
+        if (!jf) throw io_error(dir + "/bundle.json: cannot open (not a w2s bundle?)");
+        nlohmann::json j;
+        try {
+            j = nlohmann::json::parse(jf);
+        } catch (const nlohmann::json::exception& e) {
+            throw format_error(dir + "/bundle.json: " + e.what());
+        }
+        if (j.value("format", "") != "w2s-bundle") throw format_error(dir + "/bundle.json: not a w2s bundle");
+        if (j.value("format_version", 0) != kBundleVersion)
+            throw format_error(dir + "/bundle.json: bundle version " + std::to_string(j.value("format_version", 0)) + ", this build reads " +
+                               std::to_string(kBundleVersion));
+        if (j.value("router", "") != std::string(R::kind))
+            throw invalid_argument(dir + ": bundle holds a '" + j.value("router", "") + "' router, this steerer uses '" + std::string(R::kind) + "'");
+        if (j.at("n_layers").get<int>() != backend.n_layers() || j.at("hidden").get<int>() != backend.hidden_size())
+            throw shape_error(dir + ": bundle made for " + std::to_string(j.at("n_layers").get<int>()) + " layers x " +
+                              std::to_string(j.at("hidden").get<int>()) + ", the model has " + std::to_string(backend.n_layers()) + " x " +
+                              std::to_string(backend.hidden_size()));
+        AdaptiveOptions o;
+        o.layers = j.at("layers").get<std::vector<int>>();
+        o.multipliers = j.at("multipliers").get<std::vector<double>>();
+        o.embedding_block = j.at("embedding_block").get<int>();
+        o.pooling = route::parse_pooling(j.at("pooling").get<std::string>());
+        AdaptiveSteerer s(backend, E{}, R{}, o);
+        s.vectors_ = steer::load_control_vector(dir + "/vectors.gguf", backend.n_layers());
+        s.layers_ = o.layers;
+        s.fixed_layer_ = j.at("fixed_layer").get<int>();
+        std::ifstream is(dir + "/router.bin", std::ios::binary);
+        if (!is) throw io_error(dir + "/router.bin: cannot open");
+        with_context(dir + "/router.bin", [&] {
+            s.std_.load(is);
+            s.router_.load(is);
+        });
+        s.fitted_ = true;
+        return s;
+    }
+
+    [[nodiscard]] const steer::VectorSet& vectors() const noexcept { return vectors_; }
+    [[nodiscard]] const std::vector<int>& layers() const noexcept { return layers_; }
+    [[nodiscard]] int fixed_layer() const noexcept { return fixed_layer_; }
+    [[nodiscard]] const R& router() const noexcept { return router_; }
+    [[nodiscard]] const AdaptiveOptions& options() const noexcept { return opts_; }
+
+private:
+    void require_fitted(const char* what) const {
+        if (!fitted_) throw invalid_argument(std::string("AdaptiveSteerer::") + what + ": fit() or load() first");
+    }
+
+    const B* backend_;
+    E est_;
+    R router_;
+    AdaptiveOptions opts_;
+    route::ResidualEmbedding emb_;
+    route::Standardizer std_;
+    steer::VectorSet vectors_;
+    std::vector<int> layers_;
+    int fixed_layer_ = -1;
+    bool fitted_ = false;
+};
+
+}  // namespace w2s

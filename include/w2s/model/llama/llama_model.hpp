@@ -1,0 +1,522 @@
+// w2s/model/llama/llama_model.hpp — the reference backend: Llama-family GGUF models on the CPU.
+//
+//   auto m = w2s::model::llama::LlamaModel::load("SmolLM2-135M-Instruct.Q4_1.gguf");
+//   auto s = m.new_session();
+//   w2s::MatrixRM logits;                                      // [tokens x vocab]
+//   m.prefill(s, m.tokenizer().encode("Hello"), {}, &logits);
+//
+// A LlamaModel is immutable after load(): any number of threads may run sessions on one model at once
+// (share it by const reference). Weights stay quantized in the memory-mapped file and are used in place by
+// w2s::model::kernels::matmul; activations are float32. It satisfies w2s::model::Backend (see backend.hpp
+// for the contract of prefill and forward_tails); architectures: see arch.hpp.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "w2s/core/error.hpp"
+#include "w2s/core/parallel.hpp"
+#include "w2s/core/tensor.hpp"
+#include "w2s/gguf/quants.hpp"
+#include "w2s/gguf/reader.hpp"
+#include "w2s/model/backend.hpp"
+#include "w2s/model/hooks.hpp"
+#include "w2s/model/kernels/matmul.hpp"
+#include "w2s/model/llama/arch.hpp"
+#include "w2s/text/chat_template.hpp"
+#include "w2s/text/tokenizer.hpp"
+
+namespace w2s::model::llama {
+
+struct LoadOptions {
+    /// Build the tokenizer and chat template from the file's metadata. false: tokenizer() and
+    /// chat_template() throw (for files that carry only weights).
+    bool tokenizer = true;
+};
+
+/// One sequence's state: its tokens and per-layer K/V cache. A value type; copying it forks the sequence
+/// (a deep copy: the two never see each other's later tokens).
+class Session {
+public:
+    Session() = default;
+    /// Number of tokens in the sequence (= positions in the cache).
+    [[nodiscard]] std::size_t size() const noexcept { return tokens_.size(); }
+    [[nodiscard]] std::span<const token_id> tokens() const noexcept { return tokens_; }
+    /// Drops every token after the first n (n > size() is an invalid_argument).
+    void truncate(std::size_t n) {
+        if (n > size())
+            throw invalid_argument("Session::truncate: " + std::to_string(n) + " exceeds the session size " +
+                                   std::to_string(size()));
+        tokens_.resize(n);
+        for (auto& k : k_) k.resize(n * kv_k_);
+        for (auto& v : v_) v.resize(n * kv_v_);
+    }
+
+private:
+    friend class LlamaModel;
+    std::vector<token_id> tokens_;              ///< [size()]
+    std::size_t kv_k_ = 0, kv_v_ = 0;           ///< row sizes: n_head_kv * head_k, n_head_kv * head_v
+    std::vector<std::vector<float>> k_, v_;     ///< [n_layers] x ([size() x kv_k_] / [size() x kv_v_]), row = position,
+                                                ///< K after RoPE (and q/k-norm), V as projected
+};
+
+/// Weights of one block; matrices in mat[slot], vectors (norms, biases) dequantized to float in vec[slot].
+struct LayerWeights {
+    std::array<kernels::WeightMatrix, kSlotCount> mat{};
+    std::array<std::vector<float>, kSlotCount> vec{};
+    [[nodiscard]] const kernels::WeightMatrix& m(Slot s) const { return mat[static_cast<std::size_t>(s)]; }
+    [[nodiscard]] const std::vector<float>& v(Slot s) const { return vec[static_cast<std::size_t>(s)]; }
+};
+
+class LlamaModel {
+public:
+    using Session = llama::Session;
+
+    /// Loads `gguf_path`: hyperparameters, weights (via the architecture's tensor table), tokenizer and chat
+    /// template. Errors carry the file and tensor: "loading m.gguf: tensor blk.3.attn_q.weight: expected
+    /// 576x576, got 576x192".
+    static LlamaModel load(const std::string& gguf_path, LoadOptions opts = {});
+
+    [[nodiscard]] int n_layers() const noexcept { return hp_.n_layers; }
+    [[nodiscard]] int hidden_size() const noexcept { return hp_.hidden; }
+    [[nodiscard]] int vocab_size() const noexcept { return hp_.vocab; }
+    [[nodiscard]] const HParams& hparams() const noexcept { return hp_; }
+    [[nodiscard]] const gguf::File& file() const noexcept { return *file_; }
+    [[nodiscard]] const text::Tokenizer& tokenizer() const;
+    [[nodiscard]] bool has_chat_template() const noexcept { return chat_ != nullptr; }
+    /// The file's chat template; invalid_argument when the file has none (e.g. a base model).
+    [[nodiscard]] const text::ChatTemplate& chat_template() const;
+
+    [[nodiscard]] Session new_session() const;
+
+    /// Appends `tokens` to `s`, running every block; hook at every block output (seq 0, pos0 = old size);
+    /// `logits` (optional) becomes [tokens x vocab]. On an exception (e.g. from the hook) `s` is unchanged.
+    void prefill(Session& s, std::span<const token_id> tokens, const Hook& hook = {}, MatrixRM* logits = nullptr) const;
+
+    /// The batched continuations of a read-only prefix: see backend.hpp. Throws invalid_argument for a
+    /// tail with no tokens, a parent not before it, an input of the wrong shape, first_block out of range.
+    void forward_tails(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook = {},
+                       MatrixRM* logits = nullptr) const;
+
+private:
+    struct Seq {
+        std::size_t row0 = 0, len = 0, pos0 = 0;
+        std::vector<std::pair<std::size_t, std::size_t>> ancestors;  ///< batch row ranges [a, b) fully visible
+    };
+    void run(const Session& prefix, std::span<const Seq> seqs, std::span<const token_id> ids,
+             std::span<const ConstMatrixView> inputs, int first_block, const Hook& hook, MatrixRM* logits,
+             Session* append) const;
+
+    std::shared_ptr<const gguf::File> file_;
+    HParams hp_;
+    std::array<kernels::WeightMatrix, kSlotCount> gmat_{};  ///< global matrices by slot
+    std::array<std::vector<float>, kSlotCount> gvec_{};     ///< global vectors by slot
+    std::vector<LayerWeights> layers_;                       ///< [n_layers]
+    std::shared_ptr<const text::Tokenizer> tok_;
+    std::shared_ptr<const text::ChatTemplate> chat_;
+};
+
+static_assert(check_backend<LlamaModel>(), "LlamaModel must satisfy w2s::model::Backend");
+
+// ================================================================================================
+// implementation
+// ================================================================================================
+namespace detail {
+
+inline bool is_vector_shape(const gguf::TensorInfo& t) {
+    for (std::size_t i = 1; i < t.ne.size(); ++i)
+        if (t.ne[i] != 1) return false;
+    return true;
+}
+
+/// Loads the tensors of `specs` (one layer's, or the global ones) into mat/vec by slot.
+inline void load_specs(const gguf::File& f, const HParams& h, std::span<const TensorSpec> specs, int layer,
+                       std::array<kernels::WeightMatrix, kSlotCount>& mat,
+                       std::array<std::vector<float>, kSlotCount>& vec) {
+    for (const auto& s : specs) {
+        std::string name = layer < 0 ? std::string(s.name) : "blk." + std::to_string(layer) + "." + std::string(s.name);
+        const gguf::TensorInfo* t = f.find_tensor(name);
+        std::string used = name;
+        if (!t && !s.tied_to.empty()) {
+            t = f.find_tensor(std::string(s.tied_to));
+            used = std::string(s.tied_to);
+        }
+        if (!t) {
+            if (s.optional) continue;
+            throw format_error("tensor " + name + " is missing (architecture " + std::string(h.info->name) + ")");
+        }
+        const std::uint64_t e0 = h.dim_value(s.ne0), e1 = h.dim_value(s.ne1);
+        const bool vector = s.ne1 == Dim::none;
+        const bool ok = vector ? (t->ne.size() >= 1 && t->ne[0] == e0 && is_vector_shape(*t))
+                               : (t->ne.size() >= 2 && t->ne[0] == e0 && t->ne[1] == e1 && t->rows() == e1);
+        if (!ok) {
+            std::string want = vector ? std::to_string(e0) : std::to_string(e0) + "x" + std::to_string(e1);
+            throw shape_error("tensor " + used + ": expected " + want + ", got " + t->shape_string());
+        }
+        const auto slot = static_cast<std::size_t>(s.slot);
+        with_context("tensor " + used, [&] {
+            if (vector) vec[slot] = gguf::dequantize(*t);
+            else mat[slot] = kernels::WeightMatrix::from(*t);
+        });
+    }
+}
+
+/// y = x / rms(x) * w over rows of length n (HF order: normalise, then scale). x and y may alias.
+inline void rms_norm_row(const float* x, const float* w, float* y, std::size_t n, float eps) {
+    double ss = 0;
+    for (std::size_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+    const float inv = 1.0f / std::sqrt(static_cast<float>(ss / static_cast<double>(n)) + eps);
+    for (std::size_t i = 0; i < n; ++i) y[i] = (x[i] * inv) * w[i];
+}
+
+inline void rms_norm_rows(ConstMatrixView x, const std::vector<float>& w, MatrixView y, float eps) {
+    parallel_for(0, x.rows, 16, [&](std::size_t r) { rms_norm_row(x.row(r), w.data(), y.row(r), x.cols, eps); });
+}
+
+inline float silu(float x) { return x / (1.0f + std::exp(-x)); }
+inline float gelu_tanh(float x) {
+    constexpr float k = 0.7978845608028654f;  // sqrt(2/pi)
+    return 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
+}
+
+/// cos/sin of every (row, frequency): [rows x rope_dim/2] each.
+struct RopeTable {
+    std::vector<float> cos, sin;
+    std::size_t half = 0;
+};
+
+inline RopeTable rope_table(std::span<const std::size_t> pos, int rope_dim, float base, float pos_scale,
+                            const std::vector<float>& freq_factors) {
+    RopeTable t;
+    t.half = static_cast<std::size_t>(rope_dim / 2);
+    std::vector<float> inv(t.half);
+    for (std::size_t i = 0; i < t.half; ++i) {
+        // as transformers: inv_freq = 1 / base^(2i/dim) in float32, divided by the scaling factors
+        float f = 1.0f / std::pow(base, static_cast<float>(2 * i) / static_cast<float>(rope_dim));
+        if (!freq_factors.empty()) f /= freq_factors[i];
+        inv[i] = f / pos_scale;
+    }
+    t.cos.resize(pos.size() * t.half);
+    t.sin.resize(pos.size() * t.half);
+    for (std::size_t r = 0; r < pos.size(); ++r)
+        for (std::size_t i = 0; i < t.half; ++i) {
+            const float a = static_cast<float>(pos[r]) * inv[i];
+            t.cos[r * t.half + i] = std::cos(a);
+            t.sin[r * t.half + i] = std::sin(a);
+        }
+    return t;
+}
+
+/// Rotates the first 2*half dims of each of `n_heads` heads (size head) of row `r` of x in place.
+inline void apply_rope(float* x, std::size_t n_heads, std::size_t head, const RopeTable& t, std::size_t r, RopeStyle style) {
+    const float* c = t.cos.data() + r * t.half;
+    const float* s = t.sin.data() + r * t.half;
+    for (std::size_t h = 0; h < n_heads; ++h) {
+        float* v = x + h * head;
+        for (std::size_t i = 0; i < t.half; ++i) {
+            float* a = style == RopeStyle::norm ? v + 2 * i : v + i;
+            float* b = style == RopeStyle::norm ? v + 2 * i + 1 : v + i + t.half;
+            const float x0 = *a, x1 = *b;
+            *a = x0 * c[i] - x1 * s[i];
+            *b = x1 * c[i] + x0 * s[i];
+        }
+    }
+}
+
+inline float dot(const float* a, const float* b, std::size_t n) {
+    return Eigen::Map<const Eigen::VectorXf>(a, static_cast<Eigen::Index>(n))
+        .dot(Eigen::Map<const Eigen::VectorXf>(b, static_cast<Eigen::Index>(n)));
+}
+
+}  // namespace detail
+
+inline LlamaModel LlamaModel::load(const std::string& gguf_path, LoadOptions opts) {
+    return with_context("loading " + gguf_path, [&] {
+        LlamaModel m;
+        m.file_ = std::make_shared<const gguf::File>(gguf_path);
+        const auto& f = *m.file_;
+        m.hp_ = read_hparams(f);
+        detail::load_specs(f, m.hp_, m.hp_.info->global, -1, m.gmat_, m.gvec_);
+        m.layers_.resize(static_cast<std::size_t>(m.hp_.n_layers));
+        for (int l = 0; l < m.hp_.n_layers; ++l)
+            detail::load_specs(f, m.hp_, m.hp_.info->layer, l, m.layers_[static_cast<std::size_t>(l)].mat,
+                               m.layers_[static_cast<std::size_t>(l)].vec);
+        if (opts.tokenizer) {
+            m.tok_ = std::make_shared<const text::Tokenizer>(text::Tokenizer::from_gguf(f));
+            if (f.has("tokenizer.chat_template"))
+                m.chat_ = std::make_shared<const text::ChatTemplate>(text::ChatTemplate::from_gguf(f));
+        }
+        return m;
+    });
+}
+
+inline const text::Tokenizer& LlamaModel::tokenizer() const {
+    if (!tok_) throw invalid_argument(file_->path() + ": the model was loaded without its tokenizer (LoadOptions::tokenizer)");
+    return *tok_;
+}
+
+inline const text::ChatTemplate& LlamaModel::chat_template() const {
+    if (!chat_) throw invalid_argument(file_->path() + ": the model has no chat template (metadata tokenizer.chat_template)");
+    return *chat_;
+}
+
+inline LlamaModel::Session LlamaModel::new_session() const {
+    Session s;
+    s.kv_k_ = static_cast<std::size_t>(hp_.kv_k());
+    s.kv_v_ = static_cast<std::size_t>(hp_.kv_v());
+    s.k_.resize(static_cast<std::size_t>(hp_.n_layers));
+    s.v_.resize(static_cast<std::size_t>(hp_.n_layers));
+    return s;
+}
+
+inline void LlamaModel::prefill(Session& s, std::span<const token_id> tokens, const Hook& hook, MatrixRM* logits) const {
+    if (s.k_.size() != static_cast<std::size_t>(hp_.n_layers) || s.kv_k_ != static_cast<std::size_t>(hp_.kv_k()))
+        throw invalid_argument("prefill: the session was not made by this model's new_session()");
+    if (tokens.empty()) {
+        if (logits) logits->resize(0, hp_.vocab);
+        return;
+    }
+    Seq seq;
+    seq.len = tokens.size();
+    seq.pos0 = s.size();
+    const std::size_t old = s.size();
+    try {
+        run(s, std::span<const Seq>(&seq, 1), tokens, {}, 0, hook, logits, &s);
+    } catch (...) {
+        s.truncate(old);
+        throw;
+    }
+}
+
+inline void LlamaModel::forward_tails(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook,
+                                      MatrixRM* logits) const {
+    if (prefix.k_.size() != static_cast<std::size_t>(hp_.n_layers) || prefix.kv_k_ != static_cast<std::size_t>(hp_.kv_k()))
+        throw invalid_argument("forward_tails: the prefix session was not made by this model's new_session()");
+    if (first_block < 0 || first_block > hp_.n_layers)
+        throw invalid_argument("forward_tails: first_block " + std::to_string(first_block) + " is outside 0.." +
+                               std::to_string(hp_.n_layers));
+    std::vector<Seq> seqs(tails.size());
+    std::vector<token_id> ids;
+    std::vector<ConstMatrixView> inputs;
+    std::size_t row = 0;
+    for (std::size_t i = 0; i < tails.size(); ++i) {
+        const Tail& t = tails[i];
+        const std::string where = "forward_tails: tail " + std::to_string(i);
+        if (t.tokens.empty()) throw invalid_argument(where + " has no tokens");
+        if (t.parent < -1 || t.parent >= static_cast<int>(i))
+            throw invalid_argument(where + ": parent " + std::to_string(t.parent) + " must be -1 or an earlier tail");
+        if (first_block > 0 && (t.input.data == nullptr || t.input.rows != t.tokens.size() ||
+                                t.input.cols != static_cast<std::size_t>(hp_.hidden)))
+            throw invalid_argument(where + ": input is " + std::to_string(t.input.rows) + "x" +
+                                   std::to_string(t.input.cols) + ", expected " + std::to_string(t.tokens.size()) + "x" +
+                                   std::to_string(hp_.hidden) + " (the residual entering block " +
+                                   std::to_string(first_block) + ")");
+        Seq& s = seqs[i];
+        s.row0 = row;
+        s.len = t.tokens.size();
+        s.pos0 = prefix.size();
+        for (int p = t.parent; p >= 0; p = tails[static_cast<std::size_t>(p)].parent) {
+            const Seq& a = seqs[static_cast<std::size_t>(p)];
+            s.ancestors.emplace_back(a.row0, a.row0 + a.len);
+            s.pos0 += a.len;
+        }
+        row += s.len;
+        ids.insert(ids.end(), t.tokens.begin(), t.tokens.end());
+        inputs.push_back(t.input);
+    }
+    if (tails.empty()) {
+        if (logits) logits->resize(0, hp_.vocab);
+        return;
+    }
+    run(prefix, seqs, ids, inputs, first_block, hook, logits, nullptr);
+}
+
+inline void LlamaModel::run(const Session& prefix, std::span<const Seq> seqs, std::span<const token_id> ids,
+                            std::span<const ConstMatrixView> inputs, int first_block, const Hook& hook, MatrixRM* logits,
+                            Session* append) const {
+    const HParams& h = hp_;
+    const ArchInfo& ai = *h.info;
+    const std::size_t n = ids.size();
+    const std::size_t D = static_cast<std::size_t>(h.hidden);
+    const std::size_t P = prefix.size();
+    const std::size_t nh = static_cast<std::size_t>(h.n_head), nkv = static_cast<std::size_t>(h.n_head_kv);
+    const std::size_t hk = static_cast<std::size_t>(h.head_k), hv = static_cast<std::size_t>(h.head_v);
+    const std::size_t qd = nh * hk, kd = nkv * hk, vd = nkv * hv, od = nh * hv, F = static_cast<std::size_t>(h.ffn);
+    const std::size_t group = nh / nkv;
+
+    // per-row bookkeeping
+    std::vector<std::size_t> pos(n), seq_of(n);
+    for (std::size_t s = 0; s < seqs.size(); ++s)
+        for (std::size_t j = 0; j < seqs[s].len; ++j) {
+            pos[seqs[s].row0 + j] = seqs[s].pos0 + j;
+            seq_of[seqs[s].row0 + j] = s;
+        }
+
+    // X: [n x D] the residual stream of every row of the batch
+    MatrixRM X(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(D));
+    const MatrixView xv{X.data(), n, D};
+    if (first_block == 0) {
+        for (std::size_t r = 0; r < n; ++r)
+            if (ids[r] < 0 || ids[r] >= h.vocab)
+                throw invalid_argument("token id " + std::to_string(ids[r]) + " at row " + std::to_string(r) +
+                                       " is outside the vocabulary 0.." + std::to_string(h.vocab - 1));
+        kernels::get_rows(gmat_[static_cast<std::size_t>(Slot::token_embd)], ids, xv);
+        if (ai.embed_scale) X *= h.embed_scale;
+    } else {
+        for (std::size_t s = 0; s < seqs.size(); ++s)
+            for (std::size_t j = 0; j < seqs[s].len; ++j)
+                std::copy_n(inputs[s].row(j), D, xv.row(seqs[s].row0 + j));
+    }
+
+    auto call_hook = [&](int layer) {
+        if (!hook) return;
+        for (std::size_t s = 0; s < seqs.size(); ++s)
+            hook(BlockOutput{layer, s, seqs[s].pos0, MatrixView{xv.row(seqs[s].row0), seqs[s].len, D}});
+    };
+
+    if (first_block < h.n_layers) {
+        const bool any_swa = std::any_of(h.swa.begin(), h.swa.end(), [](auto b) { return b != 0; });
+        const auto& ff = gvec_[static_cast<std::size_t>(Slot::rope_freqs)];
+        const detail::RopeTable rope_global = detail::rope_table(pos, h.rope_dim, h.rope_base, h.rope_scale, ff);
+        const detail::RopeTable rope_local =
+            any_swa ? detail::rope_table(pos, h.rope_dim, h.rope_base_swa, 1.0f, ff) : detail::RopeTable{};
+
+        // scratch, one allocation per call
+        MatrixRM H(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(D));      // [n x D] normed input / block outputs
+        MatrixRM Q(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(qd));     // [n x n_head*head_k]
+        MatrixRM K(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(kd));     // [n x n_head_kv*head_k]
+        MatrixRM V(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(vd));     // [n x n_head_kv*head_v]
+        MatrixRM A(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(od));     // [n x n_head*head_v] attention output
+        MatrixRM G(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(F));      // [n x ffn] gate
+        MatrixRM U(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(F));      // [n x ffn] up
+        const MatrixView hv_{H.data(), n, D}, qv{Q.data(), n, qd}, kv{K.data(), n, kd}, vv{V.data(), n, vd},
+            av{A.data(), n, od}, gv{G.data(), n, F}, uv{U.data(), n, F};
+
+        auto add_bias = [&](MatrixRM& M, const std::vector<float>& b) {
+            if (b.empty()) return;
+            M.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(b.data(), static_cast<Eigen::Index>(b.size()));
+        };
+
+        for (int l = first_block; l < h.n_layers; ++l) {
+            const LayerWeights& w = layers_[static_cast<std::size_t>(l)];
+            const bool swa = h.swa[static_cast<std::size_t>(l)] != 0;
+            const detail::RopeTable& rope = swa ? rope_local : rope_global;
+
+            // ---- attention ----
+            detail::rms_norm_rows(xv, w.v(Slot::attn_norm), hv_, h.eps);
+            kernels::matmul(w.m(Slot::attn_q), hv_, qv);
+            kernels::matmul(w.m(Slot::attn_k), hv_, kv);
+            kernels::matmul(w.m(Slot::attn_v), hv_, vv);
+            add_bias(Q, w.v(Slot::attn_q_bias));
+            add_bias(K, w.v(Slot::attn_k_bias));
+            add_bias(V, w.v(Slot::attn_v_bias));
+            parallel_for(0, n, 4, [&](std::size_t r) {
+                if (ai.qk_norm) {
+                    for (std::size_t hh = 0; hh < nh; ++hh)
+                        detail::rms_norm_row(qv.row(r) + hh * hk, w.v(Slot::attn_q_norm).data(), qv.row(r) + hh * hk, hk, h.eps);
+                    for (std::size_t hh = 0; hh < nkv; ++hh)
+                        detail::rms_norm_row(kv.row(r) + hh * hk, w.v(Slot::attn_k_norm).data(), kv.row(r) + hh * hk, hk, h.eps);
+                }
+                detail::apply_rope(qv.row(r), nh, hk, rope, r, ai.rope);
+                detail::apply_rope(kv.row(r), nkv, hk, rope, r, ai.rope);
+            });
+
+            const float* pk = P ? prefix.k_[static_cast<std::size_t>(l)].data() : nullptr;  // [P x kd]
+            const float* pv = P ? prefix.v_[static_cast<std::size_t>(l)].data() : nullptr;  // [P x vd]
+            const std::size_t window = swa ? static_cast<std::size_t>(h.sliding_window) : 0;
+            parallel_for_range(0, n * nh, 2, [&](std::size_t lo, std::size_t hi) {
+                std::vector<float> sc;                           // scores of one (row, head)
+                std::vector<const float*> kp, vp;                // the visible keys / values
+                for (std::size_t idx = lo; idx < hi; ++idx) {
+                    const std::size_t r = idx / nh, hh = idx % nh, g = hh / group;
+                    const Seq& sq = seqs[seq_of[r]];
+                    // keys at positions >= first_pos are inside the sliding window (all when window == 0)
+                    const std::size_t first_pos = window && pos[r] + 1 > window ? pos[r] + 1 - window : 0;
+                    kp.clear();
+                    vp.clear();
+                    for (std::size_t j = first_pos; j < P; ++j) {
+                        kp.push_back(pk + j * kd + g * hk);
+                        vp.push_back(pv + j * vd + g * hv);
+                    }
+                    auto add_rows = [&](std::size_t a, std::size_t b) {
+                        for (std::size_t j = a; j < b; ++j)
+                            if (pos[j] >= first_pos) {
+                                kp.push_back(kv.row(j) + g * hk);
+                                vp.push_back(vv.row(j) + g * hv);
+                            }
+                    };
+                    for (const auto& [a, b] : sq.ancestors) add_rows(a, b);
+                    add_rows(sq.row0, r + 1);
+
+                    const float* q = qv.row(r) + hh * hk;
+                    sc.resize(kp.size());
+                    float mx = -INFINITY;
+                    for (std::size_t j = 0; j < kp.size(); ++j) {
+                        float s = detail::dot(q, kp[j], hk) * h.attn_scale;
+                        if (h.attn_softcap > 0.f) s = h.attn_softcap * std::tanh(s / h.attn_softcap);
+                        sc[j] = s;
+                        mx = std::max(mx, s);
+                    }
+                    float sum = 0.f;
+                    for (auto& s : sc) {
+                        s = std::exp(s - mx);
+                        sum += s;
+                    }
+                    Eigen::Map<Eigen::VectorXf> out(av.row(r) + hh * hv, static_cast<Eigen::Index>(hv));
+                    out.setZero();
+                    const float inv = 1.0f / sum;
+                    for (std::size_t j = 0; j < kp.size(); ++j)
+                        out += (sc[j] * inv) * Eigen::Map<const Eigen::VectorXf>(vp[j], static_cast<Eigen::Index>(hv));
+                }
+            });
+            kernels::matmul(w.m(Slot::attn_output), av, hv_);
+            if (ai.sandwich_norms) detail::rms_norm_rows(hv_, w.v(Slot::post_attention_norm), hv_, h.eps);
+            X += H;
+
+            // ---- feed-forward ----
+            detail::rms_norm_rows(xv, w.v(Slot::ffn_norm), hv_, h.eps);
+            kernels::matmul(w.m(Slot::ffn_gate), hv_, gv);
+            kernels::matmul(w.m(Slot::ffn_up), hv_, uv);
+            parallel_for(0, n, 4, [&](std::size_t r) {
+                float* gr = gv.row(r);
+                const float* ur = uv.row(r);
+                if (ai.act == Activation::silu)
+                    for (std::size_t i = 0; i < F; ++i) gr[i] = detail::silu(gr[i]) * ur[i];
+                else
+                    for (std::size_t i = 0; i < F; ++i) gr[i] = detail::gelu_tanh(gr[i]) * ur[i];
+            });
+            kernels::matmul(w.m(Slot::ffn_down), gv, hv_);
+            if (ai.sandwich_norms) detail::rms_norm_rows(hv_, w.v(Slot::post_ffw_norm), hv_, h.eps);
+            X += H;
+
+            if (append) {
+                auto& ck = append->k_[static_cast<std::size_t>(l)];
+                auto& cv = append->v_[static_cast<std::size_t>(l)];
+                ck.insert(ck.end(), K.data(), K.data() + n * kd);
+                cv.insert(cv.end(), V.data(), V.data() + n * vd);
+            }
+            call_hook(l);
+        }
+    }
+    if (append) append->tokens_.insert(append->tokens_.end(), ids.begin(), ids.end());
+
+    if (logits) {
+        detail::rms_norm_rows(xv, gvec_[static_cast<std::size_t>(Slot::output_norm)], xv, h.eps);
+        logits->resize(static_cast<Eigen::Index>(n), h.vocab);
+        kernels::matmul(gmat_[static_cast<std::size_t>(Slot::output)], xv,
+                        MatrixView{logits->data(), n, static_cast<std::size_t>(h.vocab)});
+        if (h.final_softcap > 0.f) {
+            const float c = h.final_softcap;
+            logits->array() = c * (logits->array() / c).tanh();
+        }
+    }
+}
+
+}  // namespace w2s::model::llama

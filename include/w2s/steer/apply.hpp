@@ -1,0 +1,79 @@
+// w2s/steer/apply.hpp — steering as hook objects: add λ·v at one block's output.
+//
+//   SteeringHook h({{layer, lambda, vector}}, Positions::from(p));   // a model::Hook (callable)
+//   backend.prefill(session, tokens, h, &logits);
+//
+// A SteeringHook holds one or more terms (layer, multiplier, vector); at the output of block `layer` it adds
+// multiplier * vector to the rows its position policy selects; several terms at the same layer are summed.
+// Positions are absolute positions in the sequence (BlockOutput::pos0 + row):
+//   Positions::all()     every row;
+//   Positions::from(p)   rows at absolute position >= p (the protocol steers from the last prompt token on);
+//   Positions::last()    only the last row of each call (during generation: the newest token).
+// The hook copies nothing per call and allocates nothing; it is safe to call from several threads at once
+// (it only reads its own state and writes the view it is given).
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "w2s/core/error.hpp"
+#include "w2s/model/hooks.hpp"
+#include "w2s/steer/vector_set.hpp"
+
+namespace w2s::steer {
+
+struct Positions {
+    enum class Kind { all, from, last };
+    Kind kind = Kind::all;
+    std::size_t first = 0;  ///< for Kind::from
+    static Positions all() { return {Kind::all, 0}; }
+    static Positions from(std::size_t p) { return {Kind::from, p}; }
+    static Positions last() { return {Kind::last, 0}; }
+};
+
+/// One added term: multiplier * vector at the output of block `layer`. `vector` ([hidden]) is not owned.
+struct SteeringTerm {
+    int layer = 0;
+    float multiplier = 0.0f;
+    std::span<const float> vector;
+};
+
+class SteeringHook {
+public:
+    SteeringHook() = default;
+    SteeringHook(std::vector<SteeringTerm> terms, Positions where) : terms_(std::move(terms)), where_(where) {}
+    /// One term from a vector set (the set must outlive the hook).
+    SteeringHook(const VectorSet& vs, int layer, float multiplier, Positions where)
+        : terms_{SteeringTerm{layer, multiplier, vs.at(layer)}}, where_(where) {}
+
+    void operator()(const model::BlockOutput& o) const {
+        for (const auto& t : terms_) {
+            if (t.layer != o.layer || t.multiplier == 0.0f) continue;
+            if (t.vector.size() != o.residual.cols)
+                throw shape_error("SteeringHook: vector of " + std::to_string(t.vector.size()) + " values at layer " +
+                                  std::to_string(t.layer) + ", the residual has " + std::to_string(o.residual.cols) + " columns");
+            std::size_t r0 = 0;
+            const std::size_t rows = o.residual.rows;
+            switch (where_.kind) {
+                case Positions::Kind::all: break;
+                case Positions::Kind::from: r0 = where_.first > o.pos0 ? where_.first - o.pos0 : 0; break;
+                case Positions::Kind::last: r0 = rows ? rows - 1 : 0; break;
+            }
+            for (std::size_t r = r0; r < rows; ++r) {
+                float* x = o.residual.row(r);
+                for (std::size_t j = 0; j < o.residual.cols; ++j) x[j] += t.multiplier * t.vector[j];
+            }
+        }
+    }
+    [[nodiscard]] const std::vector<SteeringTerm>& terms() const noexcept { return terms_; }
+    [[nodiscard]] Positions positions() const noexcept { return where_; }
+
+private:
+    std::vector<SteeringTerm> terms_;
+    Positions where_;
+};
+
+}  // namespace w2s::steer

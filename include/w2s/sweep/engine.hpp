@@ -1,0 +1,291 @@
+// w2s/sweep/engine.hpp — the per-input layer sweep, computed for a small multiple of one forward pass.
+//
+// For every item x, every swept layer l and every multiplier λ, the propensity m(x, l, λ) (protocol section 6)
+// and the slope s(x, l) — the same numbers as the direct measurement (w2s/steer/measure.hpp), with the work
+// shared:
+//  1. the prompt before its last token is prefilled once, unsteered (no position before the last prompt token
+//     is ever steered); the hook of that pass also accumulates the prompt embeddings (sum over positions);
+//  2. the tails are arranged as a tree: t0 = [last prompt token ++ the common head of both responses], then
+//     t1 / t2 = the rest of the matching / non-matching response (each response's final token is never fed:
+//     it is only predicted); t1 and t2 continue t0 (parent chains), so the common tokens run once;
+//  3. one unsteered pass of the tails from block 0 stores the residual at the output of every swept block
+//     (and gives λ = 0, which does not depend on the layer);
+//  4. for each swept layer l, ONE batched forward_tails call resumes at block l+1 from the stored residual
+//     plus λ·v_l (steering adds at the output of block l to every tail row: all of them are at positions from
+//     the last prompt token on), for all non-zero multipliers at once. Blocks 0..l are never recomputed.
+// Items run in parallel (oneTBB) inside the caller's ThreadPool; finished items are appended to the sweep file
+// as they complete, so an interrupted sweep resumes without redoing them.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "w2s/core/error.hpp"
+#include "w2s/core/parallel.hpp"
+#include "w2s/core/progress.hpp"
+#include "w2s/core/tensor.hpp"
+#include "w2s/model/backend.hpp"
+#include "w2s/steer/propensity.hpp"
+#include "w2s/steer/tokenized.hpp"
+#include "w2s/steer/vector_set.hpp"
+#include "w2s/sweep/sweep_file.hpp"
+
+namespace w2s::sweep {
+
+struct SweepOptions {
+    std::vector<int> layers;            ///< blocks to sweep (empty = every layer present in the vector set)
+    std::vector<double> multipliers{steer::kMultipliers.begin(), steer::kMultipliers.end()};  ///< λ, >= 2 distinct
+    std::vector<int> embedding_layers;  ///< blocks whose prompt embeddings are stored (empty = all blocks)
+};
+
+namespace detail {
+
+/// The tail tree of one item (see the file comment). rows(k, j) = the row (in the concatenated tail rows of one
+/// group) whose logits predict response k's token j.
+struct TailPlan {
+    std::vector<model::token_id> t0, t1, t2;  // t1 / t2 may be empty
+    std::size_t rows_per_group = 0;
+    [[nodiscard]] std::size_t row(int k, std::size_t j) const {
+        if (j < t0.size()) return j;
+        const std::size_t off = t0.size() + (k == 0 ? 0 : t1.size());
+        return off + (j - t0.size());
+    }
+};
+
+inline TailPlan plan_tails(const steer::TokenizedItem& item) {
+    TailPlan p;
+    const auto& r0 = item.response[0];
+    const auto& r1 = item.response[1];
+    // Tokens fed: response[k] without its last token.
+    std::size_t common = 0;
+    while (common + 1 < r0.size() && common + 1 < r1.size() && r0[common] == r1[common]) ++common;
+    p.t0.push_back(item.prompt.back());
+    p.t0.insert(p.t0.end(), r0.begin(), r0.begin() + static_cast<std::ptrdiff_t>(common));
+    p.t1.assign(r0.begin() + static_cast<std::ptrdiff_t>(common), r0.end() - 1);
+    p.t2.assign(r1.begin() + static_cast<std::ptrdiff_t>(common), r1.end() - 1);
+    p.rows_per_group = p.t0.size() + p.t1.size() + p.t2.size();
+    return p;
+}
+
+/// Appends one group of tails (t0, t1, t2 — empty ones left out) to `tails`; inputs (when non-null) point at
+/// [rows_per_group x hidden] rows in tail order.
+inline void add_group(std::vector<model::Tail>& tails, const TailPlan& p, const float* input, std::size_t hidden) {
+    const int parent = static_cast<int>(tails.size());
+    auto view = [&](std::size_t row0, std::size_t n) {
+        return input ? ConstMatrixView(input + row0 * hidden, n, hidden) : ConstMatrixView();
+    };
+    tails.push_back({p.t0, view(0, p.t0.size()), -1});
+    if (!p.t1.empty()) tails.push_back({p.t1, view(p.t0.size(), p.t1.size()), parent});
+    if (!p.t2.empty()) tails.push_back({p.t2, view(p.t0.size() + p.t1.size(), p.t2.size()), parent});
+}
+
+inline double group_propensity(ConstMatrixView logits, std::size_t row0, const TailPlan& p, const steer::TokenizedItem& item) {
+    double m[2] = {0.0, 0.0};
+    for (int k = 0; k < 2; ++k) {
+        const auto& r = item.response[static_cast<std::size_t>(k)];
+        for (std::size_t j = 0; j < r.size(); ++j) {
+            const std::size_t row = row0 + p.row(k, j);
+            if (row >= logits.rows || r[j] < 0 || static_cast<std::size_t>(r[j]) >= logits.cols)
+                throw shape_error("sweep: logits row " + std::to_string(row) + " / token " + std::to_string(r[j]) + " out of range");
+            m[k] += static_cast<double>(logits.row(row)[static_cast<std::size_t>(r[j])]);
+        }
+    }
+    return m[0] - m[1];
+}
+
+inline ConstMatrixView view_of(const MatrixRM& m) {
+    return {m.data(), static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())};
+}
+
+}  // namespace detail
+
+/// Resolved settings for a backend and a vector set (layers and embedding layers filled in and checked).
+template <model::Backend B>
+SweepOptions resolve_options(const B& backend, const steer::VectorSet& vectors, SweepOptions opt) {
+    if (vectors.hidden() != backend.hidden_size() || vectors.n_layers() != backend.n_layers())
+        throw shape_error("sweep: vector set for " + std::to_string(vectors.n_layers()) + " layers x " + std::to_string(vectors.hidden()) +
+                          ", the model has " + std::to_string(backend.n_layers()) + " x " + std::to_string(backend.hidden_size()));
+    if (opt.layers.empty()) opt.layers = vectors.layers();
+    if (opt.layers.empty()) throw invalid_argument("sweep: the vector set has no layers");
+    for (int l : opt.layers) (void)vectors.at(l);  // throws for absent / out-of-range layers
+    if (opt.embedding_layers.empty())
+        for (int l = 0; l < backend.n_layers(); ++l) opt.embedding_layers.push_back(l);
+    for (int l : opt.embedding_layers)
+        if (l < 0 || l >= backend.n_layers())
+            throw invalid_argument("sweep: embedding layer " + std::to_string(l) + " out of range 0.." + std::to_string(backend.n_layers() - 1));
+    if (opt.multipliers.size() < 2) throw invalid_argument("sweep: need at least two multipliers");
+    return opt;
+}
+
+/// The sweep of one item: propensity [layers x multipliers], slope [layers], embeddings. `opt` must be resolved.
+template <model::Backend B>
+ItemRecord sweep_item(const B& backend, const steer::TokenizedItem& item, const steer::VectorSet& vectors,
+                      const SweepOptions& opt) {
+    static_assert(model::check_backend<B>());
+    const std::size_t H = static_cast<std::size_t>(backend.hidden_size());
+    const std::size_t NL = static_cast<std::size_t>(backend.n_layers());
+    const std::size_t L = opt.layers.size(), M = opt.multipliers.size(), E = opt.embedding_layers.size();
+    const std::size_t P = item.prompt.size();
+    if (P == 0) throw invalid_argument("sweep: item " + std::to_string(item.item) + " has an empty prompt");
+
+    // Which blocks feed what: emb_slot[b] (embedding index or -1), keep[b] (store the tail residual of block b).
+    std::vector<int> emb_slot(NL, -1);
+    for (std::size_t e = 0; e < E; ++e) emb_slot[static_cast<std::size_t>(opt.embedding_layers[e])] = static_cast<int>(e);
+
+    ItemRecord rec;
+    rec.item = item.item;
+    rec.emb_last.assign(E * H, 0.0f);
+    std::vector<double> emb_sum(E * H, 0.0);
+
+    // 1. The prefix, unsteered, once.
+    auto prefix = backend.new_session();
+    if (P > 1) {
+        const model::Hook acc = [&](const model::BlockOutput& o) {
+            const int e = emb_slot[static_cast<std::size_t>(o.layer)];
+            if (e < 0) return;
+            double* dst = emb_sum.data() + static_cast<std::size_t>(e) * H;
+            for (std::size_t r = 0; r < o.residual.rows; ++r) {
+                const float* src = o.residual.row(r);
+                for (std::size_t c = 0; c < H; ++c) dst[c] += src[c];
+            }
+        };
+        backend.prefill(prefix, std::span<const model::token_id>(item.prompt.data(), P - 1), acc, nullptr);
+    }
+
+    // 2-3. The unsteered tails from block 0, storing every block's residual.
+    const detail::TailPlan plan = detail::plan_tails(item);
+    const std::size_t G = plan.rows_per_group;
+    std::vector<MatrixRM> base(NL);  // base[b]: [G x H] output of block b for the tail rows, in tail order
+    std::vector<std::size_t> tail_row0;
+    {
+        std::vector<model::Tail> tails;
+        detail::add_group(tails, plan, nullptr, H);
+        tail_row0.resize(tails.size());
+        for (std::size_t i = 0, r = 0; i < tails.size(); ++i) {
+            tail_row0[i] = r;
+            r += tails[i].tokens.size();
+        }
+        for (auto& m : base) m.resize(static_cast<Eigen::Index>(G), static_cast<Eigen::Index>(H));
+        const model::Hook capture = [&](const model::BlockOutput& o) {
+            MatrixRM& dst = base[static_cast<std::size_t>(o.layer)];
+            for (std::size_t r = 0; r < o.residual.rows; ++r)
+                std::copy_n(o.residual.row(r), H, dst.row(static_cast<Eigen::Index>(tail_row0[o.seq] + r)).data());
+        };
+        MatrixRM logits;
+        backend.forward_tails(prefix, std::span<const model::Tail>(tails), 0, capture, &logits);
+        const double m0 = detail::group_propensity(detail::view_of(logits), 0, plan, item);
+        rec.propensity.assign(L * M, 0.0);
+        for (std::size_t mi = 0; mi < M; ++mi)
+            if (opt.multipliers[mi] == 0.0)
+                for (std::size_t li = 0; li < L; ++li) rec.propensity[li * M + mi] = m0;
+    }
+    // Embeddings: the last prompt token is tail row 0.
+    rec.emb_mean.assign(E * H, 0.0f);
+    for (std::size_t e = 0; e < E; ++e) {
+        const MatrixRM& b = base[static_cast<std::size_t>(opt.embedding_layers[e])];
+        for (std::size_t c = 0; c < H; ++c) {
+            const float last = b(0, static_cast<Eigen::Index>(c));
+            rec.emb_last[e * H + c] = last;
+            rec.emb_mean[e * H + c] = static_cast<float>((emb_sum[e * H + c] + last) / static_cast<double>(P));
+        }
+    }
+
+    // 4. Per swept layer: all non-zero multipliers in one batched call from block l+1.
+    std::vector<std::size_t> steered;
+    for (std::size_t mi = 0; mi < M; ++mi)
+        if (opt.multipliers[mi] != 0.0) steered.push_back(mi);
+    MatrixRM input(static_cast<Eigen::Index>(steered.size() * G), static_cast<Eigen::Index>(H));
+    MatrixRM logits;
+    std::vector<model::Tail> tails;
+    for (std::size_t li = 0; li < L && !steered.empty(); ++li) {
+        const int l = opt.layers[li];
+        const auto v = vectors.at(l);
+        const MatrixRM& b = base[static_cast<std::size_t>(l)];
+        tails.clear();
+        for (std::size_t s = 0; s < steered.size(); ++s) {
+            const float lambda = static_cast<float>(opt.multipliers[steered[s]]);
+            for (std::size_t r = 0; r < G; ++r) {
+                float* dst = input.row(static_cast<Eigen::Index>(s * G + r)).data();
+                const float* src = b.row(static_cast<Eigen::Index>(r)).data();
+                for (std::size_t c = 0; c < H; ++c) dst[c] = src[c] + lambda * v[c];
+            }
+        }
+        for (std::size_t s = 0; s < steered.size(); ++s)
+            detail::add_group(tails, plan, input.row(static_cast<Eigen::Index>(s * G)).data(), H);
+        backend.forward_tails(prefix, std::span<const model::Tail>(tails), l + 1, model::Hook{}, &logits);
+        const ConstMatrixView lv = detail::view_of(logits);
+        for (std::size_t s = 0; s < steered.size(); ++s)
+            rec.propensity[li * M + steered[s]] = detail::group_propensity(lv, s * G, plan, item);
+    }
+    // Slopes.
+    rec.slope.resize(L);
+    std::vector<double> y(M);
+    for (std::size_t li = 0; li < L; ++li) {
+        for (std::size_t mi = 0; mi < M; ++mi) y[mi] = rec.propensity[li * M + mi];
+        rec.slope[li] = steer::slope(opt.multipliers, y);
+    }
+    return rec;
+}
+
+/// The header describing a sweep of `backend` with resolved options.
+template <model::Backend B>
+SweepHeader make_header(const B& backend, const SweepOptions& opt, std::string model, std::string data, std::string variant,
+                        std::string vectors) {
+    SweepHeader h;
+    h.model = std::move(model);
+    h.data = std::move(data);
+    h.variant = std::move(variant);
+    h.vectors = std::move(vectors);
+    h.n_layers = backend.n_layers();
+    h.hidden = backend.hidden_size();
+    h.layers = opt.layers;
+    h.multipliers = opt.multipliers;
+    h.embedding_layers = opt.embedding_layers;
+    return h;
+}
+
+/// Sweeps every item (in parallel inside `pool`), appending finished items to `out_path` (when not empty) and
+/// skipping items already in that file (resume). Returns all records of the file (old and new), sorted by item.
+template <model::Backend B>
+SweepData run_sweep(const B& backend, std::span<const steer::TokenizedItem> items, const steer::VectorSet& vectors,
+                    SweepOptions opt, SweepHeader header, const std::string& out_path, ThreadPool& pool,
+                    const ProgressFn& progress = {}) {
+    opt = resolve_options(backend, vectors, std::move(opt));
+    header.layers = opt.layers;
+    header.multipliers = opt.multipliers;
+    header.embedding_layers = opt.embedding_layers;
+    header.n_layers = backend.n_layers();
+    header.hidden = backend.hidden_size();
+    std::unique_ptr<SweepWriter> writer;
+    if (!out_path.empty()) writer = std::make_unique<SweepWriter>(out_path, header);
+    SweepData out;
+    out.header = header;
+    std::vector<std::size_t> todo;
+    for (std::size_t i = 0; i < items.size(); ++i)
+        if (!writer || !writer->done(items[i].item)) todo.push_back(i);
+    std::mutex mu;
+    std::size_t done = items.size() - todo.size();
+    report(progress, "sweep", done, items.size());
+    pool.run([&] {
+        parallel_for(0, todo.size(), 1, [&](std::size_t t) {
+            ItemRecord r = sweep_item(backend, items[todo[t]], vectors, opt);
+            std::lock_guard<std::mutex> lock(mu);
+            if (writer) writer->append(r);
+            out.items.push_back(std::move(r));
+            report(progress, "sweep", ++done, items.size());
+        });
+    });
+    if (writer && writer->n_done() > out.items.size()) {
+        writer.reset();
+        out = read_sweep(out_path);
+    }
+    out.sort();
+    return out;
+}
+
+}  // namespace w2s::sweep

@@ -1,0 +1,416 @@
+// w2s/text/detail/tokenizer_impl.hpp — the definitions behind w2s/text/tokenizer.hpp.
+#pragma once
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+
+#include "w2s/text/tokenizer.hpp"
+
+namespace w2s::text {
+
+namespace detail {
+
+inline bool is_ascii_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+/// "<0xXX>" with upper-case hex digits, the spelling of SentencePiece byte tokens.
+inline std::string byte_token_spelling(unsigned b) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "<0x%02X>", b & 0xFFu);
+    return buf;
+}
+
+/// Replaces every U+2581 in `s` by a space.
+inline std::string metaspace_to_space(std::string_view s) {
+    static constexpr std::string_view kMeta = "\xE2\x96\x81";
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size();) {
+        if (s.compare(i, 3, kMeta) == 0) {
+            out += ' ';
+            i += 3;
+        } else {
+            out += s[i++];
+        }
+    }
+    return out;
+}
+
+}  // namespace detail
+
+inline Tokenizer Tokenizer::from_gguf(const gguf::File& f, const TokenizerOptions& opt) {
+    const std::string& file = f.path();
+    auto st = std::make_shared<State>(opt.cache_capacity);
+    State& s = *st;
+    const std::string model = f.get_string("tokenizer.ggml.model");
+    s.spelling = f.get_strings("tokenizer.ggml.tokens");
+    const std::size_t n = s.spelling.size();
+    if (n == 0 || n > static_cast<std::size_t>(INT32_MAX))
+        throw format_error(file + ": metadata key 'tokenizer.ggml.tokens': " + std::to_string(n) +
+                           " tokens, expected between 1 and 2^31-1");
+    s.type.assign(n, TokenType::normal);
+    if (f.has("tokenizer.ggml.token_type")) {
+        auto t = f.get_ints("tokenizer.ggml.token_type");
+        if (t.size() != n)
+            throw format_error(file + ": metadata key 'tokenizer.ggml.token_type': " + std::to_string(t.size()) +
+                               " entries, expected one per token (" + std::to_string(n) + ")");
+        for (std::size_t i = 0; i < n; ++i) {
+            if (t[i] < 0 || t[i] > 6)
+                throw format_error(file + ": metadata key 'tokenizer.ggml.token_type': entry " + std::to_string(i) +
+                                   " is " + std::to_string(t[i]) + ", expected 0..6");
+            s.type[i] = static_cast<TokenType>(t[i]);
+        }
+    }
+    auto id_key = [&](const char* key) -> token_id {
+        if (!f.has(key)) return -1;
+        std::int64_t v = f.get_int(key);
+        if (v < 0 || static_cast<std::size_t>(v) >= n)
+            throw format_error(file + ": metadata key '" + key + "': token id " + std::to_string(v) +
+                               " is outside the vocabulary [0, " + std::to_string(n) + ")");
+        return static_cast<token_id>(v);
+    };
+    s.bos = id_key("tokenizer.ggml.bos_token_id");
+    s.eos = id_key("tokenizer.ggml.eos_token_id");
+    s.unk = id_key("tokenizer.ggml.unknown_token_id");
+    const token_id pad = id_key("tokenizer.ggml.padding_token_id");
+    s.byte_id.fill(-1);
+
+    const bool spm = model == "llama";
+    if (model == "gpt2") {
+        s.kind = TokenizerKind::byte_level_bpe;
+        s.add_bos = f.get_bool("tokenizer.ggml.add_bos_token", false);
+        s.add_eos = f.get_bool("tokenizer.ggml.add_eos_token", false);
+        build_byte_level(s, f, opt);
+    } else if (spm) {
+        s.kind = TokenizerKind::sentencepiece_bpe;
+        s.add_bos = f.get_bool("tokenizer.ggml.add_bos_token", true);
+        s.add_eos = f.get_bool("tokenizer.ggml.add_eos_token", false);
+        const std::string arch = f.get_string("general.architecture", "");
+        build_sentencepiece(s, f, arch.rfind("gemma", 0) == 0);
+    } else {
+        throw unsupported_error(file + ": tokenizer.ggml.model is '" + model +
+                                "'; supported: 'gpt2' (byte-level BPE) and 'llama' (SentencePiece BPE)");
+    }
+    if (s.add_bos && s.bos < 0) throw format_error(file + ": tokenizer.ggml.add_bos_token is true but there is no bos_token_id");
+    if (s.add_eos && s.eos < 0) throw format_error(file + ": tokenizer.ggml.add_eos_token is true but there is no eos_token_id");
+
+    // Lookup tables on the decoded text and on the spelling (lowest id wins).
+    for (std::size_t i = 0; i < n; ++i) {
+        s.by_bytes.try_emplace(s.bytes[i], static_cast<token_id>(i));
+        s.by_spelling.try_emplace(s.spelling[i], static_cast<token_id>(i));
+    }
+
+    // Added tokens, matched whole: CONTROL and USER_DEFINED (and, for SentencePiece, the named specials,
+    // which the reference registers as special tokens). Byte-level: a CONTROL token spelled outside the
+    // byte alphabet is a mislabel the reference skips.
+    std::vector<bool> is_added(n, false);
+    for (std::size_t i = 0; i < n; ++i) {
+        const TokenType t = s.type[i];
+        if (t != TokenType::control && t != TokenType::user_defined) continue;
+        if (!spm && t == TokenType::control) {
+            std::string tmp;
+            if (!detail::byte_level_unspell(s.spelling[i], tmp)) continue;
+        }
+        is_added[i] = true;
+    }
+    if (spm)
+        for (token_id id : {s.bos, s.eos, s.unk, pad})
+            if (id >= 0) is_added[static_cast<std::size_t>(id)] = true;
+    std::unordered_map<std::string, token_id> added_ids;  // text -> id (the last one, as a dict would)
+    for (std::size_t i = 0; i < n; ++i)
+        if (is_added[i] && !s.spelling[i].empty()) added_ids[s.spelling[i]] = static_cast<token_id>(i);
+    for (auto& [text, id] : added_ids) s.added.push_back({text, id});
+    std::sort(s.added.begin(), s.added.end(), [](const Added& a, const Added& b) {
+        return a.text.size() != b.text.size() ? a.text.size() > b.text.size() : a.text < b.text;
+    });
+    s.added_first.fill(false);
+    for (const auto& a : s.added) s.added_first[static_cast<unsigned char>(a.text[0])] = true;
+
+    // End of generation.
+    s.eog.assign(n, false);
+    for (token_id id : {s.eos, id_key("tokenizer.ggml.eot_token_id"), id_key("tokenizer.ggml.eom_token_id")})
+        if (id >= 0) s.eog[static_cast<std::size_t>(id)] = true;
+    static const std::array<std::string_view, 9> kEogTexts = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+                                                              "<|eom_id|>", "<|end_of_text|>", "<EOT>", "</s>"};
+    for (std::size_t i = 0; i < n; ++i)
+        if (s.type[i] == TokenType::control &&
+            std::find(kEogTexts.begin(), kEogTexts.end(), s.spelling[i]) != kEogTexts.end())
+            s.eog[i] = true;
+    return Tokenizer(std::move(st));
+}
+
+inline void Tokenizer::build_byte_level(State& s, const gguf::File& f, const TokenizerOptions& opt) {
+    const std::size_t n = s.spelling.size();
+    s.bytes.resize(n);
+    std::string tmp;
+    for (std::size_t i = 0; i < n; ++i) {
+        // Spelled in the byte alphabet: the bytes it spells. Otherwise (added tokens such as "<think>" or
+        // text with spaces) the token's own UTF-8, which is what the reference respells it to.
+        s.bytes[i] = detail::byte_level_unspell(s.spelling[i], tmp) ? tmp : s.spelling[i];
+        s.by_key[s.bytes[i]] = static_cast<token_id>(i);  // a later duplicate wins, as in a dict
+    }
+    for (unsigned b = 0; b < 256; ++b) {
+        auto it = s.by_key.find(std::string(1, static_cast<char>(b)));
+        s.byte_id[b] = it == s.by_key.end() ? -1 : it->second;
+    }
+    const std::string key = "tokenizer.ggml.merges";
+    const auto merges = f.get_strings(key);
+    s.merges.reserve(merges.size());
+    std::string a, b;
+    for (std::size_t r = 0; r < merges.size(); ++r) {
+        const std::string& m = merges[r];
+        const auto sp = m.find(' ');
+        if (sp == std::string::npos || sp == 0 || sp + 1 == m.size())
+            throw format_error(f.path() + ": metadata key '" + key + "': entry " + std::to_string(r) + " is '" + m +
+                               "', expected two pieces separated by one space");
+        if (!detail::byte_level_unspell(std::string_view(m).substr(0, sp), a) ||
+            !detail::byte_level_unspell(std::string_view(m).substr(sp + 1), b))
+            continue;
+        auto ia = s.by_key.find(a), ib = s.by_key.find(b), ir = s.by_key.find(a + b);
+        if (ia == s.by_key.end() || ib == s.by_key.end() || ir == s.by_key.end()) continue;
+        s.merges.set(ia->second, ib->second, {static_cast<std::int32_t>(r), ir->second});
+    }
+    std::string pre = opt.pre_override.empty() ? f.get_string("tokenizer.ggml.pre", "default") : opt.pre_override;
+    const PreTokenizerRule& rule = pre_tokenizer_rule(pre);
+    if (!opt.pre_override.empty() && rule.name != opt.pre_override)
+        throw invalid_argument("TokenizerOptions::pre_override '" + opt.pre_override +
+                               "' is not a row of the pre-tokenizer table (see w2s/text/pretokenizer.hpp)");
+    s.pre = PreTokenizer(rule);
+    s.pre_name = std::string(rule.name);
+}
+
+inline void Tokenizer::build_sentencepiece(State& s, const gguf::File& f, bool gemma) {
+    const std::size_t n = s.spelling.size();
+    // The key of each piece in the BPE vocabulary. Gemma files store whitespace-only pieces with real
+    // spaces; the reference respells them with U+2581, the character the text's spaces become.
+    std::vector<std::string> keys(s.spelling);
+    if (gemma) {
+        for (auto& k : keys) {
+            if (k.empty() || k.find(' ') == std::string::npos) continue;
+            if (!std::all_of(k.begin(), k.end(), detail::is_ascii_space)) continue;
+            std::string r;
+            for (std::size_t i = 0; i < k.size(); ++i) r += "\xE2\x96\x81";
+            k = r;
+        }
+    }
+    s.add_space_prefix = gemma ? false : f.get_bool("tokenizer.ggml.add_space_prefix", true);
+    s.bytes.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        s.by_key[keys[i]] = static_cast<token_id>(i);
+        const std::string& sp = s.spelling[i];
+        if (s.type[i] == TokenType::byte && sp.size() == 6 && sp.rfind("<0x", 0) == 0 && sp[5] == '>') {
+            s.bytes[i] = std::string(1, static_cast<char>(std::stoi(sp.substr(3, 2), nullptr, 16)));
+        } else {
+            s.bytes[i] = detail::metaspace_to_space(keys[i]);
+        }
+    }
+    for (unsigned b = 0; b < 256; ++b) {
+        auto it = s.by_key.find(detail::byte_token_spelling(b));
+        s.byte_id[b] = it == s.by_key.end() ? -1 : it->second;
+    }
+
+    if (f.has("tokenizer.ggml.merges")) {
+        const auto merges = f.get_strings("tokenizer.ggml.merges");
+        s.merges.reserve(merges.size());
+        for (std::size_t r = 0; r < merges.size(); ++r) {
+            const std::string& m = merges[r];
+            const auto sp = m.find(' ');
+            if (sp == std::string::npos) continue;
+            auto ia = s.by_key.find(m.substr(0, sp)), ib = s.by_key.find(m.substr(sp + 1));
+            auto ir = s.by_key.find(m.substr(0, sp) + m.substr(sp + 1));
+            if (ia == s.by_key.end() || ib == s.by_key.end() || ir == s.by_key.end()) continue;
+            s.merges.set(ia->second, ib->second, {static_cast<std::int32_t>(r), ir->second});
+        }
+        return;
+    }
+    // No merges in the file: derive them as the reference does. Every split of a piece into two pieces
+    // of the vocabulary is a merge; merges are ordered by the merged piece's score, best first (Gemma:
+    // by its position in the vocabulary), then by longer left, then longer right part, ties kept in
+    // vocabulary order and, within one piece, by the ids of the parts.
+    std::vector<double> score(n, 0.0);
+    if (gemma) {
+        for (std::size_t i = 0; i < n; ++i) score[i] = -static_cast<double>(i);
+    } else {
+        auto sc = f.get_numbers("tokenizer.ggml.scores");
+        if (sc.size() != n)
+            throw format_error(f.path() + ": metadata key 'tokenizer.ggml.scores': " + std::to_string(sc.size()) +
+                               " entries, expected one per token (" + std::to_string(n) + ")");
+        score = std::move(sc);
+    }
+    struct M {
+        token_id l, r, merged;
+        double score;
+        std::uint32_t len_l, len_r;
+    };
+    std::vector<M> all;
+    std::unordered_map<std::string_view, bool> seen;
+    seen.reserve(n);
+    std::vector<M> local;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::string& k = keys[i];
+        if (!seen.emplace(k, true).second) continue;  // dict order: first occurrence, last value
+        const token_id merged = s.by_key.at(k);
+        const double sc = score[static_cast<std::size_t>(merged)];
+        local.clear();
+        std::size_t pos = 0, nchar = 0;
+        const std::size_t total = detail::utf8_count(k);
+        while (true) {
+            pos += detail::utf8_len(static_cast<unsigned char>(k[pos]));
+            ++nchar;
+            if (pos >= k.size()) break;
+            auto il = s.by_key.find(k.substr(0, pos));
+            if (il == s.by_key.end()) continue;
+            auto ir = s.by_key.find(k.substr(pos));
+            if (ir == s.by_key.end()) continue;
+            local.push_back({il->second, ir->second, merged, sc, static_cast<std::uint32_t>(nchar),
+                             static_cast<std::uint32_t>(total - nchar)});
+        }
+        std::stable_sort(local.begin(), local.end(), [](const M& a, const M& b) { return a.l != b.l ? a.l < b.l : a.r < b.r; });
+        all.insert(all.end(), local.begin(), local.end());
+    }
+    std::stable_sort(all.begin(), all.end(), [](const M& a, const M& b) {
+        if (a.score != b.score) return a.score > b.score;
+        if (a.len_l != b.len_l) return a.len_l > b.len_l;
+        return a.len_r > b.len_r;
+    });
+    s.merges.reserve(all.size());
+    for (std::size_t r = 0; r < all.size(); ++r) s.merges.set(all[r].l, all[r].r, {static_cast<std::int32_t>(r), all[r].merged});
+}
+
+template <class F>
+void Tokenizer::split_added(std::string_view text, bool parse_special, F&& f) const {
+    const State& s = *s_;
+    if (!parse_special || s.added.empty()) {
+        if (!text.empty()) f(text, token_id{-1}, std::size_t{0});
+        return;
+    }
+    std::size_t seg = 0, i = 0;
+    const std::size_t n = text.size();
+    while (i < n) {
+        if (s.added_first[static_cast<unsigned char>(text[i])]) {
+            const Added* hit = nullptr;
+            for (const auto& a : s.added)  // longest first
+                if (a.text[0] == text[i] && text.compare(i, a.text.size(), a.text) == 0) {
+                    hit = &a;
+                    break;
+                }
+            if (hit) {
+                if (i > seg) f(text.substr(seg, i - seg), token_id{-1}, seg);
+                f(std::string_view(hit->text), hit->id, i);
+                i += hit->text.size();
+                seg = i;
+                continue;
+            }
+        }
+        ++i;
+    }
+    if (seg < n) f(text.substr(seg), token_id{-1}, seg);
+}
+
+inline void Tokenizer::encode_word_bytelevel(std::string_view word, std::vector<token_id>& out) const {
+    const State& s = *s_;
+    if (word.size() == 1) {
+        token_id id = s.byte_id[static_cast<unsigned char>(word[0])];
+        out.push_back(id >= 0 ? id : s.unk);
+        return;
+    }
+    if (s.cache.lookup(word, out)) return;
+    thread_local std::vector<token_id> syms;
+    syms.clear();
+    for (char c : word) {
+        token_id id = s.byte_id[static_cast<unsigned char>(c)];
+        syms.push_back(id >= 0 ? id : s.unk);
+    }
+    detail::bpe_merge(syms, s.merges);
+    out.insert(out.end(), syms.begin(), syms.end());
+    s.cache.insert(word, syms);
+}
+
+inline void Tokenizer::encode_segment_spm(std::string_view seg, bool at_start, std::vector<token_id>& out) const {
+    const State& s = *s_;
+    static constexpr std::string_view kMeta = "\xE2\x96\x81";
+    thread_local std::string norm;
+    norm.clear();
+    if (s.add_space_prefix && at_start && seg[0] != ' ' && seg.substr(0, 3) != kMeta) norm += kMeta;
+    for (char c : seg) {
+        if (c == ' ') norm += kMeta;
+        else norm += c;
+    }
+    thread_local std::vector<token_id> syms;
+    thread_local std::string ch;
+    syms.clear();
+    bool last_unk = false;
+    for (std::size_t i = 0; i < norm.size();) {
+        const std::size_t len = std::min(detail::utf8_len(static_cast<unsigned char>(norm[i])), norm.size() - i);
+        ch.assign(norm, i, len);
+        i += len;
+        auto it = s.by_key.find(ch);
+        if (it != s.by_key.end()) {
+            syms.push_back(it->second);
+            last_unk = false;
+            continue;
+        }
+        bool all = true;
+        for (char c : ch) all = all && s.byte_id[static_cast<unsigned char>(c)] >= 0;
+        if (all) {
+            for (char c : ch) syms.push_back(s.byte_id[static_cast<unsigned char>(c)]);
+            last_unk = false;
+            continue;
+        }
+        if (s.unk < 0)
+            throw data_error("tokenizer: character '" + ch + "' has no piece, no byte tokens and the vocabulary has no unknown token");
+        if (!last_unk) syms.push_back(s.unk);  // consecutive unknown characters fuse into one
+        last_unk = true;
+    }
+    detail::bpe_merge(syms, s.merges);
+    out.insert(out.end(), syms.begin(), syms.end());
+}
+
+inline void Tokenizer::encode_into(std::string_view text, std::vector<token_id>& out, bool add_special, bool parse_special) const {
+    const State& s = *s_;
+    if (std::size_t bad = detail::utf8_first_invalid(text); bad != text.size())
+        throw invalid_argument("tokenizer: text is not valid UTF-8 at byte offset " + std::to_string(bad) + " of " +
+                               std::to_string(text.size()));
+    if (add_special && s.add_bos) out.push_back(s.bos);
+    if (s.kind == TokenizerKind::byte_level_bpe) {
+        split_added(text, parse_special, [&](std::string_view seg, token_id special, std::size_t) {
+            if (special >= 0) {
+                out.push_back(special);
+                return;
+            }
+            s.pre.split(seg, [&](std::size_t b, std::size_t e) { encode_word_bytelevel(seg.substr(b, e - b), out); });
+        });
+    } else {
+        split_added(text, parse_special, [&](std::string_view seg, token_id special, std::size_t off) {
+            if (special >= 0) out.push_back(special);
+            else encode_segment_spm(seg, off == 0, out);
+        });
+    }
+    if (add_special && s.add_eos) out.push_back(s.eos);
+}
+
+inline std::string Tokenizer::decode(std::span<const token_id> ids, bool skip_special) const {
+    const State& s = *s_;
+    std::string out;
+    for (token_id id : ids) {
+        const std::size_t i = check(id);
+        if (skip_special && (s.type[i] == TokenType::control || s.type[i] == TokenType::unknown)) continue;
+        out += s.bytes[i];
+    }
+    if (s.kind == TokenizerKind::sentencepiece_bpe && s.add_space_prefix && !out.empty() && out[0] == ' ') out.erase(0, 1);
+    return out;
+}
+
+inline std::optional<token_id> Tokenizer::find_token(std::string_view piece) const {
+    auto it = s_->by_bytes.find(std::string(piece));
+    if (it == s_->by_bytes.end()) return std::nullopt;
+    return it->second;
+}
+
+inline std::optional<token_id> Tokenizer::find_spelling(std::string_view spelling) const {
+    auto it = s_->by_spelling.find(std::string(spelling));
+    if (it == s_->by_spelling.end()) return std::nullopt;
+    return it->second;
+}
+
+}  // namespace w2s::text

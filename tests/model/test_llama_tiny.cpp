@@ -1,0 +1,414 @@
+// Unit tests of the reference backend on tiny random-weight models (tests/support/tiny_model.hpp):
+// the identities the sweep and steering rely on (cached prefill == one pass, tails == prefill of
+// prefix+tail, parent chains, resume from a stored residual, hooks, forks, threads) and loading errors.
+#define BOOST_TEST_MODULE test_model_tiny
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "tiny_model.hpp"
+#include "w2s/gguf/reader.hpp"
+#include "w2s/gguf/writer.hpp"
+#include "w2s/model/model.hpp"
+#include "w2s_test_support.hpp"
+
+using namespace w2s;
+using namespace w2s::model;
+
+namespace {
+
+std::string tmp_dir() {
+    static const std::string d = [] {
+        auto p = std::filesystem::temp_directory_path() / ("w2s_test_model_" + std::to_string(::getpid()));
+        std::filesystem::create_directories(p);
+        return p.string();
+    }();
+    return d;
+}
+
+const LlamaModel& tiny(const std::string& arch = "llama", bool tied = true, int swa_pattern = 2) {
+    static std::map<std::string, LlamaModel> cache;
+    const std::string key = arch + (tied ? "t" : "u") + std::to_string(swa_pattern);
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+        test::TinyModelOptions o;
+        o.arch = arch;
+        o.tied_output = tied;
+        o.swa_pattern = swa_pattern;
+        o.seed = 7;
+        it = cache.emplace(key, LlamaModel::load(test::make_tiny_model(tmp_dir() + "/" + key, o))).first;
+    }
+    return it->second;
+}
+
+float max_abs_diff(const MatrixRM& a, const MatrixRM& b) {
+    BOOST_REQUIRE_EQUAL(a.rows(), b.rows());
+    BOOST_REQUIRE_EQUAL(a.cols(), b.cols());
+    return a.rows() ? (a - b).cwiseAbs().maxCoeff() : 0.f;
+}
+
+std::vector<token_id> toks(std::initializer_list<int> x) { return {x.begin(), x.end()}; }
+
+/// Residuals captured per (layer, seq): [rows x hidden].
+struct Capture {
+    std::map<std::pair<int, std::size_t>, MatrixRM> at;
+    Hook hook() {
+        return [this](const BlockOutput& o) {
+            MatrixRM m(static_cast<Eigen::Index>(o.residual.rows), static_cast<Eigen::Index>(o.residual.cols));
+            std::copy_n(o.residual.data, o.residual.rows * o.residual.cols, m.data());
+            at[{o.layer, o.seq}] = m;
+        };
+    }
+};
+
+MatrixRM bottom_rows(const MatrixRM& m, Eigen::Index n) { return m.bottomRows(n); }
+
+const std::vector<std::string> kArchs{"llama", "qwen2", "gemma3"};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(loads_hyperparameters_and_satisfies_the_concept) {
+    static_assert(Backend<LlamaModel>);
+    const auto& m = tiny();
+    BOOST_TEST(m.n_layers() == 3);
+    BOOST_TEST(m.hidden_size() == 64);
+    BOOST_TEST(m.vocab_size() == 262);
+    BOOST_TEST(m.hparams().n_head == 4);
+    BOOST_TEST(m.hparams().n_head_kv == 2);
+    BOOST_TEST(m.has_chat_template());
+    const auto& g = tiny("gemma3");
+    BOOST_TEST(g.hparams().sliding_window == 4);
+    BOOST_TEST((g.hparams().swa == std::vector<std::uint8_t>{1, 0, 1}));
+    BOOST_TEST(g.hparams().embed_scale == 8.0f, boost::test_tools::tolerance(1e-6f));
+}
+
+BOOST_AUTO_TEST_CASE(incremental_prefill_equals_one_pass) {
+    for (const auto& arch : kArchs) {
+        BOOST_TEST_CONTEXT("arch " << arch) {
+            const auto& m = tiny(arch);
+            const auto all = toks({1, 40, 41, 42, 100, 7, 8, 9, 200, 201, 202, 3});
+            auto s1 = m.new_session();
+            MatrixRM full;
+            Capture c1;
+            m.prefill(s1, all, c1.hook(), &full);
+            BOOST_TEST(s1.size() == all.size());
+            BOOST_TEST(full.rows() == static_cast<Eigen::Index>(all.size()));
+            BOOST_TEST(full.cols() == m.vocab_size());
+
+            auto s2 = m.new_session();
+            MatrixRM a, b;
+            m.prefill(s2, std::span(all).first(5), {}, &a);
+            Capture c2;
+            m.prefill(s2, std::span(all).subspan(5), c2.hook(), &b);
+            BOOST_TEST(max_abs_diff(full.topRows(5), a) <= 1e-5f);
+            BOOST_TEST(max_abs_diff(full.bottomRows(7), b) <= 1e-5f);
+            for (int l = 0; l < m.n_layers(); ++l)
+                BOOST_TEST(max_abs_diff(bottom_rows(c1.at[{l, 0}], 7), c2.at[{l, 0}]) <= 1e-5f);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(tails_equal_prefill_of_prefix_plus_tail) {
+    for (const auto& arch : kArchs) {
+        for (bool tied : {true, false}) {
+            BOOST_TEST_CONTEXT("arch " << arch << " tied " << tied) {
+                const auto& m = tiny(arch, tied);
+                const auto prefix = toks({1, 10, 11, 12, 13, 14});
+                auto ps = m.new_session();
+                m.prefill(ps, prefix);
+                const std::vector<std::vector<token_id>> tail_toks{{20, 21, 22}, {30}, {40, 41, 42, 43, 44, 45}};
+                std::vector<Tail> tails;
+                for (const auto& t : tail_toks) tails.push_back(Tail{t, {}, -1});
+                MatrixRM lg;
+                Capture c;
+                m.forward_tails(ps, tails, 0, c.hook(), &lg);
+                BOOST_TEST(lg.rows() == 10);
+                BOOST_TEST(ps.size() == prefix.size());  // prefix untouched
+                Eigen::Index row = 0;
+                for (std::size_t i = 0; i < tail_toks.size(); ++i) {
+                    auto s = m.new_session();
+                    auto seq = prefix;
+                    seq.insert(seq.end(), tail_toks[i].begin(), tail_toks[i].end());
+                    MatrixRM ref;
+                    Capture rc;
+                    m.prefill(s, seq, rc.hook(), &ref);
+                    const auto n = static_cast<Eigen::Index>(tail_toks[i].size());
+                    BOOST_TEST(max_abs_diff(lg.middleRows(row, n), ref.bottomRows(n)) <= 1e-5f);
+                    for (int l = 0; l < m.n_layers(); ++l)
+                        BOOST_TEST(max_abs_diff(c.at[{l, i}], bottom_rows(rc.at[{l, 0}], n)) <= 1e-5f);
+                    row += n;
+                }
+            }
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(parent_chains_see_their_ancestors) {
+    for (const auto& arch : kArchs) {
+        BOOST_TEST_CONTEXT("arch " << arch) {
+            const auto& m = tiny(arch);
+            const auto prefix = toks({1, 50, 51, 52});
+            auto ps = m.new_session();
+            m.prefill(ps, prefix);
+            // tree: 0 <- 1 <- 2, 0 <- 3, 4 alone
+            const std::vector<std::vector<token_id>> tt{{60, 61}, {70, 71, 72}, {80}, {90, 91}, {100, 101, 102}};
+            const std::vector<int> parent{-1, 0, 1, 0, -1};
+            std::vector<Tail> tails;
+            for (std::size_t i = 0; i < tt.size(); ++i) tails.push_back(Tail{tt[i], {}, parent[i]});
+            MatrixRM lg;
+            Capture c;
+            std::vector<std::size_t> pos0(tt.size());
+            m.forward_tails(ps, tails, 0,
+                            [&](const BlockOutput& o) {
+                                pos0[o.seq] = o.pos0;
+                                c.hook()(o);
+                            },
+                            &lg);
+            BOOST_TEST((pos0 == std::vector<std::size_t>{4, 6, 9, 6, 4}));
+            Eigen::Index row = 0;
+            for (std::size_t i = 0; i < tt.size(); ++i) {
+                std::vector<int> chain;
+                for (int p = static_cast<int>(i); p >= 0; p = parent[static_cast<std::size_t>(p)]) chain.insert(chain.begin(), p);
+                auto seq = prefix;
+                for (int p : chain) seq.insert(seq.end(), tt[static_cast<std::size_t>(p)].begin(), tt[static_cast<std::size_t>(p)].end());
+                auto s = m.new_session();
+                MatrixRM ref;
+                Capture rc;
+                m.prefill(s, seq, rc.hook(), &ref);
+                const auto n = static_cast<Eigen::Index>(tt[i].size());
+                BOOST_TEST(max_abs_diff(lg.middleRows(row, n), ref.bottomRows(n)) <= 1e-5f, "tail " << i);
+                BOOST_TEST(max_abs_diff(c.at[{2, i}], bottom_rows(rc.at[{2, 0}], n)) <= 1e-5f);
+                row += n;
+            }
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(resume_from_a_stored_residual_reproduces_the_full_pass) {
+    for (const auto& arch : kArchs) {
+        BOOST_TEST_CONTEXT("arch " << arch) {
+            const auto& m = tiny(arch);
+            auto ps = m.new_session();
+            m.prefill(ps, toks({1, 5, 6, 7, 8}));
+            const std::vector<std::vector<token_id>> tt{{9, 10, 11}, {12, 13}};
+            std::vector<Tail> tails{Tail{tt[0], {}, -1}, Tail{tt[1], {}, 0}};
+            MatrixRM full;
+            Capture c;
+            m.forward_tails(ps, tails, 0, c.hook(), &full);
+            for (int fb = 1; fb <= m.n_layers(); ++fb) {
+                BOOST_TEST_CONTEXT("first_block " << fb) {
+                    const MatrixRM& in0 = c.at[{fb - 1, 0}];
+                    const MatrixRM& in1 = c.at[{fb - 1, 1}];
+                    std::vector<Tail> rt{Tail{tt[0], ConstMatrixView(in0.data(), 3, 64), -1},
+                                         Tail{tt[1], ConstMatrixView(in1.data(), 2, 64), 0}};
+                    MatrixRM lg;
+                    std::vector<int> layers_seen;
+                    m.forward_tails(ps, rt, fb, [&](const BlockOutput& o) { if (o.seq == 0) layers_seen.push_back(o.layer); }, &lg);
+                    BOOST_TEST(max_abs_diff(lg, full) <= 1e-5f);
+                    std::vector<int> want;
+                    for (int l = fb; l < m.n_layers(); ++l) want.push_back(l);
+                    BOOST_TEST(layers_seen == want);
+                }
+            }
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(steering_changes_only_the_positions_it_touches) {
+    const auto& m = tiny();
+    const auto seq = toks({1, 20, 21, 22, 23, 24, 25, 26});
+    const std::size_t p0 = 5;
+    const int layer = 1;
+    Eigen::RowVectorXf v = Eigen::RowVectorXf::LinSpaced(64, -2.f, 2.f);
+    Hook steer = [&](const BlockOutput& o) {
+        if (o.layer != layer) return;
+        for (std::size_t r = 0; r < o.residual.rows; ++r)
+            if (o.pos0 + r >= p0)
+                Eigen::Map<Eigen::RowVectorXf>(o.residual.row(r), 64) += v;
+    };
+    auto s0 = m.new_session(), s1 = m.new_session();
+    MatrixRM base, steered;
+    m.prefill(s0, seq, {}, &base);
+    m.prefill(s1, seq, steer, &steered);
+    BOOST_TEST(max_abs_diff(base.topRows(p0), steered.topRows(p0)) <= 1e-6f);
+    for (std::size_t r = p0; r < seq.size(); ++r)
+        BOOST_TEST((base.row(static_cast<Eigen::Index>(r)) - steered.row(static_cast<Eigen::Index>(r))).cwiseAbs().maxCoeff() > 1e-2f);
+
+    // the same steering through forward_tails of a prefix gives the same logits
+    auto ps = m.new_session();
+    m.prefill(ps, std::span(seq).first(4));
+    std::vector<Tail> tails{Tail{std::span(seq).subspan(4), {}, -1}};
+    MatrixRM tl;
+    m.forward_tails(ps, tails, 0, steer, &tl);
+    BOOST_TEST(max_abs_diff(tl, steered.bottomRows(4)) <= 1e-5f);
+}
+
+BOOST_AUTO_TEST_CASE(sliding_window_limits_what_a_position_sees) {
+    // every block slides (pattern > n_layers), window 4, 3 blocks: position p sees back to p - 3*3 at most
+    const auto& m = tiny("gemma3", true, 100);
+    BOOST_TEST((m.hparams().swa == std::vector<std::uint8_t>{1, 1, 1}));
+    auto a = toks({1, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33});
+    auto b = a;
+    b[0] = 2;  // change the first token
+    auto sa = m.new_session(), sb = m.new_session();
+    MatrixRM la, lb;
+    m.prefill(sa, a, {}, &la);
+    m.prefill(sb, b, {}, &lb);
+    BOOST_TEST((la.row(9) - lb.row(9)).cwiseAbs().maxCoeff() > 1e-4f);   // within reach
+    BOOST_TEST((la.row(10) - lb.row(10)).cwiseAbs().maxCoeff() <= 1e-6f); // beyond 3 windows
+    BOOST_TEST((la.row(14) - lb.row(14)).cwiseAbs().maxCoeff() <= 1e-6f);
+}
+
+BOOST_AUTO_TEST_CASE(forks_are_independent) {
+    const auto& m = tiny();
+    auto s = m.new_session();
+    m.prefill(s, toks({1, 3, 4, 5}));
+    auto f1 = s;
+    auto f2 = s;
+    MatrixRM l1, l2, r1, r2;
+    m.prefill(f1, toks({6, 7}), {}, &l1);
+    m.prefill(f2, toks({8, 9, 10}), {}, &l2);
+    BOOST_TEST(s.size() == 4u);
+    BOOST_TEST(f1.size() == 6u);
+    BOOST_TEST(f2.size() == 7u);
+    auto a = m.new_session(), b = m.new_session();
+    m.prefill(a, toks({1, 3, 4, 5, 6, 7}), {}, &r1);
+    m.prefill(b, toks({1, 3, 4, 5, 8, 9, 10}), {}, &r2);
+    BOOST_TEST(max_abs_diff(l1, r1.bottomRows(2)) <= 1e-5f);
+    BOOST_TEST(max_abs_diff(l2, r2.bottomRows(3)) <= 1e-5f);
+    // truncate rolls back
+    f2.truncate(4);
+    MatrixRM l3;
+    m.prefill(f2, toks({6, 7}), {}, &l3);
+    BOOST_TEST(max_abs_diff(l3, l1) <= 1e-5f);
+}
+
+BOOST_AUTO_TEST_CASE(one_model_many_threads) {
+    const auto& m = tiny("qwen2");
+    std::vector<std::vector<token_id>> prompts;
+    for (int t = 0; t < 4; ++t) {
+        std::vector<token_id> p{1};
+        for (int i = 0; i < 20 + 3 * t; ++i) p.push_back(3 + (i * 7 + t * 13) % 256);
+        prompts.push_back(p);
+    }
+    std::vector<MatrixRM> serial(prompts.size()), parallel(prompts.size());
+    for (std::size_t t = 0; t < prompts.size(); ++t) {
+        auto s = m.new_session();
+        m.prefill(s, prompts[t], {}, &serial[t]);
+    }
+    std::vector<std::thread> th;
+    for (std::size_t t = 0; t < prompts.size(); ++t)
+        th.emplace_back([&, t] {
+            for (int rep = 0; rep < 3; ++rep) {
+                auto s = m.new_session();
+                m.prefill(s, std::span(prompts[t]).first(10), {});
+                MatrixRM rest;
+                m.prefill(s, std::span(prompts[t]).subspan(10), {}, &rest);
+                parallel[t] = rest;
+            }
+        });
+    for (auto& x : th) x.join();
+    for (std::size_t t = 0; t < prompts.size(); ++t)
+        BOOST_TEST(max_abs_diff(parallel[t], serial[t].bottomRows(parallel[t].rows())) <= 1e-5f);
+}
+
+BOOST_AUTO_TEST_CASE(a_throwing_hook_leaves_the_session_unchanged) {
+    const auto& m = tiny();
+    auto s = m.new_session();
+    m.prefill(s, toks({1, 3, 4}));
+    BOOST_CHECK_THROW(m.prefill(s, toks({5, 6}), [](const BlockOutput& o) {
+                          if (o.layer == 1) throw std::runtime_error("stop");
+                      }),
+                      std::runtime_error);
+    BOOST_TEST(s.size() == 3u);
+    MatrixRM a, b;
+    m.prefill(s, toks({5, 6}), {}, &a);
+    auto r = m.new_session();
+    m.prefill(r, toks({1, 3, 4, 5, 6}), {}, &b);
+    BOOST_TEST(max_abs_diff(a, b.bottomRows(2)) <= 1e-5f);
+}
+
+BOOST_AUTO_TEST_CASE(bad_arguments_are_refused_with_context) {
+    const auto& m = tiny();
+    auto s = m.new_session();
+    BOOST_CHECK_THROW(m.prefill(s, toks({1, 999})), w2s::invalid_argument);
+    BOOST_TEST(s.size() == 0u);
+    m.prefill(s, toks({1, 2}));
+    const auto t = toks({5});
+    std::vector<Tail> bad_parent{Tail{t, {}, 0}};
+    BOOST_CHECK_THROW(m.forward_tails(s, bad_parent, 0), w2s::invalid_argument);
+    std::vector<Tail> no_input{Tail{t, {}, -1}};
+    try {
+        m.forward_tails(s, no_input, 2);
+        BOOST_FAIL("expected an error");
+    } catch (const w2s::invalid_argument& e) {
+        BOOST_TEST(std::string(e.what()).find("tail 0: input is 0x0, expected 1x64") != std::string::npos, e.what());
+    }
+    BOOST_CHECK_THROW(m.forward_tails(s, no_input, 4), w2s::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(load_errors_name_the_file_and_tensor) {
+    // copy the tiny model with blk.1.attn_q.weight replaced by a 64x32 matrix
+    const std::string src = test::make_tiny_llama(tmp_dir() + "/bad", 3);
+    gguf::File f(src);
+    gguf::Writer w;
+    for (const auto& k : f.keys())
+        if (k != "general.alignment") w.set(k, f.get(k));
+    for (const auto& t : f.tensors()) {
+        if (t.name == "blk.1.attn_q.weight") {
+            std::vector<float> z(64 * 32, 0.f);
+            w.add_tensor_f32(t.name, {64, 32}, z);
+        } else if (t.name != "blk.2.ffn_up.weight") {
+            w.add_tensor(t.name, t.type, t.ne, std::span(t.data, t.n_bytes));
+        }
+    }
+    const std::string bad = tmp_dir() + "/bad/broken.gguf";
+    w.write(bad);
+    try {
+        (void)LlamaModel::load(bad);
+        BOOST_FAIL("expected an error");
+    } catch (const w2s::error& e) {
+        const std::string msg = e.what();
+        BOOST_TEST(msg.find("loading " + bad + ": tensor blk.1.attn_q.weight: expected 64x64, got 64x32") != std::string::npos, msg);
+        BOOST_TEST(e.kind() == "shape_error");
+    }
+    // a missing tensor
+    gguf::Writer w2;
+    for (const auto& k : f.keys()) w2.set(k, f.get(k));
+    for (const auto& t : f.tensors())
+        if (t.name != "blk.2.ffn_up.weight") w2.add_tensor(t.name, t.type, t.ne, std::span(t.data, t.n_bytes));
+    const std::string missing = tmp_dir() + "/bad/missing.gguf";
+    w2.write(missing);
+    try {
+        (void)LlamaModel::load(missing);
+        BOOST_FAIL("expected an error");
+    } catch (const w2s::error& e) {
+        BOOST_TEST(std::string(e.what()).find("tensor blk.2.ffn_up.weight is missing") != std::string::npos, e.what());
+    }
+    // an unknown architecture
+    gguf::Writer w3;
+    for (const auto& k : f.keys()) w3.set(k, f.get(k));
+    w3.set("general.architecture", gguf::Value::from_string("mamba"));
+    const std::string arch = tmp_dir() + "/bad/arch.gguf";
+    w3.write(arch);
+    try {
+        (void)LlamaModel::load(arch);
+        BOOST_FAIL("expected an error");
+    } catch (const w2s::error& e) {
+        BOOST_TEST(e.kind() == "unsupported_error");
+        BOOST_TEST(std::string(e.what()).find("architecture 'mamba' is not supported") != std::string::npos, e.what());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(tokenizer_and_template_come_from_the_file) {
+    const auto& m = tiny();
+    const auto ids = m.tokenizer().encode("in the cat");
+    BOOST_TEST(!ids.empty());
+    BOOST_TEST(m.tokenizer().decode(ids) == "in the cat");
+    // " the" is one token by the merges
+    BOOST_TEST(std::count(ids.begin(), ids.end(), 261) == 1);
+}

@@ -1,0 +1,100 @@
+// Standardizer, UserEmbedding and the Embedding concept.
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+#include <sstream>
+#include <string>
+
+#include <w2s/route/embedding.hpp>
+
+namespace wr = w2s::route;
+namespace tt = boost::test_tools;
+
+namespace {
+struct NoDim {
+    using input_type = int;
+    [[nodiscard]] Eigen::VectorXf embed(const int&) const { return Eigen::VectorXf::Zero(2); }
+};
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(embedding)
+
+BOOST_AUTO_TEST_CASE(concept_checks) {
+    static_assert(wr::Embedding<wr::UserEmbedding<int>>);
+    static_assert(!wr::Embedding<NoDim>, "an embedding must state its dim()");
+    static_assert(!wr::Embedding<wr::Standardizer>, "a Standardizer is not an Embedding");
+    BOOST_TEST(true);
+}
+
+BOOST_AUTO_TEST_CASE(standardizer_by_hand) {
+    // mean = [2, 10], population std = [1, 0 -> 1 (constant feature)]
+    wr::Features X(2, 2);
+    X << 1, 10, 3, 10;
+    wr::Standardizer st;
+    BOOST_CHECK_THROW((void)st.transform(X), w2s::invalid_argument);
+    st.fit(X);
+    BOOST_TEST(st.mean()(0) == 2.0f);
+    BOOST_TEST(st.mean()(1) == 10.0f);
+    BOOST_TEST(st.stddev()(0) == 1.0f);
+    BOOST_TEST(st.stddev()(1) == 1.0f);
+    const wr::Features Y = st.transform(X);
+    BOOST_TEST(Y(0, 0) == -1.0f);
+    BOOST_TEST(Y(1, 0) == 1.0f);
+    BOOST_TEST(Y(0, 1) == 0.0f);
+    wr::Features Z(3, 1);
+    Z << 0, 2, 7;  // mean 3, var (9 + 1 + 16)/3
+    st.fit(Z);
+    BOOST_TEST(st.stddev()(0) == std::sqrt(26.0f / 3.0f), tt::tolerance(1e-6f));
+    std::vector<float> v{6.0f};
+    st.transform_inplace(v);
+    BOOST_TEST(v[0] == 3.0f / std::sqrt(26.0f / 3.0f), tt::tolerance(1e-6f));
+    BOOST_CHECK_THROW(st.transform(X), w2s::shape_error);
+}
+
+BOOST_AUTO_TEST_CASE(standardizer_round_trip_and_version) {
+    wr::Features X(3, 2);
+    X << 1, 2, 3, 5, 4, -1;
+    wr::Standardizer st;
+    st.fit(X);
+    std::stringstream ss;
+    st.save(ss);
+    const std::string bytes = ss.str();
+    wr::Standardizer back;
+    back.load(ss);
+    BOOST_TEST((back.transform(X) == st.transform(X)));
+    std::string bad = bytes;
+    bad[8 + 4 + 4 + wr::Standardizer::kind.size()] = 2;  // body version 2
+    std::istringstream is(bad);
+    BOOST_CHECK_THROW(back.load(is), w2s::format_error);
+}
+
+BOOST_AUTO_TEST_CASE(user_embedding_table_and_function) {
+    std::map<std::string, Eigen::VectorXf> table;
+    table["a"] = Eigen::Vector2f(1, 2);
+    table["b"] = Eigen::Vector2f(3, 6);
+    const auto e = wr::UserEmbedding<>::from_table(table);
+    BOOST_TEST(e.dim() == 2u);
+    BOOST_TEST(e.embed("b")(1) == 6.0f);
+    BOOST_CHECK_THROW((void)e.embed("zzz"), w2s::data_error);
+    table["c"] = Eigen::Vector3f(1, 2, 3);
+    BOOST_CHECK_THROW((void)wr::UserEmbedding<>::from_table(table), w2s::shape_error);
+
+    const auto f = wr::UserEmbedding<int>::from_function(3, [](const int& k) {
+        return k < 0 ? Eigen::VectorXf(Eigen::Vector2f(0, 0)) : Eigen::VectorXf(Eigen::Vector3f(float(k), 0, 1));
+    });
+    BOOST_TEST(f.embed(4)(0) == 4.0f);
+    BOOST_CHECK_THROW((void)f.embed(-1), w2s::shape_error);  // callable returned the wrong size
+
+    const std::vector<int> keys{1, 2, 3};
+    const wr::Features X = wr::embed_all(f, std::span<const int>(keys));
+    BOOST_TEST(X.rows() == 3);
+    BOOST_TEST(X(2, 0) == 3.0f);
+    wr::Standardizer st;
+    st.fit(X);
+    const wr::Standardized<wr::UserEmbedding<int>> se(f, st);
+    const Eigen::VectorXf z = se.embed(3);  // (3 - 2) / sqrt(2/3)
+    BOOST_TEST(z(0) == 1.0f / std::sqrt(2.0f / 3.0f), tt::tolerance(1e-6f));
+    BOOST_TEST(z(2) == 0.0f);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

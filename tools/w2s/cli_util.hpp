@@ -1,0 +1,89 @@
+// Small helpers shared by the CLI's subcommands: parsing layer lists and number lists, loading a split.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <w2s/core/error.hpp>
+#include <w2s/steer/dataset.hpp>
+
+namespace w2s::cli {
+
+/// "all" -> 0..n-1; "a-b" -> a..b; "a,b,c" -> that list. Throws invalid_argument naming the text.
+inline std::vector<int> parse_layers(const std::string& text, int n_layers) {
+    std::vector<int> out;
+    if (text.empty() || text == "all") {
+        for (int l = 0; l < n_layers; ++l) out.push_back(l);
+        return out;
+    }
+    std::stringstream ss(text);
+    std::string part;
+    while (std::getline(ss, part, ',')) {
+        try {
+            const auto dash = part.find('-', 1);
+            if (dash != std::string::npos) {
+                const int a = std::stoi(part.substr(0, dash)), b = std::stoi(part.substr(dash + 1));
+                if (a > b) throw invalid_argument("");
+                for (int l = a; l <= b; ++l) out.push_back(l);
+            } else {
+                out.push_back(std::stoi(part));
+            }
+        } catch (const std::exception&) {
+            throw invalid_argument("--layers '" + text + "': expected all, a-b or a comma list of layers");
+        }
+    }
+    for (int l : out)
+        if (l < 0 || l >= n_layers)
+            throw invalid_argument("--layers '" + text + "': layer " + std::to_string(l) + " out of range 0.." + std::to_string(n_layers - 1));
+    return out;
+}
+
+inline std::vector<double> parse_doubles(const std::string& text) {
+    std::vector<double> out;
+    std::stringstream ss(text);
+    std::string part;
+    while (std::getline(ss, part, ',')) {
+        try {
+            out.push_back(std::stod(part));
+        } catch (const std::exception&) {
+            throw invalid_argument("'" + text + "': expected a comma list of numbers");
+        }
+    }
+    return out;
+}
+
+/// Items of `path`, then the protocol's seeded split: "train", "test" or "all"; at most max_items (the first of
+/// the shuffled split, so a seeded subset) when max_items > 0.
+inline std::vector<steer::Item> load_split(const std::string& path, const std::string& which, std::size_t max_items) {
+    auto items = steer::load_items(path);
+    std::vector<steer::Item> out;
+    if (which == "all") {
+        out = std::move(items);
+    } else {
+        auto split = steer::split_items(std::move(items));
+        if (which == "train") out = std::move(split.train);
+        else if (which == "test") out = std::move(split.test);
+        else throw invalid_argument("--split '" + which + "': expected train, test or all");
+    }
+    if (max_items && out.size() > max_items) out.resize(max_items);
+    return out;
+}
+
+/// Persona prompts for a non-BASE variant: the given file, else persona_prompts.json beside the data file or
+/// one folder up (the layout of shared/datasets and examples/data). BASE needs none.
+inline std::optional<steer::PersonaPrompts> personas_for(steer::Variant v, const std::string& given, const std::string& data) {
+    if (v == steer::Variant::base) return std::nullopt;
+    if (!given.empty()) return steer::load_persona_prompts(given);
+    namespace fs = std::filesystem;
+    for (fs::path dir = fs::path(data).parent_path(); !dir.empty(); dir = dir.parent_path()) {
+        if (fs::exists(dir / "persona_prompts.json")) return steer::load_persona_prompts((dir / "persona_prompts.json").string());
+        if (dir == dir.parent_path()) break;
+    }
+    throw invalid_argument("variant " + std::string(steer::variant_name(v)) + " needs persona prompts: none found near " + data +
+                           "; pass --personas FILE");
+}
+
+}  // namespace w2s::cli

@@ -1,0 +1,71 @@
+// w2s sweep MODEL --vectors VEC.gguf --data FILE [--variant V] [--split train|test|all] [--layers all|a-b|l,l,..]
+//                 [--multipliers x,y,..] [--max-items N] [--threads N] --out SWEEP
+// The per-input layer sweep (w2s/sweep/engine.hpp): s(x, l) for every item and layer, written as it goes, so
+// an interrupted run resumes where it stopped when started again with the same arguments.
+#include <iostream>
+
+#include <w2s/model/model.hpp>
+#include <w2s/steer/control_vector.hpp>
+#include <w2s/steer/dataset.hpp>
+#include <w2s/steer/tokenized.hpp>
+#include <w2s/sweep/engine.hpp>
+
+#include "cli_util.hpp"
+#include "command.hpp"
+#include "progress_bar.hpp"
+
+namespace {
+
+struct Args {
+    std::string model, vectors, data, variant = "BASE", split = "train", layers = "all", multipliers, out, personas;
+    std::size_t max_items = 0;
+    int threads = 0;
+};
+
+const w2s::cli::Registrar reg{"sweep", "Per-input layer sweep: steerability of every item at every layer", [](CLI::App& app) {
+    auto a = std::make_shared<Args>();
+    app.add_option("model", a->model, "GGUF model")->required()->check(CLI::ExistingFile);
+    app.add_option("--vectors", a->vectors, "steering vectors (llama.cpp control-vector GGUF)")->required()->check(CLI::ExistingFile);
+    app.add_option("--data", a->data, "A/B items (CAA JSON or MWE JSONL)")->required()->check(CLI::ExistingFile);
+    app.add_option("--variant", a->variant, "prompt variant: BASE, SYS.POS, SYS.NEG, USER.POS, USER.NEG");
+    app.add_option("--personas", a->personas, "persona_prompts.json (for SYS/USER variants; default: beside the data)");
+    app.add_option("--split", a->split, "which items: train, test or all (seeded 50/50 split)");
+    app.add_option("--layers", a->layers, "layers to sweep: all, a-b, or a comma list");
+    app.add_option("--multipliers", a->multipliers, "comma list of multipliers (default the protocol's seven)");
+    app.add_option("--max-items", a->max_items, "keep at most N items of the split (seeded subset)");
+    app.add_option("--threads", a->threads, "threads (0 = all cores)");
+    app.add_option("--out", a->out, "sweep file to write (resumed when it exists)")->required();
+    return w2s::cli::Runner([a] {
+        const auto model = w2s::model::LlamaModel::load(a->model);
+        const auto vectors = w2s::steer::load_control_vector(a->vectors, model.n_layers());
+        const auto variant = w2s::steer::parse_variant(a->variant);
+        const auto items = w2s::cli::load_split(a->data, a->split, a->max_items);
+        const auto personas = w2s::cli::personas_for(variant, a->personas, a->data);
+        const auto tok = w2s::steer::tokenize_items(model.tokenizer(), model.chat_template(), items, variant,
+                                                    personas ? &*personas : nullptr);
+        w2s::sweep::SweepOptions opt;
+        opt.layers = w2s::cli::parse_layers(a->layers, model.n_layers());
+        if (!a->multipliers.empty()) opt.multipliers = w2s::cli::parse_doubles(a->multipliers);
+        opt = w2s::sweep::resolve_options(model, vectors, opt);
+        auto header = w2s::sweep::make_header(model, opt, a->model, a->data, a->variant, a->vectors);
+        header.settings = {{"split", a->split}, {"max_items", a->max_items}, {"split_seed", w2s::steer::kSplitSeed},
+                           {"estimator", vectors.estimator}};
+        w2s::ThreadPool pool(a->threads);
+        w2s::cli::ProgressBar bar;
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto data = w2s::sweep::run_sweep(model, tok, vectors, opt, header, a->out, pool, bar.callback());
+        bar.finish();
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        // Mean steerability per layer, and the best one.
+        std::vector<double> mean(opt.layers.size(), 0.0);
+        for (const auto& r : data.items)
+            for (std::size_t l = 0; l < mean.size(); ++l) mean[l] += r.slope[l] / static_cast<double>(data.items.size());
+        const auto best = static_cast<std::size_t>(std::max_element(mean.begin(), mean.end()) - mean.begin());
+        std::cout << "sweep: " << data.items.size() << " items x " << opt.layers.size() << " layers x " << opt.multipliers.size()
+                  << " multipliers in " << secs << " s -> " << a->out << "\n"
+                  << "best fixed layer on these items: " << opt.layers[best] << " (mean steerability " << mean[best] << ")\n";
+        return 0;
+    });
+}};
+
+}  // namespace
