@@ -1,6 +1,6 @@
 // benchmarks/kernels/bench_matmul.cpp — GFLOP/s of w2s::kernels::matmul (fast) and matmul_ref (scalar twin)
 // on the weight shapes of SmolLM2-135M (Q4_1 layers, Q8_0 tied embedding/output) and a few Gemma 3 types,
-// at 1 and 128 activation rows and 1 and 2 threads. Random weights (see tests/kernels/random_weights.hpp).
+// at 1 and 128 activation rows and 1 and 2 threads; also matmul_q8 (int8 activations) where it has a path. Random weights (see tests/kernels/random_weights.hpp).
 //
 //   bench_matmul [--quick]     prints a Markdown table; --quick skips the reference on the largest shape
 #include <algorithm>
@@ -12,6 +12,7 @@
 
 #include <w2s/core/parallel.hpp>
 #include <w2s/model/kernels/matmul.hpp>
+#include <w2s/model/kernels/matmul_q8.hpp>
 
 #include "random_weights.hpp"
 
@@ -51,11 +52,13 @@ int main(int argc, char** argv) {
         {TensorType::Q4_1, 576, 576, "attn_q/o"},      {TensorType::Q4_1, 576, 192, "attn_k/v"},
         {TensorType::Q4_1, 576, 1536, "ffn_gate/up"},  {TensorType::Q4_1, 1536, 576, "ffn_down"},
         {TensorType::Q8_0, 576, 49152, "output"},      {TensorType::Q8_0, 576, 1536, "(Q8_0)"},
-        {TensorType::Q4_K, 640, 2048, "gemma ffn"},    {TensorType::Q6_K, 2048, 640, "gemma down"},
-        {TensorType::Q5_0, 640, 1024, "gemma q"},      {TensorType::F32, 576, 576, "(F32)"},
+        // Gemma 3 270M (Q4_K_M): rows of 640 are not a multiple of 256, so those tensors use Q5_0 / Q8_0
+        {TensorType::Q5_0, 640, 1024, "gemma attn_q"}, {TensorType::Q8_0, 640, 2048, "gemma ffn_up"},
+        {TensorType::Q4_K, 2048, 640, "gemma ffn_down"}, {TensorType::Q6_K, 2048, 640, "gemma ffn_down"},
+        {TensorType::F16, 576, 576, "(F16)"},
     };
-    std::printf("| shape (n_in x n_out) | type | use | rows | threads | fast GFLOP/s | ref GFLOP/s | fast/ref |\n");
-    std::printf("|---|---|---|---|---|---|---|---|\n");
+    std::printf("| shape (n_in x n_out) | type | use | rows | threads | fast GFLOP/s | q8 GFLOP/s | ref GFLOP/s | fast/ref |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|\n");
     for (const Case& c : cases) {
         const auto bytes = w2s::test::random_weights(c.type, c.n_in, c.n_out, 1);
         const auto W = w2s::kernels::WeightMatrix::from_raw(c.type, bytes.data(), c.n_in, c.n_out);
@@ -73,8 +76,14 @@ int main(int argc, char** argv) {
                 const double fast = flop /
                     time_best([&] { pool.run([&] { w2s::kernels::matmul(W, {x.data(), rows, c.n_in}, {y.data(), rows, c.n_out}); }); }, 0.5) *
                     1e-9;
-                std::printf("| %zux%zu | %s | %s | %zu | %d | %.1f | %s | %s |\n", c.n_in, c.n_out,
+                double q8 = 0.0;
+                if (w2s::kernels::has_q8_path(c.type))
+                    q8 = flop /
+                        time_best([&] { pool.run([&] { w2s::kernels::matmul_q8(W, {x.data(), rows, c.n_in}, {y.data(), rows, c.n_out}); }); }, 0.5) *
+                        1e-9;
+                std::printf("| %zux%zu | %s | %s | %zu | %d | %.1f | %s | %s | %s |\n", c.n_in, c.n_out,
                             w2s::gguf::tensor_type_name(c.type).c_str(), c.what, rows, threads, fast,
+                            q8 > 0 ? std::to_string(q8).substr(0, 5).c_str() : "-",
                             ref > 0 ? std::to_string(ref).substr(0, 5).c_str() : "-",
                             ref > 0 ? std::to_string(fast / ref).substr(0, 5).c_str() : "-");
                 std::fflush(stdout);

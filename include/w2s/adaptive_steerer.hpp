@@ -200,7 +200,7 @@ public:
         router_.save(os);
         if (!os) throw io_error(dir + "/router.bin: write failed");
         const nlohmann::json j = {{"format", "w2s-bundle"}, {"format_version", kBundleVersion}, {"router", std::string(R::kind)},
-                                  {"estimator", std::string(E::name)}, {"layers", layers_}, {"fixed_layer", fixed_layer_},
+                                  {"estimator", vectors_.estimator.empty() ? std::string(E::name) : vectors_.estimator}, {"layers", layers_}, {"fixed_layer", fixed_layer_},
                                   {"embedding_block", opts_.embedding_block}, {"pooling", std::string(route::pooling_name(opts_.pooling))},
                                   {"multipliers", opts_.multipliers}, {"n_layers", backend_->n_layers()}, {"hidden", backend_->hidden_size()}};
         std::ofstream(dir + "/bundle.json") << j.dump(2) << '\n';

@@ -10,7 +10,7 @@ BOOST_AUTO_TEST_CASE(error_context_keeps_kind) {
     try {
         w2s::with_context("loading m.gguf", [] { throw w2s::shape_error("tensor x: expected 2x2, got 2x3"); });
         BOOST_FAIL("no throw");
-    } catch (const w2s::error& e) {
+    } catch (const w2s::shape_error& e) {  // the C++ type survives the added context
         BOOST_TEST(e.kind() == "shape_error");
         BOOST_TEST(std::string(e.what()) == "loading m.gguf: tensor x: expected 2x2, got 2x3");
     }

@@ -92,7 +92,7 @@ BOOST_AUTO_TEST_CASE(bar_chart_and_histogram) {
     parse(doc);
     BOOST_TEST(count(doc, "<rect") == 5u);  // background + 4 bars
     BOOST_TEST(doc.find("<title>3.5: 4</title>") != std::string::npos);
-    BOOST_CHECK_THROW(svg::histogram(v, 0, 0.0, 1.0), w2s::invalid_argument);
+    BOOST_CHECK_THROW((void)svg::histogram(v, 0, 0.0, 1.0), w2s::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(shape_errors_name_the_series) {

@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(every_truncation_is_refused_with_a_clear_message) {
     const std::size_t data_end = ref.data_offset() + b.offset + b.n_bytes;  // last byte any tensor uses
     BOOST_TEST_REQUIRE(data_end < full.size());                             // the rest is padding
     bool seen_beyond = false;
-    std::size_t n_truncated = 0, n_impossible = 0, n_beyond = 0;
+    std::size_t n_truncated = 0, n_impossible = 0, n_beyond = 0, n_array = 0;
     for (std::size_t len = 0; len < full.size(); ++len) {
         std::vector<std::byte> prefix(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(len));
         if (len >= data_end) {  // only padding is missing: still a complete file
@@ -70,6 +70,10 @@ BOOST_AUTO_TEST_CASE(every_truncation_is_refused_with_a_clear_message) {
                 BOOST_TEST(m.find("(file size " + std::to_string(len) + ")") != std::string::npos, m);
                 BOOST_TEST(m.find("needs ") != std::string::npos, m);
                 ++n_truncated;
+            } else if (m.find("elements needs at least") != std::string::npos) {  // an array count beyond the end
+                BOOST_TEST(!seen_beyond, m);
+                BOOST_TEST(m.find("bytes that remain") != std::string::npos, m);
+                ++n_array;
             } else if (m.find("is impossible") != std::string::npos) {
                 BOOST_TEST(len < 128u, m);  // only while the counts exceed what the bytes could hold
                 ++n_impossible;
@@ -85,6 +89,7 @@ BOOST_AUTO_TEST_CASE(every_truncation_is_refused_with_a_clear_message) {
     BOOST_TEST(n_truncated > 100u);
     BOOST_TEST(n_impossible > 0u);
     BOOST_TEST(n_beyond > 60u);
+    BOOST_TEST(n_array > 20u);
 }
 
 BOOST_AUTO_TEST_CASE(empty_file) {

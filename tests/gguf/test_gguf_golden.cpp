@@ -2,7 +2,7 @@
 //  - dequantize_row_ref equals gguf.quants.dequantize bit for bit, for every supported type;
 //  - a file written by gguf.GGUFWriter reads back with every value, and w2s::gguf::Writer rebuilds it byte
 //    for byte;
-//  - the file w2s::gguf::Writer writes for the Python side to check (tests/golden/gguf_writer_cpp.gguf) is
+//  - the file w2s::gguf::Writer writes for the Python side to check (tests/golden/gguf_writer_cpp.gguf.bin) is
 //    regenerated and compared byte for byte (W2S_UPDATE_GOLDEN=1 rewrites it; then rerun the script, which
 //    reads it with gguf.GGUFReader).
 #include <boost/test/unit_test.hpp>
@@ -215,7 +215,7 @@ BOOST_AUTO_TEST_CASE(dequantize_matches_gguf_package_bit_for_bit) {
 }
 
 BOOST_AUTO_TEST_CASE(reads_file_written_by_gguf_package) {
-    const std::string path = w2s::test::golden_path("gguf_writer_py.gguf");
+    const std::string path = w2s::test::golden_path("gguf_writer_py.gguf.bin");
     const File f(path);
     BOOST_TEST(f.version() == 3u);
     BOOST_TEST(f.alignment() == 64u);
@@ -253,7 +253,7 @@ BOOST_AUTO_TEST_CASE(reads_file_written_by_gguf_package) {
 }
 
 BOOST_AUTO_TEST_CASE(writer_rebuilds_gguf_package_file_byte_for_byte) {
-    const auto want = read_bytes(w2s::test::golden_path("gguf_writer_py.gguf"));
+    const auto want = read_bytes(w2s::test::golden_path("gguf_writer_py.gguf.bin"));
     const auto got = python_file_content().to_bytes();
     BOOST_TEST(got.size() == want.size());
     std::size_t first_diff = 0;
@@ -262,7 +262,7 @@ BOOST_AUTO_TEST_CASE(writer_rebuilds_gguf_package_file_byte_for_byte) {
 }
 
 BOOST_AUTO_TEST_CASE(cpp_written_golden_is_reproduced) {
-    const std::string path = w2s::test::golden_path("gguf_writer_cpp.gguf");
+    const std::string path = w2s::test::golden_path("gguf_writer_cpp.gguf.bin");
     const Writer w = cpp_file_content();
     if (update_golden()) {
         w.write(path);

@@ -11,6 +11,7 @@
 #include <w2s/core/parallel.hpp>
 #include <w2s/gguf/quants.hpp>
 #include <w2s/model/kernels/matmul.hpp>
+#include <w2s/model/kernels/matmul_q8.hpp>
 
 #include "random_weights.hpp"
 
@@ -240,4 +241,54 @@ BOOST_AUTO_TEST_CASE(errors_name_the_problem) {
     BOOST_TEST(message_of([&] { k::get_rows(W, neg, {x.data(), 1, 64}); }).find("invalid_argument") == 0u);
     const std::vector<std::int32_t> ok = {0, 1};
     BOOST_TEST(message_of([&] { k::get_rows(W, ok, {x.data(), 1, 64}); }).find("shape_error") == 0u);
+}
+
+// matmul_q8: within the documented bound 0.5 * sum_i |w_i| d_b(i) + 1e-5 * sum_i |w_i x_i| of matmul_ref.
+BOOST_AUTO_TEST_CASE(matmul_q8_within_documented_bound) {
+    for (TensorType t : {TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1, TensorType::Q8_0,
+                         TensorType::Q6_K}) {
+        const std::size_t n_in = 768, n_out = 37;
+        auto bytes = w2s::test::random_weights(t, n_in, n_out, 21);
+        const auto W = k::WeightMatrix::from_raw(t, bytes.data(), n_in, n_out);
+        for (std::size_t rows : {1u, 3u, 17u}) {
+            BOOST_TEST_CONTEXT("type " << w2s::gguf::tensor_type_name(t) << " rows " << rows) {
+                const auto x = w2s::test::random_activations(rows, n_in, 8);
+                std::vector<float> q8(rows * n_out), ref(rows * n_out), w(n_in);
+                k::matmul_q8(W, {x.data(), rows, n_in}, {q8.data(), rows, n_out});
+                k::matmul_ref(W, {x.data(), rows, n_in}, {ref.data(), rows, n_out});
+                double worst = 0.0, mean_rel = 0.0;
+                for (std::size_t o = 0; o < n_out; ++o) {
+                    w2s::gguf::dequantize_row_ref(t, W.row(o), w.data(), n_in);
+                    for (std::size_t r = 0; r < rows; ++r) {
+                        double bound = 1e-30, mag = 0.0;
+                        for (std::size_t b = 0; b < n_in / 32; ++b) {
+                            double amax = 0.0, wsum = 0.0;
+                            for (std::size_t i = 32 * b; i < 32 * b + 32; ++i) {
+                                amax = std::max(amax, static_cast<double>(std::abs(x[r * n_in + i])));
+                                wsum += std::abs(w[i]);
+                                mag += std::abs(static_cast<double>(w[i]) * x[r * n_in + i]);
+                            }
+                            bound += 0.5 * wsum * amax / 127.0;
+                        }
+                        bound = 1.001 * bound + 1e-5 * mag;
+                        const double err = std::abs(static_cast<double>(q8[r * n_out + o]) - ref[r * n_out + o]);
+                        worst = std::max(worst, err / bound);
+                        mean_rel += err / (mag + 1e-30);
+                    }
+                }
+                BOOST_TEST(worst <= 1.0);
+                BOOST_TEST_MESSAGE("matmul_q8 " << w2s::gguf::tensor_type_name(t) << " rows " << rows << ": worst err/bound "
+                                                << worst << ", mean err/sum|wx| " << mean_rel / double(rows * n_out));
+                if (!k::has_q8_path(t)) {  // falls back to the exact path
+                    std::vector<float> fast(rows * n_out);
+                    k::matmul(W, {x.data(), rows, n_in}, {fast.data(), rows, n_out});
+                    BOOST_TEST(std::memcmp(fast.data(), q8.data(), fast.size() * sizeof(float)) == 0);
+                }
+            }
+        }
+    }
+#if defined(__AVX2__)
+    BOOST_TEST(k::has_q8_path(TensorType::Q4_1));
+    BOOST_TEST(!k::has_q8_path(TensorType::Q6_K));
+#endif
 }

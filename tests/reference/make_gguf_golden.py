@@ -3,18 +3,18 @@
 
 Run from the repository root:   /opt/w2s-venv/bin/python tests/reference/make_gguf_golden.py
 
-Writes into tests/golden/:
+Writes into tests/golden/ (GGUF images end in .gguf.bin because the repository ignores *.gguf):
   gguf_dequant_<TYPE>.bin  for F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K:
       b"W2SQ" | u32 ggml type | u64 n_elements | u64 n_bytes | n_bytes of blocks | n_elements float32
       (little-endian). The floats are gguf.quants.dequantize(blocks, type). F16 and BF16 hold all 65536
       bit patterns (zeros, subnormals, infinities, NaNs); F32 holds random bit patterns plus the special
       values; quantized types hold random blocks whose fp16 scales are sane (finite, |d| in [1e-4, 2]) plus
       one block with a subnormal scale.
-  gguf_writer_py.gguf      a file written by gguf.GGUFWriter (metadata of every type, string arrays, nested
+  gguf_writer_py.gguf.bin      a file written by gguf.GGUFWriter (metadata of every type, string arrays, nested
       arrays, custom alignment 64, F32/F16/BF16/Q8_0/Q4_K tensors). tests/gguf reads it and rebuilds it
       byte for byte with w2s::gguf::Writer. The C++ side of the contents is in tests/gguf/test_gguf_golden.cpp.
 And checks (exit status 1 on any mismatch):
-  gguf_writer_cpp.gguf     written by w2s::gguf::Writer in tests/gguf (the test regenerates it and compares
+  gguf_writer_cpp.gguf.bin     written by w2s::gguf::Writer in tests/gguf (the test regenerates it and compares
       bytes; W2S_UPDATE_GOLDEN=1 rewrites it). Here gguf.GGUFReader reads it back and every key, type, value,
       tensor shape, type and byte is compared with the definition below (CPP_* / cpp_tensor_bytes).
 """
@@ -91,7 +91,7 @@ def pattern_bytes(n: int, seed: int) -> np.ndarray:
 
 
 def make_python_file() -> None:
-    path = GOLDEN / "gguf_writer_py.gguf"
+    path = GOLDEN / "gguf_writer_py.gguf.bin"
     w = gguf.GGUFWriter(str(path), "w2s-test")  # general.architecture comes first
     w.add_custom_alignment(64)
     w.add_uint8("t.u8", 200)
@@ -141,7 +141,9 @@ CPP_KEYS = [
     ("c.bool", VT.BOOL, True), ("c.empty_string", VT.STRING, ""), ("c.nul_string", VT.STRING, "a\0b"),
     ("c.utf8", VT.STRING, "\u00e7a va \U0001F600"),
     ("c.strings", (VT.ARRAY, VT.STRING), ["<|im_end|>", "", "x"]),
-    ("c.empty_array", (VT.ARRAY, VT.INT32), []),
+    # GGUFReader takes an array's element types from its first item, so an empty one shows only ARRAY;
+    # its declared element type (i32) is checked from the raw parts below.
+    ("c.empty_array", (VT.ARRAY,), []),
     ("c.i16s", (VT.ARRAY, VT.INT16), [-1, 0, 32767]),
     ("c.f32s", (VT.ARRAY, VT.FLOAT32), [float(np.float32(x)) for x in (0.1, -2.5, 1e30)]),
     ("c.nested", (VT.ARRAY, VT.ARRAY, VT.ARRAY, VT.UINT32), [1, 2, 3, 4]),  # [[[1],[2,3]],[[4]]]
@@ -166,7 +168,7 @@ def cpp_tensor_bytes(index: int, qtype: QT, ne: list[int]) -> bytes:
 
 
 def check_cpp_file() -> int:
-    path = GOLDEN / "gguf_writer_cpp.gguf"
+    path = GOLDEN / "gguf_writer_cpp.gguf.bin"
     if not path.exists():
         print(f"note: {path.name} absent; run the gguf tests with W2S_UPDATE_GOLDEN=1 first")
         return 0
@@ -192,6 +194,9 @@ def check_cpp_file() -> int:
             ok = got == want
         if not ok:
             errors.append(f"{key}: value {got!r} != {want!r}")
+    empty = r.get_field("c.empty_array")
+    if empty is not None and (int(empty.parts[3][0]), int(empty.parts[4][0])) != (int(VT.INT32), 0):
+        errors.append(f"c.empty_array: element type {int(empty.parts[3][0])}, length {int(empty.parts[4][0])}")
     if len(r.tensors) != len(CPP_TENSORS):
         errors.append(f"{len(r.tensors)} tensors, expected {len(CPP_TENSORS)}")
     for i, ((name, qtype, ne), t) in enumerate(zip(CPP_TENSORS, r.tensors)):

@@ -7,6 +7,8 @@ float32 and the model runs in torch float32 (eager attention). Run from the repo
     /opt/w2s-venv/bin/python tests/reference/make_model_golden.py smollm2 ~/.cache/w2s/SmolLM2-135M-Instruct.Q4_1.gguf
     /opt/w2s-venv/bin/python tests/reference/make_model_golden.py gemma3  ~/.cache/w2s/gemma-3-270m-q4_k_m.gguf
 
+(a third argument `hidden` rewrites only the hidden file). Needs torch, transformers, gguf and accelerate.
+
 writes tests/golden/model_<name>_logits.gguf and tests/golden/model_<name>_hidden.gguf (GGUF files, read in C++
 with w2s::gguf::File; every tensor is float32 with one row per position).
 
@@ -29,7 +31,8 @@ hidden file: golden.blocks (i32[3]); for the prompts in golden.hidden_prompts te
   (the output of block l: a forward hook on decoder layer l, so the last block's output is BEFORE the final
   norm); steering: steer.vector [hidden], added to the output of block golden.steer.block at every position
   >= golden.steer.pos0.<i> (the last prompt token onward, as PROTOCOL.md section 5; for A/B prompts, the
-  position before the answer), then steer.p<i>.topk_ids/topk_vals/subset as above and steer.p<i>.last.
+  position before the answer), then steer.p<i>.topk_ids/topk_vals/subset as above and steer.p<i>.last
+  (for a vocabulary over 100k, only for the first steered prompt).
 """
 import hashlib
 import json
@@ -66,8 +69,8 @@ N_GREEDY = 32
 TOPK = 16
 N_SUBSET = 64
 FULL_ROWS = {"smollm2": [0, 5, 8], "gemma3": [0]}
-HIDDEN_PROMPTS = [0, 7]
-STEER_PROMPTS = [0, 7]
+HIDDEN_PROMPTS = [0, 8]
+STEER_PROMPTS = [0, 8]
 
 
 def load_item(rel, idx):
@@ -156,6 +159,13 @@ def main():
         w.add_tensor(prefix + "topk_vals", np.take_along_axis(lg, top, axis=1).astype(np.float32))
         w.add_tensor(prefix + "subset", lg[:, subset].astype(np.float32))
 
+    only = sys.argv[3] if len(sys.argv) > 3 else "all"  # all | hidden (keep the logits file as it is)
+    if only == "all":
+        write_logits(name, f, prompts, subset, vocab, logits_of, store_logits, model, tok)
+    write_hidden(name, prompts, subset, vocab, logits_of, store_logits, model, layers, L, hidden, rng)
+
+
+def write_logits(name, f, prompts, subset, vocab, logits_of, store_logits, model, tok):
     # ---- logits + greedy ----
     w = GGUFWriter(os.path.join(GOLDEN, f"model_{name}_logits.gguf"), "w2s-golden")
     w.add_string("golden.model", f)
@@ -188,6 +198,8 @@ def main():
     w.write_tensors_to_file()
     w.close()
 
+
+def write_hidden(name, prompts, subset, vocab, logits_of, store_logits, model, layers, L, hidden, rng):
     # ---- hidden states at three blocks + steering ----
     blocks = [0, L // 2, L - 1]
     steer_block = L // 3
@@ -217,8 +229,10 @@ def main():
     # a fixed vector with about the size of a residual row at steer_block (so it changes the logits visibly)
     ids0 = prompts[STEER_PROMPTS[0]][0]
     cap = {}
-    hnd = layers[steer_block].register_forward_hook(
-        lambda m, i, o: cap.setdefault("x", (o[0] if isinstance(o, tuple) else o)[0].detach().float().numpy()))
+    def capture(mod, inp, out):  # returns None: the output is left as it is
+        cap["x"] = (out[0] if isinstance(out, tuple) else out)[0].detach().float().numpy()
+
+    hnd = layers[steer_block].register_forward_hook(capture)
     with torch.no_grad():
         model(torch.tensor([ids0]), use_cache=False)
     hnd.remove()
@@ -239,7 +253,8 @@ def main():
 
         lg = logits_of(ids, (steer_block, steer))
         store_logits(w, f"steer.p{i}.", lg)
-        w.add_tensor(f"steer.p{i}.last", lg[-1].astype(np.float32))
+        if i == STEER_PROMPTS[0] or vocab < 100000:  # keep the file small for large vocabularies
+            w.add_tensor(f"steer.p{i}.last", lg[-1].astype(np.float32))
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()

@@ -51,8 +51,17 @@ struct shape_error : error {
 
 /// Re-throw `e` (of its own dynamic kind when it is a w2s::error) with `context + ": "` prefixed.
 /// Use inside a catch block:  catch (const w2s::error& e) { w2s::rethrow_with_context(e, "loading " + path); }
+/// The library's own kinds keep their C++ type (so `catch (const format_error&)` still matches); other
+/// kinds derived elsewhere keep their kind() name.
 [[noreturn]] inline void rethrow_with_context(const error& e, std::string_view context) {
-    throw error(e.kind(), std::string(context) + ": " + e.what());
+    const std::string m = std::string(context) + ": " + e.what();
+    if (dynamic_cast<const format_error*>(&e)) throw format_error(m);
+    if (dynamic_cast<const io_error*>(&e)) throw io_error(m);
+    if (dynamic_cast<const invalid_argument*>(&e)) throw invalid_argument(m);
+    if (dynamic_cast<const data_error*>(&e)) throw data_error(m);
+    if (dynamic_cast<const unsupported_error*>(&e)) throw unsupported_error(m);
+    if (dynamic_cast<const shape_error*>(&e)) throw shape_error(m);
+    throw error(e.kind(), m);
 }
 
 /// Runs f(); any w2s::error escaping it gets `context` prefixed.

@@ -2,7 +2,13 @@
 //
 // Every size and offset is checked against the file before it is used. A damaged file gives a
 // w2s::format_error naming the file, the field or tensor, the offending value and the expectation; the
-// reader never reads outside the mapping.
+// reader never reads outside the mapping (fuzzed: tests/gguf/fuzz). Checked: magic; version (2 and 3 share
+// one layout; 1 and big-endian files are refused); counts against the bytes that remain, before anything is
+// allocated; string lengths (at most kMaxStringBytes) and array lengths; value and element types (0..12);
+// bool bytes (0/1); array nesting (at most kMaxArrayDepth); duplicate keys and tensor names;
+// general.alignment (a u32 power of two); dimensions (at most 4, element count and byte size without
+// overflow, row length a multiple of the block size); known tensor types; offsets aligned, inside the file,
+// and tensors disjoint. Opening a path that is missing, unreadable or not a regular file is a w2s::io_error.
 //
 //   w2s::gguf::File f("model.gguf");
 //   auto n = f.get_int("llama.block_count");
@@ -52,7 +58,10 @@ struct TensorInfo {
     [[nodiscard]] std::uint64_t row_bytes() const noexcept { return rows() ? n_bytes / rows() : 0; }
     [[nodiscard]] std::string shape_string() const {
         std::string s;
-        for (std::size_t i = 0; i < ne.size(); ++i) s += (i ? "x" : "") + std::to_string(ne[i]);
+        for (std::size_t i = 0; i < ne.size(); ++i) {
+            if (i) s += 'x';
+            s += std::to_string(ne[i]);
+        }
         return s.empty() ? "scalar" : s;
     }
 };
@@ -166,7 +175,11 @@ inline std::string hex32(std::uint32_t x) {
 inline std::string known_tensor_types() {
     std::string s;
     for (std::uint32_t t = 0; t < 64; ++t)
-        if (auto tr = tensor_type_traits(t)) s += (s.empty() ? "" : ", ") + std::string(tr->name) + " (" + std::to_string(t) + ")";
+        if (auto tr = tensor_type_traits(t)) {
+            if (!s.empty()) s += ", ";
+            s += tr->name;
+            s += " (" + std::to_string(t) + ")";
+        }
     return s;
 }
 

@@ -243,7 +243,10 @@ inline void Writer::add_tensor(const std::string& name, TensorType type, std::ve
         throw shape_error(where + ": " + std::to_string(ne.size()) + " dimensions, expected at most " + std::to_string(kMaxDims));
     std::uint64_t n_el = 1;
     std::string shape;
-    for (std::size_t d = 0; d < ne.size(); ++d) shape += (d ? "x" : "") + std::to_string(ne[d]);
+    for (std::size_t d = 0; d < ne.size(); ++d) {
+        if (d) shape += 'x';
+        shape += std::to_string(ne[d]);
+    }
     for (auto x : ne)
         if (__builtin_mul_overflow(n_el, x, &n_el) || n_el > static_cast<std::uint64_t>(INT64_MAX))
             throw shape_error(where + ": element count of shape " + shape + " overflows int64");

@@ -29,6 +29,7 @@
 #include <concepts>
 #include <cstddef>
 #include <functional>
+#include <ostream>
 #include <span>
 #include <string>
 #include <string_view>
@@ -64,6 +65,8 @@ enum class StopReason {
     }
     return "?";
 }
+
+inline std::ostream& operator<<(std::ostream& os, StopReason r) { return os << to_string(r); }
 
 struct GenerateResult {
     std::vector<token_id> tokens;  ///< generated tokens, stop token excluded

@@ -31,8 +31,8 @@ class LinearRouter {
 public:
     struct Params {
         double l2 = 1e-2;    // L2 strength on W
-        int max_iter = 500;  // L-BFGS iterations
-        double tol = 1e-5;   // on ||grad||_inf
+        int max_iter = 1000; // L-BFGS iterations
+        double tol = 1e-4;   // on ||grad||_inf (scikit-learn's lbfgs default)
         [[nodiscard]] std::string to_string() const { return "l2=" + std::to_string(l2); }
     };
     static constexpr std::string_view kind = "linear";
@@ -42,7 +42,7 @@ public:
     explicit LinearRouter(Params p) : p_(p) {}
     [[nodiscard]] static std::vector<Params> default_grid() {
         std::vector<Params> g;
-        for (double l2 : {1e-3, 1e-2, 1e-1, 1.0}) g.push_back(Params{l2, 500, 1e-5});
+        for (double l2 : {1e-3, 1e-2, 1e-1, 1.0}) g.push_back(Params{l2, 1000, 1e-4});
         return g;
     }
     [[nodiscard]] const Params& params() const noexcept { return p_; }

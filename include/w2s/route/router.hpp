@@ -36,7 +36,8 @@
 #include <algorithm>
 #include <concepts>
 #include <cstdint>
-#include <iosfwd>
+#include <istream>
+#include <ostream>
 #include <span>
 #include <string>
 #include <string_view>
@@ -64,6 +65,8 @@ enum class FitStatus {
     }
     return "unknown";
 }
+
+inline std::ostream& operator<<(std::ostream& os, FitStatus s) { return os << to_string(s); }
 
 /// Embeddings, one row per prompt: [n x d], float, row-major.
 using Features = MatrixRM;

@@ -255,7 +255,7 @@ inline std::string ChatTemplate::render(std::span<const Message> msgs, bool add_
             std::size_t first = 0;
             std::string prefix;
             if (!msgs.empty() && msgs[0].role == "system") {
-                prefix = std::string(detail::py_strip(msgs[0].content)) + "\n\n";
+                prefix = msgs[0].content + "\n\n";  // not trimmed (Gemma 3)
                 first = 1;
             } else if (!default_system_.empty()) {
                 prefix = default_system_ + "\n\n";

@@ -15,7 +15,7 @@ if(NOT _cxx)
 endif()
 
 file(MAKE_DIRECTORY "${WORK}/corpus" "${WORK}/seeds")
-file(GLOB _seeds "${SEEDS}/gguf_*.gguf")
+file(GLOB _seeds "${SEEDS}/gguf_writer_*.gguf.bin")  # *.gguf is git-ignored, so the golden GGUF files end in .gguf.bin
 foreach(_s IN LISTS _seeds)
   file(COPY "${_s}" DESTINATION "${WORK}/seeds")
 endforeach()

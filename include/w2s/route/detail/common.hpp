@@ -6,6 +6,7 @@
 #error "w2s/route/detail/common.hpp is internal: include <w2s/route/router.hpp> instead"
 #endif
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -103,9 +104,9 @@ public:
     }
     /// Uniform in [0, 1).
     double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-    /// Uniform integer in [0, n), n >= 1 (Lemire's multiply; bias < 2^-32 for n < 2^32, irrelevant here).
+    /// Uniform integer in [0, n), n >= 1 (from 53 random bits; bias irrelevant for n << 2^53).
     std::uint64_t below(std::uint64_t n) {
-        return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
+        return std::min(n - 1, static_cast<std::uint64_t>(uniform() * static_cast<double>(n)));
     }
     /// Standard normal (Box–Muller, one value per call).
     double normal() {

@@ -101,16 +101,17 @@ inline Tokenizer Tokenizer::from_gguf(const gguf::File& f, const TokenizerOption
     }
 
     // Added tokens, matched whole: CONTROL and USER_DEFINED (and, for SentencePiece, the named specials,
-    // which the reference registers as special tokens). Byte-level: a CONTROL token spelled outside the
-    // byte alphabet is a mislabel the reference skips.
+    // which the reference registers as special tokens). As in the reference, a token is only added when
+    // its spelling is a key of the BPE vocabulary: byte-level, a token spelled outside the byte alphabet
+    // is skipped (a CONTROL one is a llama.cpp mislabel; a USER_DEFINED one was respelled); Gemma's
+    // whitespace pieces, respelled with U+2581, are not added either.
     std::vector<bool> is_added(n, false);
+    std::string tmp;
     for (std::size_t i = 0; i < n; ++i) {
         const TokenType t = s.type[i];
         if (t != TokenType::control && t != TokenType::user_defined) continue;
-        if (!spm && t == TokenType::control) {
-            std::string tmp;
-            if (!detail::byte_level_unspell(s.spelling[i], tmp)) continue;
-        }
+        if (!spm && !detail::byte_level_unspell(s.spelling[i], tmp)) continue;
+        if (spm && t == TokenType::user_defined && s.by_key.find(s.spelling[i]) == s.by_key.end()) continue;
         is_added[i] = true;
     }
     if (spm)

@@ -94,13 +94,6 @@ inline float h2f(gguf::f16_bits h) noexcept {
 
 inline fbatch to_f(const ibatch& b) noexcept { return xsimd::to_float(b); }
 
-/// Lane index vector {0, 1, ..., kLanes-1} + base.
-inline ibatch lane_iota(std::int32_t base) noexcept {
-    alignas(64) std::int32_t t[kLanes];
-    for (std::size_t i = 0; i < kLanes; ++i) t[i] = base + static_cast<std::int32_t>(i);
-    return ibatch::load_aligned(t);
-}
-
 /// 1 << (lane + base): the qh bit masks of Q5_0/Q5_1 elements base..base+kLanes-1.
 inline ibatch bit_masks(std::int32_t base) noexcept {
     alignas(64) std::int32_t t[kLanes];
@@ -108,100 +101,153 @@ inline ibatch bit_masks(std::int32_t base) noexcept {
     return ibatch::load_aligned(t);
 }
 
-// ---- per type: decode nb blocks at src into dst ------------------------------------------------------------
+// ---- per type: visit the decoded weights of a row -----------------------------------------------------------
+//
+// A visitor decodes the row batch by batch and hands each batch to a sink:
+//   sink.template put<S>(off, w)  — w = weights off .. off+kLanes-1 of the row; S in {0, 1} alternates between
+//                                   independent batches so a sink can keep two accumulator chains;
+//   sink.scalar(off, w)           — one weight (only the float types, for a row length not a multiple of kLanes).
+// decode_row uses a sink that stores; the fused matmul path uses one that multiplies into accumulators.
 
-inline void decode_f16(const std::byte* src, float* dst, std::size_t n) noexcept {
+template <class Sink>
+inline void visit_f32(const std::byte* src, std::size_t n, Sink& sink) noexcept {
     std::size_t i = 0;
+    for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
+        sink.template put<0>(i, fbatch::load_unaligned(reinterpret_cast<const float*>(src) + i));
+        sink.template put<1>(i + kLanes, fbatch::load_unaligned(reinterpret_cast<const float*>(src) + i + kLanes));
+    }
+    for (; i + kLanes <= n; i += kLanes) sink.template put<0>(i, fbatch::load_unaligned(reinterpret_cast<const float*>(src) + i));
+    for (; i < n; ++i) {
+        float v;
+        std::memcpy(&v, src + 4 * i, 4);
+        sink.scalar(i, v);
+    }
+}
+
+inline fbatch load_f16(const std::byte* p) noexcept {
 #if XSIMD_WITH_AVX512F
-    for (; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 2 * i))));
-#elif defined(__F16C__)
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * i))));
+    return fbatch(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
+#elif XSIMD_WITH_AVX2 && defined(__F16C__)
+    return fbatch(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+#else
+    alignas(64) float t[kLanes];
+    for (std::size_t i = 0; i < kLanes; ++i) {
+        gguf::f16_bits h;
+        std::memcpy(&h, p + 2 * i, 2);
+        t[i] = gguf::fp16_to_fp32(h);
+    }
+    return fbatch::load_aligned(t);
 #endif
+}
+
+template <class Sink>
+inline void visit_f16(const std::byte* src, std::size_t n, Sink& sink) noexcept {
+    std::size_t i = 0;
+    for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
+        sink.template put<0>(i, load_f16(src + 2 * i));
+        sink.template put<1>(i + kLanes, load_f16(src + 2 * (i + kLanes)));
+    }
+    for (; i + kLanes <= n; i += kLanes) sink.template put<0>(i, load_f16(src + 2 * i));
     for (; i < n; ++i) {
         gguf::f16_bits h;
         std::memcpy(&h, src + 2 * i, 2);
-        dst[i] = gguf::fp16_to_fp32(h);
+        sink.scalar(i, gguf::fp16_to_fp32(h));
     }
 }
 
-inline void decode_bf16(const std::byte* src, float* dst, std::size_t n) noexcept {
+template <class Sink>
+inline void visit_bf16(const std::byte* src, std::size_t n, Sink& sink) noexcept {
     std::size_t i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-        xsimd::bitwise_cast<fbatch>(load_u16(src + 2 * i) << 16).store_unaligned(dst + i);
+    for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
+        sink.template put<0>(i, xsimd::bitwise_cast<fbatch>(load_u16(src + 2 * i) << 16));
+        sink.template put<1>(i + kLanes, xsimd::bitwise_cast<fbatch>(load_u16(src + 2 * (i + kLanes)) << 16));
+    }
+    for (; i + kLanes <= n; i += kLanes) sink.template put<0>(i, xsimd::bitwise_cast<fbatch>(load_u16(src + 2 * i) << 16));
     for (; i < n; ++i) {
         std::uint16_t b;
         std::memcpy(&b, src + 2 * i, 2);
-        dst[i] = gguf::bf16_to_fp32(b);
+        sink.scalar(i, gguf::bf16_to_fp32(b));
     }
 }
 
-inline void decode_q4_0(const gguf::block_q4_0* x, float* y, std::size_t nb) noexcept {
+template <class Sink>
+inline void visit_q4_0(const gguf::block_q4_0* x, std::size_t nb, Sink& sink) noexcept {
     const ibatch m15(15), eight(8);
-    for (std::size_t b = 0; b < nb; ++b, y += 32) {
+    for (std::size_t b = 0; b < nb; ++b) {
+        const std::size_t y = 32 * b;
         const fbatch d(h2f(x[b].d));
         for (std::size_t h = 0; h < 16; h += kLanes) {
             const ibatch q = load_u8(x[b].qs + h);
-            (to_f((q & m15) - eight) * d).store_unaligned(y + h);
-            (to_f((q >> 4) - eight) * d).store_unaligned(y + 16 + h);
+            sink.template put<0>(y + h, to_f((q & m15) - eight) * d);
+            sink.template put<1>(y + 16 + h, to_f((q >> 4) - eight) * d);
         }
     }
 }
 
-inline void decode_q4_1(const gguf::block_q4_1* x, float* y, std::size_t nb) noexcept {
+template <class Sink>
+inline void visit_q4_1(const gguf::block_q4_1* x, std::size_t nb, Sink& sink) noexcept {
     const ibatch m15(15);
-    for (std::size_t b = 0; b < nb; ++b, y += 32) {
+    for (std::size_t b = 0; b < nb; ++b) {
+        const std::size_t y = 32 * b;
         const fbatch d(h2f(x[b].d)), m(h2f(x[b].m));
         for (std::size_t h = 0; h < 16; h += kLanes) {
             const ibatch q = load_u8(x[b].qs + h);
-            xsimd::fma(to_f(q & m15), d, m).store_unaligned(y + h);
-            xsimd::fma(to_f(q >> 4), d, m).store_unaligned(y + 16 + h);
+            sink.template put<0>(y + h, xsimd::fma(to_f(q & m15), d, m));
+            sink.template put<1>(y + 16 + h, xsimd::fma(to_f(q >> 4), d, m));
         }
     }
 }
 
-template <bool kHasMin, class Block>
-inline void decode_q5(const Block* x, float* y, std::size_t nb) noexcept {
+template <bool kHasMin, class Block, class Sink>
+inline void visit_q5(const Block* x, std::size_t nb, Sink& sink) noexcept {
+    constexpr std::size_t nh = 16 / kLanes;
     const ibatch m15(15), zero(0), sixteen(16);
-    ibatch masks_lo[16 / kLanes ? 16 / kLanes : 1], masks_hi[16 / kLanes ? 16 / kLanes : 1];
+    ibatch masks_lo[nh], masks_hi[nh];
     for (std::size_t h = 0; h < 16; h += kLanes) {
         masks_lo[h / kLanes] = bit_masks(static_cast<std::int32_t>(h));
         masks_hi[h / kLanes] = bit_masks(static_cast<std::int32_t>(h + 16));
     }
-    for (std::size_t b = 0; b < nb; ++b, y += 32) {
+    for (std::size_t b = 0; b < nb; ++b) {
+        const std::size_t y = 32 * b;
         const fbatch d(h2f(x[b].d));
         std::uint32_t qh32;
         std::memcpy(&qh32, x[b].qh, 4);
         const ibatch qh(static_cast<std::int32_t>(qh32));
         for (std::size_t h = 0; h < 16; h += kLanes) {
             const ibatch q = load_u8(x[b].qs + h);
-            ibatch lo = (q & m15) | xsimd::select((qh & masks_lo[h / kLanes]) != zero, sixteen, zero);
-            ibatch hi = (q >> 4) | xsimd::select((qh & masks_hi[h / kLanes]) != zero, sixteen, zero);
+            const ibatch lo = (q & m15) | xsimd::select((qh & masks_lo[h / kLanes]) != zero, sixteen, zero);
+            const ibatch hi = (q >> 4) | xsimd::select((qh & masks_hi[h / kLanes]) != zero, sixteen, zero);
             if constexpr (kHasMin) {
                 const fbatch m(h2f(x[b].m));
-                xsimd::fma(to_f(lo), d, m).store_unaligned(y + h);
-                xsimd::fma(to_f(hi), d, m).store_unaligned(y + 16 + h);
+                sink.template put<0>(y + h, xsimd::fma(to_f(lo), d, m));
+                sink.template put<1>(y + 16 + h, xsimd::fma(to_f(hi), d, m));
             } else {
-                (to_f(lo - sixteen) * d).store_unaligned(y + h);
-                (to_f(hi - sixteen) * d).store_unaligned(y + 16 + h);
+                sink.template put<0>(y + h, to_f(lo - sixteen) * d);
+                sink.template put<1>(y + 16 + h, to_f(hi - sixteen) * d);
             }
         }
     }
 }
 
-inline void decode_q8_0(const gguf::block_q8_0* x, float* y, std::size_t nb) noexcept {
-    for (std::size_t b = 0; b < nb; ++b, y += 32) {
+template <class Sink>
+inline void visit_q8_0(const gguf::block_q8_0* x, std::size_t nb, Sink& sink) noexcept {
+    for (std::size_t b = 0; b < nb; ++b) {
+        const std::size_t y = 32 * b;
         const fbatch d(h2f(x[b].d));
-        for (std::size_t h = 0; h < 32; h += kLanes) (to_f(load_i8(x[b].qs + h)) * d).store_unaligned(y + h);
+        for (std::size_t h = 0; h < 32; h += 2 * kLanes) {
+            sink.template put<0>(y + h, to_f(load_i8(x[b].qs + h)) * d);
+            sink.template put<1>(y + h + kLanes, to_f(load_i8(x[b].qs + h + kLanes)) * d);
+        }
     }
 }
 
-inline void decode_q4_K(const gguf::block_q4_K* x, float* y, std::size_t nb) noexcept {
+template <class Sink>
+inline void visit_q4_K(const gguf::block_q4_K* x, std::size_t nb, Sink& sink) noexcept {
     const ibatch m15(15);
     for (std::size_t b = 0; b < nb; ++b) {
         const float d = h2f(x[b].d), dmin = h2f(x[b].dmin);
         const std::uint8_t* q = x[b].qs;
+        std::size_t y = 256 * b;
         for (int is = 0; is < 8; is += 2, q += 32, y += 64) {
             std::uint8_t sc, m;
             gguf::detail::scale_min_k4(is, x[b].scales, sc, m);
@@ -210,20 +256,22 @@ inline void decode_q4_K(const gguf::block_q4_K* x, float* y, std::size_t nb) noe
             const fbatch d2(d * static_cast<float>(sc)), m2(dmin * static_cast<float>(m));
             for (std::size_t l = 0; l < 32; l += kLanes) {
                 const ibatch v = load_u8(q + l);
-                xsimd::fms(to_f(v & m15), d1, m1).store_unaligned(y + l);
-                xsimd::fms(to_f(v >> 4), d2, m2).store_unaligned(y + 32 + l);
+                sink.template put<0>(y + l, xsimd::fms(to_f(v & m15), d1, m1));
+                sink.template put<1>(y + 32 + l, xsimd::fms(to_f(v >> 4), d2, m2));
             }
         }
     }
 }
 
-inline void decode_q5_K(const gguf::block_q5_K* x, float* y, std::size_t nb) noexcept {
+template <class Sink>
+inline void visit_q5_K(const gguf::block_q5_K* x, std::size_t nb, Sink& sink) noexcept {
     const ibatch m15(15), zero(0), sixteen(16);
     for (std::size_t b = 0; b < nb; ++b) {
         const float d = h2f(x[b].d), dmin = h2f(x[b].dmin);
         const std::uint8_t* ql = x[b].qs;
         const std::uint8_t* qh = x[b].qh;
         std::int32_t u1 = 1, u2 = 2;
+        std::size_t y = 256 * b;
         for (int is = 0; is < 8; is += 2, ql += 32, y += 64, u1 <<= 2, u2 <<= 2) {
             std::uint8_t sc, m;
             gguf::detail::scale_min_k4(is, x[b].scales, sc, m);
@@ -235,57 +283,83 @@ inline void decode_q5_K(const gguf::block_q5_K* x, float* y, std::size_t nb) noe
                 const ibatch v = load_u8(ql + l), h = load_u8(qh + l);
                 const ibatch lo = (v & m15) | xsimd::select((h & bu1) != zero, sixteen, zero);
                 const ibatch hi = (v >> 4) | xsimd::select((h & bu2) != zero, sixteen, zero);
-                xsimd::fms(to_f(lo), d1, m1).store_unaligned(y + l);
-                xsimd::fms(to_f(hi), d2, m2).store_unaligned(y + 32 + l);
+                sink.template put<0>(y + l, xsimd::fms(to_f(lo), d1, m1));
+                sink.template put<1>(y + 32 + l, xsimd::fms(to_f(hi), d2, m2));
             }
         }
     }
 }
 
-inline void decode_q6_K(const gguf::block_q6_K* x, float* y, std::size_t nb) noexcept {
-    static_assert(16 % kLanes == 0 || kLanes == 16, "Q6_K sub-blocks of 16 must align with batches");
+template <class Sink>
+inline void visit_q6_K(const gguf::block_q6_K* x, std::size_t nb, Sink& sink) noexcept {
     const ibatch m15(15), m3(3), t32(32);
     for (std::size_t b = 0; b < nb; ++b) {
         const float d = h2f(x[b].d);
         const std::uint8_t* ql = x[b].ql;
         const std::uint8_t* qh = x[b].qh;
         const std::int8_t* sc = x[b].scales;
+        std::size_t y = 256 * b;
         for (int n = 0; n < gguf::QK_K; n += 128, y += 128, ql += 64, qh += 32, sc += 8) {
             for (std::size_t l = 0; l < 32; l += kLanes) {
-                const std::size_t is = l / 16;
+                const std::size_t is = l / 16;  // one scale per 16 weights: constant within a batch
                 const ibatch a = load_u8(ql + l), c = load_u8(ql + 32 + l), h = load_u8(qh + l);
                 const ibatch q1 = ((a & m15) | ((h & m3) << 4)) - t32;
                 const ibatch q2 = ((c & m15) | (((h >> 2) & m3) << 4)) - t32;
                 const ibatch q3 = ((a >> 4) | (((h >> 4) & m3) << 4)) - t32;
                 const ibatch q4 = ((c >> 4) | (((h >> 6) & m3) << 4)) - t32;
-                (fbatch(d * static_cast<float>(sc[is + 0])) * to_f(q1)).store_unaligned(y + l);
-                (fbatch(d * static_cast<float>(sc[is + 2])) * to_f(q2)).store_unaligned(y + 32 + l);
-                (fbatch(d * static_cast<float>(sc[is + 4])) * to_f(q3)).store_unaligned(y + 64 + l);
-                (fbatch(d * static_cast<float>(sc[is + 6])) * to_f(q4)).store_unaligned(y + 96 + l);
+                sink.template put<0>(y + l, fbatch(d * static_cast<float>(sc[is + 0])) * to_f(q1));
+                sink.template put<1>(y + 32 + l, fbatch(d * static_cast<float>(sc[is + 2])) * to_f(q2));
+                sink.template put<0>(y + 64 + l, fbatch(d * static_cast<float>(sc[is + 4])) * to_f(q3));
+                sink.template put<1>(y + 96 + l, fbatch(d * static_cast<float>(sc[is + 6])) * to_f(q4));
             }
         }
     }
 }
 
-/// SIMD twin of gguf::dequantize_row_ref for a type already validated (is_dequantizable, n a multiple of the
-/// block size). src: the row's blocks; dst: [n] floats.
-inline void decode_row(gguf::TensorType t, const std::byte* src, float* dst, std::size_t n) {
+/// True when visit_row has a SIMD decoder for t (else the caller decodes with the scalar reference and visits
+/// the floats with visit_f32).
+inline bool has_simd_decoder(gguf::TensorType t) noexcept {
+    return t != gguf::TensorType::Q2_K && t != gguf::TensorType::Q3_K;
+}
+
+/// Visits the n weights of one row of type t (validated, has_simd_decoder(t)) at src.
+template <class Sink>
+inline void visit_row(gguf::TensorType t, const std::byte* src, std::size_t n, Sink& sink) noexcept {
     using gguf::TensorType;
     using gguf::detail::blocks_of;
     switch (t) {
-        case TensorType::F32: std::memcpy(dst, src, n * sizeof(float)); return;
-        case TensorType::F16: decode_f16(src, dst, n); return;
-        case TensorType::BF16: decode_bf16(src, dst, n); return;
-        case TensorType::Q4_0: decode_q4_0(blocks_of<gguf::block_q4_0>(src), dst, n / 32); return;
-        case TensorType::Q4_1: decode_q4_1(blocks_of<gguf::block_q4_1>(src), dst, n / 32); return;
-        case TensorType::Q5_0: decode_q5<false>(blocks_of<gguf::block_q5_0>(src), dst, n / 32); return;
-        case TensorType::Q5_1: decode_q5<true>(blocks_of<gguf::block_q5_1>(src), dst, n / 32); return;
-        case TensorType::Q8_0: decode_q8_0(blocks_of<gguf::block_q8_0>(src), dst, n / 32); return;
-        case TensorType::Q4_K: decode_q4_K(blocks_of<gguf::block_q4_K>(src), dst, n / 256); return;
-        case TensorType::Q5_K: decode_q5_K(blocks_of<gguf::block_q5_K>(src), dst, n / 256); return;
-        case TensorType::Q6_K: decode_q6_K(blocks_of<gguf::block_q6_K>(src), dst, n / 256); return;
-        default: gguf::dequantize_row_ref(t, src, dst, n); return;  // Q2_K, Q3_K: scalar reference
+        case TensorType::F32: return visit_f32(src, n, sink);
+        case TensorType::F16: return visit_f16(src, n, sink);
+        case TensorType::BF16: return visit_bf16(src, n, sink);
+        case TensorType::Q4_0: return visit_q4_0(blocks_of<gguf::block_q4_0>(src), n / 32, sink);
+        case TensorType::Q4_1: return visit_q4_1(blocks_of<gguf::block_q4_1>(src), n / 32, sink);
+        case TensorType::Q5_0: return visit_q5<false>(blocks_of<gguf::block_q5_0>(src), n / 32, sink);
+        case TensorType::Q5_1: return visit_q5<true>(blocks_of<gguf::block_q5_1>(src), n / 32, sink);
+        case TensorType::Q8_0: return visit_q8_0(blocks_of<gguf::block_q8_0>(src), n / 32, sink);
+        case TensorType::Q4_K: return visit_q4_K(blocks_of<gguf::block_q4_K>(src), n / 256, sink);
+        case TensorType::Q5_K: return visit_q5_K(blocks_of<gguf::block_q5_K>(src), n / 256, sink);
+        case TensorType::Q6_K: return visit_q6_K(blocks_of<gguf::block_q6_K>(src), n / 256, sink);
+        default: return;
     }
+}
+
+/// Sink that stores the decoded row: dst [n] floats.
+struct StoreSink {
+    float* dst;
+    template <int S>
+    void put(std::size_t off, const fbatch& w) noexcept { w.store_unaligned(dst + off); }
+    void scalar(std::size_t off, float w) noexcept { dst[off] = w; }
+};
+
+/// SIMD twin of gguf::dequantize_row_ref for a type already validated (dequantizable, n a multiple of the
+/// block size). src: the row's blocks; dst: [n] floats. Bit-identical to the reference.
+inline void decode_row(gguf::TensorType t, const std::byte* src, float* dst, std::size_t n) {
+    if (!has_simd_decoder(t)) {
+        gguf::dequantize_row_ref(t, src, dst, n);  // Q2_K, Q3_K
+        return;
+    }
+    StoreSink s{dst};
+    visit_row(t, src, n, s);
 }
 
 }  // namespace w2s::kernels::detail

@@ -45,11 +45,13 @@ inline float* scratch(std::size_t n) {
     return buf.data();
 }
 
-inline constexpr std::size_t kNR = 4;  ///< weight rows per register tile
-inline constexpr std::size_t kMR = 4;  ///< activation rows per register tile
+inline constexpr std::size_t kNR = 4;      ///< weight rows per register tile
+inline constexpr std::size_t kMR = 4;      ///< activation rows per register tile
+inline constexpr std::size_t kPanel = 16;  ///< weight rows decoded together (one 64-byte line of Y per X row)
+inline constexpr std::size_t kFusedMaxRows = 4;  ///< up to this many X rows: fused decode-and-dot path
 
-/// Register tile: Y[r][o0 + j] = dot(X[r], w[j]) for MR rows r = xr[0..MR) and j < n_valid (<= kNR).
-/// w: kNR decoded weight rows, stride ldw floats; x rows stride ldx; n = n_in.
+/// Register tile: Y[i][j] = dot(X[i], w[j]) for i < MR, j < n_valid (<= kNR).
+/// x: MR rows, stride ldx; w: kNR decoded weight rows (64-byte aligned), stride ldw; n = n_in; y: stride ldy.
 template <std::size_t MR>
 inline void tile(const float* x, std::size_t ldx, const float* w, std::size_t ldw, std::size_t n, float* y,
                  std::size_t ldy, std::size_t n_valid) noexcept {
@@ -74,36 +76,102 @@ inline void tile(const float* x, std::size_t ldx, const float* w, std::size_t ld
     }
 }
 
-/// Output rows [o_begin, o_end) for all X rows. Weight rows are decoded kNR at a time into a thread-local
-/// tile [kNR x ldw] and reused against a block of X rows that stays in L2.
-inline void matmul_rows(const WeightMatrix& W, ConstMatrixView X, MatrixView Y, std::size_t o_begin,
-                        std::size_t o_end) {
+/// Matrix-matrix path for output rows [o_begin, o_end) and all X rows: kPanel weight rows are decoded into a
+/// thread-local float panel [kPanel x ldw] once per block of X rows (about 512 KiB of X, kept in L2) and
+/// reused against every X row of the block through 4x4 register tiles.
+inline void matmul_tiled(const WeightMatrix& W, ConstMatrixView X, MatrixView Y, std::size_t o_begin,
+                         std::size_t o_end) {
     const std::size_t n = W.n_in;
     const std::size_t ldw = (n + 15) / 16 * 16;
-    float* wt = scratch(kNR * ldw);
-    // X rows per block: about 512 KiB of activations, a multiple of kMR.
+    float* wt = scratch(kPanel * ldw);
     const std::size_t xb = std::max<std::size_t>(kMR, (512 * 1024 / (n * sizeof(float))) / kMR * kMR);
     for (std::size_t r0 = 0; r0 < X.rows; r0 += xb) {
         const std::size_t r1 = std::min(X.rows, r0 + xb);
-        for (std::size_t o = o_begin; o < o_end; o += kNR) {
-            const std::size_t nv = std::min(kNR, o_end - o);
-            for (std::size_t j = 0; j < kNR; ++j) {
-                if (j < nv) {
-                    decode_row(W.type, W.row(o + j), wt + j * ldw, n);
-                    std::fill(wt + j * ldw + n, wt + (j + 1) * ldw, 0.0f);
+        for (std::size_t o = o_begin; o < o_end; o += kPanel) {
+            const std::size_t np = std::min(kPanel, o_end - o);
+            const std::size_t np_pad = (np + kNR - 1) / kNR * kNR;
+            for (std::size_t j = 0; j < np_pad; ++j) {
+                float* dst = wt + j * ldw;
+                if (j < np) {
+                    decode_row(W.type, W.row(o + j), dst, n);
+                    std::fill(dst + n, dst + ldw, 0.0f);
                 } else {
-                    std::fill(wt + j * ldw, wt + (j + 1) * ldw, 0.0f);
+                    std::fill(dst, dst + ldw, 0.0f);
                 }
             }
+            auto run = [&]<std::size_t MR>(std::size_t r) {
+                for (std::size_t g = 0; g < np_pad; g += kNR)
+                    tile<MR>(X.row(r), X.cols, wt + g * ldw, ldw, n, Y.row(r) + o + g, Y.cols, std::min(kNR, np - g));
+            };
             std::size_t r = r0;
-            for (; r + kMR <= r1; r += kMR) tile<kMR>(X.row(r), X.cols, wt, ldw, n, Y.row(r) + o, Y.cols, nv);
+            for (; r + kMR <= r1; r += kMR) run.template operator()<kMR>(r);
             switch (r1 - r) {
-                case 3: tile<3>(X.row(r), X.cols, wt, ldw, n, Y.row(r) + o, Y.cols, nv); break;
-                case 2: tile<2>(X.row(r), X.cols, wt, ldw, n, Y.row(r) + o, Y.cols, nv); break;
-                case 1: tile<1>(X.row(r), X.cols, wt, ldw, n, Y.row(r) + o, Y.cols, nv); break;
+                case 3: run.template operator()<3>(r); break;
+                case 2: run.template operator()<2>(r); break;
+                case 1: run.template operator()<1>(r); break;
                 default: break;
             }
         }
+    }
+}
+
+/// Sink of the fused path: multiplies each decoded weight batch into R activation rows, two accumulator
+/// chains per row. x[r]: row r of X, [n_in] floats.
+template <std::size_t R>
+struct DotSink {
+    const float* x[R];
+    fbatch acc[R][2];
+    float tail[R];
+    DotSink() noexcept {
+        for (std::size_t r = 0; r < R; ++r) {
+            acc[r][0] = acc[r][1] = fbatch(0.0f);
+            tail[r] = 0.0f;
+        }
+    }
+    template <int S>
+    void put(std::size_t off, const fbatch& w) noexcept {
+        for (std::size_t r = 0; r < R; ++r) acc[r][S] = xsimd::fma(w, fbatch::load_unaligned(x[r] + off), acc[r][S]);
+    }
+    void scalar(std::size_t off, float w) noexcept {
+        for (std::size_t r = 0; r < R; ++r) tail[r] += w * x[r][off];
+    }
+    [[nodiscard]] float result(std::size_t r) const noexcept { return xsimd::hadd(acc[r][0] + acc[r][1]) + tail[r]; }
+};
+
+/// Fused path for R (<= kFusedMaxRows) X rows starting at r0: each weight row is decoded batch by batch in
+/// registers and multiplied straight into the R dot products (no float copy of the weights).
+template <std::size_t R>
+inline void matmul_fused(const WeightMatrix& W, ConstMatrixView X, MatrixView Y, std::size_t r0, std::size_t o_begin,
+                         std::size_t o_end) {
+    const std::size_t n = W.n_in;
+    const bool simd = has_simd_decoder(W.type);
+    float* buf = simd ? nullptr : scratch(n);
+    for (std::size_t o = o_begin; o < o_end; ++o) {
+        DotSink<R> s;
+        for (std::size_t r = 0; r < R; ++r) s.x[r] = X.row(r0 + r);
+        if (simd) {
+            visit_row(W.type, W.row(o), n, s);
+        } else {
+            gguf::dequantize_row_ref(W.type, W.row(o), buf, n);
+            visit_f32(reinterpret_cast<const std::byte*>(buf), n, s);
+        }
+        for (std::size_t r = 0; r < R; ++r) Y.row(r0 + r)[o] = s.result(r);
+    }
+}
+
+/// Output rows [o_begin, o_end) for all X rows, on the path that suits the number of X rows.
+inline void matmul_rows(const WeightMatrix& W, ConstMatrixView X, MatrixView Y, std::size_t o_begin,
+                        std::size_t o_end) {
+    if (X.rows > kFusedMaxRows) {
+        matmul_tiled(W, X, Y, o_begin, o_end);
+        return;
+    }
+    switch (X.rows) {
+        case 4: matmul_fused<4>(W, X, Y, 0, o_begin, o_end); break;
+        case 3: matmul_fused<3>(W, X, Y, 0, o_begin, o_end); break;
+        case 2: matmul_fused<2>(W, X, Y, 0, o_begin, o_end); break;
+        case 1: matmul_fused<1>(W, X, Y, 0, o_begin, o_end); break;
+        default: break;
     }
 }
 
@@ -156,16 +224,16 @@ inline void matmul(const WeightMatrix& W, ConstMatrixView X, MatrixView Y) {
         for (std::size_t r = 0; r < Y.rows; ++r) std::fill(Y.row(r), Y.row(r) + Y.cols, 0.0f);
         return;
     }
-    const std::size_t groups = (W.n_out + detail::kNR - 1) / detail::kNR;
-    // At least ~128k multiply-adds per task so scheduling stays cheap.
-    const std::size_t per_group = detail::kNR * W.n_in * X.rows;
+    // Tasks own whole panels of kPanel output rows; at least ~128k multiply-adds per task.
+    const std::size_t groups = (W.n_out + detail::kPanel - 1) / detail::kPanel;
+    const std::size_t per_group = detail::kPanel * W.n_in * X.rows;
     const std::size_t grain = std::max<std::size_t>(1, (std::size_t{1} << 17) / per_group);
     if (groups <= grain) {
         detail::matmul_rows(W, X, Y, 0, W.n_out);
         return;
     }
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, groups, grain), [&](const tbb::blocked_range<std::size_t>& g) {
-        detail::matmul_rows(W, X, Y, g.begin() * detail::kNR, std::min(W.n_out, g.end() * detail::kNR));
+        detail::matmul_rows(W, X, Y, g.begin() * detail::kPanel, std::min(W.n_out, g.end() * detail::kPanel));
     });
 }
 

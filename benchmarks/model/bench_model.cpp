@@ -1,0 +1,270 @@
+// bench_model — speed and memory of the reference backend (w2s::model::LlamaModel), side by side with
+// llama.cpp's llama-bench on the same GGUF and thread counts.
+//
+//   bench_model MODEL.gguf [--llama-bench PATH] [--threads 1,2] [--pp 128] [--tg 64] [--reps 5]
+//                          [--hook-reps 200] [--steer-layer L]
+//
+// What it measures (each as llama-bench does it, so the numbers compare):
+//   ppN  prompt processing: N random tokens in one prefill of an empty session (no logits), tokens/s;
+//   tgN  generation: N single-token prefills from an empty session, logits of each, tokens/s;
+//        both the mean over --reps repetitions after one warm-up, in a w2s::ThreadPool of t threads.
+//   memory: peak resident set (VmHWM) of this process after loading the model and generating pp + tg
+//        tokens with the chat-free API, against the model file size plus the KV cache those tokens use.
+//        Measured first, before the speed runs allocate anything else.
+//   hooks: the forward pass with no hook, with an empty hook (a Hook that does nothing at every block) and
+//        with a steering add at one block; the same forward (1 token at position 64, and pp), interleaved
+//        in rounds so drift hits all variants alike; median times and their ratios. An A/A pair of "no
+//        hook" runs shows the noise floor.
+// llama-bench runs as a child process (`llama-bench -m F -p N -n M -t 1,2 -r R -o json`); its avg_ts is the
+// mean tokens/s over its repetitions. Without --llama-bench the llama.cpp columns stay empty.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <w2s/core/parallel.hpp>
+#include <w2s/model/model.hpp>
+
+namespace {
+
+namespace wm = w2s::model;
+using clock_type = std::chrono::steady_clock;
+
+struct Args {
+    std::string model, llama_bench;
+    std::vector<int> threads{1, 2};
+    int pp = 128, tg = 64, reps = 5, hook_reps = 200, steer_layer = -1;
+};
+
+double seconds_since(clock_type::time_point t0) {
+    return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+/// Peak resident set of this process in bytes (VmHWM of /proc/self/status; getrusage as a fallback).
+std::size_t peak_rss_bytes() {
+    std::ifstream f("/proc/self/status");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<std::size_t>(ru.ru_maxrss) * 1024;
+}
+
+std::vector<wm::token_id> random_tokens(int n, int vocab, std::uint64_t seed) {
+    std::mt19937_64 g(seed);
+    std::vector<wm::token_id> t(static_cast<std::size_t>(n));
+    for (auto& x : t) x = static_cast<wm::token_id>(g() % static_cast<std::uint64_t>(vocab));
+    return t;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+struct Speed {
+    double pp_ts = 0, tg_ts = 0;
+};
+
+Speed measure_speed(const wm::LlamaModel& m, int threads, const Args& a) {
+    w2s::ThreadPool pool(threads);
+    return pool.run([&] {
+        const auto prompt = random_tokens(a.pp, m.vocab_size(), 1);
+        const auto gen = random_tokens(a.tg, m.vocab_size(), 2);
+        Speed s;
+        double pp_total = 0, tg_total = 0;
+        w2s::MatrixRM logits;
+        for (int r = -1; r < a.reps; ++r) {  // r = -1: warm-up
+            auto sess = m.new_session();
+            const auto t0 = clock_type::now();
+            m.prefill(sess, prompt, {}, nullptr);
+            const double pp = seconds_since(t0);
+            auto g = m.new_session();
+            const auto t1 = clock_type::now();
+            for (auto tok : gen) m.prefill(g, std::span<const wm::token_id>(&tok, 1), {}, &logits);
+            const double tg = seconds_since(t1);
+            if (r >= 0) {
+                pp_total += a.pp / pp;
+                tg_total += a.tg / tg;
+            }
+        }
+        s.pp_ts = pp_total / a.reps;
+        s.tg_ts = tg_total / a.reps;
+        return s;
+    });
+}
+
+/// llama-bench results by (n_threads, "pp" | "tg") -> tokens/s; also its build string.
+std::map<std::pair<int, std::string>, double> run_llama_bench(const Args& a, std::string& build) {
+    std::map<std::pair<int, std::string>, double> out;
+    if (a.llama_bench.empty()) return out;
+    std::string threads;
+    for (int t : a.threads) threads += (threads.empty() ? "" : ",") + std::to_string(t);
+    const std::string cmd = "'" + a.llama_bench + "' -m '" + a.model + "' -p " + std::to_string(a.pp) + " -n " +
+                            std::to_string(a.tg) + " -t " + threads + " -r " + std::to_string(a.reps) +
+                            " -o json 2>/dev/null";
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p) throw w2s::io_error("cannot run " + cmd);
+    std::string text;
+    char buf[4096];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) text.append(buf, n);
+    const int rc = pclose(p);
+    if (rc != 0) throw w2s::io_error("llama-bench failed (exit status " + std::to_string(rc) + "): " + cmd);
+    const auto j = nlohmann::json::parse(text);
+    for (const auto& e : j) {
+        const int t = e.at("n_threads").get<int>();
+        const int np = e.at("n_prompt").get<int>(), ng = e.at("n_gen").get<int>();
+        out[{t, np > 0 && ng == 0 ? "pp" : "tg"}] = e.at("avg_ts").get<double>();
+        build = e.value("build_commit", std::string("?")) + " (build " + std::to_string(e.value("build_number", 0)) + ")";
+    }
+    return out;
+}
+
+struct HookTimes {
+    double none = 0, none_again = 0, empty = 0, steer = 0;  // median seconds
+};
+
+/// Times one forward (`rows` tokens at position `pos`) per variant, interleaved in rounds of 10.
+HookTimes measure_hooks(const wm::LlamaModel& m, int rows, int pos, int layer, int reps) {
+    w2s::ThreadPool pool(1);
+    return pool.run([&] {
+        const auto prefix_tokens = random_tokens(pos, m.vocab_size(), 3);
+        const auto step = random_tokens(rows, m.vocab_size(), 4);
+        auto prefix = m.new_session();
+        if (pos > 0) m.prefill(prefix, prefix_tokens, {}, nullptr);
+        std::vector<float> v(static_cast<std::size_t>(m.hidden_size()), 0.01f);
+        const wm::Hook none;
+        const wm::Hook empty = [](const wm::BlockOutput&) {};
+        const wm::Hook steer = [&](const wm::BlockOutput& o) {
+            if (o.layer != layer) return;
+            for (std::size_t r = 0; r < o.residual.rows; ++r) {
+                float* x = o.residual.row(r);
+                for (std::size_t j = 0; j < o.residual.cols; ++j) x[j] += 4.0f * v[j];
+            }
+        };
+        const wm::Hook* variants[4] = {&none, &none, &empty, &steer};
+        std::vector<double> t[4];
+        w2s::MatrixRM logits;
+        auto sess = prefix;
+        auto once = [&](const wm::Hook& h) {
+            sess.truncate(static_cast<std::size_t>(pos));
+            const auto t0 = clock_type::now();
+            m.prefill(sess, step, h, &logits);
+            return seconds_since(t0);
+        };
+        for (int i = 0; i < 5; ++i) once(none);  // warm-up
+        for (int round = 0; round < reps / 10; ++round)
+            for (int k = 0; k < 4; ++k)
+                for (int i = 0; i < 10; ++i) t[k].push_back(once(*variants[k]));
+        return HookTimes{median(t[0]), median(t[1]), median(t[2]), median(t[3])};
+    });
+}
+
+Args parse(int argc, char** argv) {
+    Args a;
+    auto need = [&](int& i) -> std::string {
+        if (i + 1 >= argc) throw w2s::invalid_argument(std::string(argv[i]) + " needs a value");
+        return argv[++i];
+    };
+    for (int i = 1; i < argc; ++i) {
+        const std::string s = argv[i];
+        if (s == "--llama-bench") a.llama_bench = need(i);
+        else if (s == "--threads") {
+            a.threads.clear();
+            std::stringstream ss(need(i));
+            for (std::string x; std::getline(ss, x, ',');) a.threads.push_back(std::stoi(x));
+        } else if (s == "--pp") a.pp = std::stoi(need(i));
+        else if (s == "--tg") a.tg = std::stoi(need(i));
+        else if (s == "--reps") a.reps = std::stoi(need(i));
+        else if (s == "--hook-reps") a.hook_reps = std::stoi(need(i));
+        else if (s == "--steer-layer") a.steer_layer = std::stoi(need(i));
+        else if (!s.empty() && s[0] == '-') throw w2s::invalid_argument("unknown option " + s);
+        else a.model = s;
+    }
+    if (a.model.empty()) throw w2s::invalid_argument("usage: bench_model MODEL.gguf [--llama-bench PATH] [--threads 1,2] ...");
+    if (a.pp < 1 || a.tg < 1 || a.reps < 1 || a.hook_reps < 10) throw w2s::invalid_argument("--pp, --tg, --reps >= 1; --hook-reps >= 10");
+    return a;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+    const Args a = parse(argc, argv);
+    const auto model = wm::LlamaModel::load(a.model);
+    const auto& hp = model.hparams();
+    const double mib = 1024.0 * 1024.0;
+    const auto file_bytes = std::filesystem::file_size(a.model);
+
+    // ---- memory: load + prompt + generation, before anything else runs ----
+    std::size_t kv_bytes = 0, peak = 0;
+    {
+        w2s::ThreadPool pool(a.threads.back());
+        pool.run([&] {
+            auto s = model.new_session();
+            w2s::MatrixRM logits;
+            model.prefill(s, random_tokens(a.pp, model.vocab_size(), 5), {}, &logits);
+            for (auto tok : random_tokens(a.tg, model.vocab_size(), 6))
+                model.prefill(s, std::span<const wm::token_id>(&tok, 1), {}, &logits);
+            kv_bytes = s.size() * static_cast<std::size_t>(hp.n_layers) *
+                       static_cast<std::size_t>(hp.kv_k() + hp.kv_v()) * sizeof(float);
+            peak = peak_rss_bytes();
+        });
+    }
+
+    // ---- speed ----
+    std::string build = "-";
+    const auto llama = run_llama_bench(a, build);
+    std::cout << "model: " << a.model << " (" << hp.n_layers << " layers, hidden " << hp.hidden << ", "
+              << std::fixed << std::setprecision(1) << static_cast<double>(file_bytes) / mib << " MiB)\n"
+              << "llama.cpp: " << (a.llama_bench.empty() ? std::string("(not run: no --llama-bench)") : a.llama_bench + ", " + build)
+              << "\n\n";
+    std::cout << "| test | threads | w2s tok/s | llama.cpp tok/s | w2s / llama.cpp |\n"
+              << "| --- | ---: | ---: | ---: | ---: |\n";
+    for (int t : a.threads) {
+        const Speed s = measure_speed(model, t, a);
+        for (const char* kind : {"pp", "tg"}) {
+            const double ours = std::string(kind) == "pp" ? s.pp_ts : s.tg_ts;
+            const auto it = llama.find({t, kind});
+            std::cout << "| " << kind << (std::string(kind) == "pp" ? a.pp : a.tg) << " | " << t << " | "
+                      << std::setprecision(1) << ours << " | ";
+            if (it != llama.end()) std::cout << it->second << " | " << std::setprecision(2) << ours / it->second << " |\n";
+            else std::cout << "- | - |\n";
+        }
+    }
+
+    std::cout << "\nmemory: peak RSS " << std::setprecision(1) << static_cast<double>(peak) / mib << " MiB after load + pp"
+              << a.pp << " + tg" << a.tg << " (threads " << a.threads.back() << "); model file "
+              << static_cast<double>(file_bytes) / mib << " MiB + KV cache " << static_cast<double>(kv_bytes) / mib
+              << " MiB = " << static_cast<double>(file_bytes + kv_bytes) / mib << " MiB; ratio " << std::setprecision(2)
+              << static_cast<double>(peak) / static_cast<double>(file_bytes + kv_bytes) << "\n";
+
+    // ---- hooks ----
+    const int layer = a.steer_layer >= 0 ? a.steer_layer : hp.n_layers / 2;
+    std::cout << "\nhook overhead (1 thread, median of " << (a.hook_reps / 10) * 10 << " forwards each, steering at block "
+              << layer << "):\n| forward | no hook (ms) | no hook again | empty hook | steering add |\n"
+              << "| --- | ---: | ---: | ---: | ---: |\n";
+    for (auto [rows, pos, reps] : {std::tuple{1, 64, a.hook_reps}, std::tuple{a.pp, 0, std::max(10, a.hook_reps / 10)}}) {
+        const HookTimes h = measure_hooks(model, rows, pos, layer, reps);
+        std::cout << "| " << rows << " token" << (rows > 1 ? "s" : "") << " at pos " << pos << " | " << std::setprecision(3)
+                  << h.none * 1e3 << " | " << h.none_again / h.none << "x | " << h.empty / h.none << "x | "
+                  << h.steer / h.none << "x |\n";
+    }
+    return 0;
+} catch (const std::exception& e) {
+    std::cerr << "bench_model: " << e.what() << '\n';
+    return 1;
+}

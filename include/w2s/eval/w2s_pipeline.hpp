@@ -1,0 +1,128 @@
+// w2s/eval/w2s_pipeline.hpp — the W2S evaluation of PROTOCOL section 7 on sweep files.
+//
+// Given the sweep of a behaviour's TRAIN items (vectors fitted on the train variant) and the sweeps of its TEST
+// items under one or more test variants (same vectors, same layers), it scores, per test variant:
+//   fixed   the layer with the highest mean steerability on train
+//   oracle  the per-item best test layer
+//   random  a seeded uniform layer per item
+//   W2S-<router>@<block>-<pooling>  for every router and embedding choice: the router is fitted on the train
+//           items' embeddings (standardized on train) and steerability profiles, and picks a layer per test item
+//           from its embedding alone.
+// Columns of the steerability matrices are the swept layers in sweep order; `PairResult::layer_ids` maps them
+// back to block indices.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "w2s/core/error.hpp"
+#include "w2s/eval/eval.hpp"
+#include "w2s/route/residual_embedding.hpp"
+#include "w2s/route/route.hpp"
+#include "w2s/sweep/sweep_file.hpp"
+
+namespace w2s::eval {
+
+struct EmbeddingChoice {
+    int block = 0;
+    route::Pooling pooling = route::Pooling::last;
+    [[nodiscard]] std::string name() const { return "L" + std::to_string(block) + "-" + std::string(route::pooling_name(pooling)); }
+};
+
+struct PipelineOptions {
+    std::vector<std::string> routers{"linear", "mlp", "knn", "profile"};  ///< router kinds to evaluate (empty: none)
+    std::vector<EmbeddingChoice> embeddings;  ///< empty: every block stored in the train sweep x {last, mean}
+    std::uint64_t seed = 1;                   ///< router fitting and the random policy
+};
+
+/// S [items x swept layers] of a sweep (rows in the sweep's item order).
+[[nodiscard]] inline route::Profiles profiles(const sweep::SweepData& s) {
+    const auto L = static_cast<Eigen::Index>(s.header.layers.size());
+    route::Profiles S(static_cast<Eigen::Index>(s.items.size()), L);
+    for (std::size_t i = 0; i < s.items.size(); ++i)
+        for (Eigen::Index l = 0; l < L; ++l) S(static_cast<Eigen::Index>(i), l) = s.items[i].slope[static_cast<std::size_t>(l)];
+    return S;
+}
+
+/// X [items x hidden]: the embedding `e` of every item of a sweep.
+[[nodiscard]] inline route::Features embeddings(const sweep::SweepData& s, const EmbeddingChoice& e) {
+    const route::ResidualEmbedding emb(e.block, e.pooling, static_cast<std::size_t>(s.header.hidden));
+    route::Features X(static_cast<Eigen::Index>(s.items.size()), static_cast<Eigen::Index>(emb.dim()));
+    for (std::size_t i = 0; i < s.items.size(); ++i)
+        X.row(static_cast<Eigen::Index>(i)) = emb.embed(route::PromptResiduals::from_record(s.header, s.items[i])).transpose();
+    return X;
+}
+
+namespace detail {
+
+template <class R>
+RoutedMethod routed(const std::string& kind, const EmbeddingChoice& e, const route::Features& Xtr, const route::Profiles& Str,
+                    std::span<const route::Features> Xtests, std::vector<RoutedMethod>& per_test, std::uint64_t seed) {
+    route::Standardizer st;
+    st.fit(Xtr);
+    auto standardized = [&](route::Features X) {
+        for (Eigen::Index i = 0; i < X.rows(); ++i) st.transform_inplace(std::span<float>(X.row(i).data(), static_cast<std::size_t>(X.cols())));
+        return X;
+    };
+    R r;
+    const route::FitStatus status = r.fit(standardized(Xtr), Str, seed);
+    std::string note = std::string(route::to_string(status));
+    if constexpr (requires { r.cv().best.to_string(); }) note += "; " + r.cv().best.to_string();
+    const std::string name = "W2S-" + kind + "@" + e.name();
+    for (const auto& X : Xtests) per_test.push_back({name, r.predict(standardized(X)), note});
+    return {};
+}
+
+template <class F>
+void for_router(const std::string& kind, F&& f) {
+    if (kind == "linear") f(std::type_identity<route::LinearCV>{});
+    else if (kind == "mlp") f(std::type_identity<route::MlpCV>{});
+    else if (kind == "knn") f(std::type_identity<route::KnnCV>{});
+    else if (kind == "profile") f(std::type_identity<route::ProfileCV>{});
+    else throw invalid_argument("router '" + kind + "': expected linear, mlp, knn or profile");
+}
+
+}  // namespace detail
+
+/// One behaviour's report: one pair (train variant -> test variant) per test sweep.
+[[nodiscard]] inline BehaviourReport evaluate_behaviour(const std::string& behaviour, const sweep::SweepData& train,
+                                                        std::span<const sweep::SweepData> tests, const PipelineOptions& opt) {
+    BehaviourReport b;
+    b.behaviour = behaviour;
+    const route::Profiles Str = profiles(train);
+    std::vector<route::Profiles> Ste;
+    for (const auto& t : tests) {
+        if (t.header.layers != train.header.layers)
+            throw invalid_argument("evaluate: test sweep (" + t.header.variant + ") swept other layers than the train sweep");
+        Ste.push_back(profiles(t));
+    }
+    std::vector<EmbeddingChoice> embs = opt.embeddings;
+    if (embs.empty())
+        for (int blk : train.header.embedding_layers)
+            for (auto p : {route::Pooling::last, route::Pooling::mean}) embs.push_back({blk, p});
+    // routed[t] = the W2S methods for test sweep t.
+    std::vector<std::vector<RoutedMethod>> routed(tests.size());
+    if (train.items.size() >= 4) {
+        for (const auto& e : embs) {
+            const route::Features Xtr = embeddings(train, e);
+            std::vector<route::Features> Xte;
+            for (const auto& t : tests) Xte.push_back(embeddings(t, e));
+            for (const auto& kind : opt.routers) {
+                std::vector<RoutedMethod> per_test;
+                detail::for_router(kind, [&]<class R>(std::type_identity<R>) {
+                    (void)detail::routed<R>(kind, e, Xtr, Str, Xte, per_test, opt.seed);
+                });
+                for (std::size_t t = 0; t < tests.size(); ++t) routed[t].push_back(std::move(per_test[t]));
+            }
+        }
+    }
+    for (std::size_t t = 0; t < tests.size(); ++t) {
+        PairResult p = evaluate_pair(Str, Ste[t], routed[t], opt.seed, train.header.variant, tests[t].header.variant);
+        p.layer_ids = train.header.layers;
+        b.pairs.push_back(std::move(p));
+    }
+    return b;
+}
+
+}  // namespace w2s::eval

@@ -1,0 +1,97 @@
+#define BOOST_TEST_MODULE adaptive
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <random>
+
+#include <w2s/adaptive_steerer.hpp>
+#include <w2s/model/model.hpp>
+
+#include "tiny_model.hpp"
+
+namespace {
+
+struct Fixture {
+    std::string dir;
+    w2s::model::LlamaModel model;
+    std::vector<w2s::steer::TokenizedItem> items;
+
+    static std::string make_dir() {
+        auto d = std::filesystem::temp_directory_path() / ("w2s_adaptive_test_" + std::to_string(::getpid()));
+        std::filesystem::create_directories(d);
+        return d.string();
+    }
+    Fixture() : dir(make_dir()), model(w2s::model::LlamaModel::load(w2s::test::make_tiny_llama(dir, 11))) {
+        std::mt19937_64 g(5);
+        std::uniform_int_distribution<int> tok(3, 200);
+        for (std::size_t i = 0; i < 24; ++i) {
+            w2s::steer::TokenizedItem it;
+            it.item = i;
+            for (std::size_t p = 0; p < 5 + i % 7; ++p) it.prompt.push_back(tok(g));
+            const bool a_matches = (i / 2) % 2 == 0;
+            it.response[0] = {40, a_matches ? 65 : 66, 41};
+            it.response[1] = {40, a_matches ? 66 : 65, 41};
+            items.push_back(it);
+        }
+    }
+    ~Fixture() { std::filesystem::remove_all(dir); }
+};
+
+template <class Steerer>
+void check_fit_choose_save_load(const w2s::model::LlamaModel& model, const std::vector<w2s::steer::TokenizedItem>& items,
+                                const std::string& dir) {
+    w2s::ThreadPool pool(2);
+    Steerer s(model);
+    const auto train = std::span(items).first(16);
+    const auto summary = s.fit(train, pool);
+    BOOST_TEST(summary.n_items == 16u);
+    BOOST_TEST(!summary.layers.empty());
+    BOOST_TEST(summary.layers.front() >= 1);  // block 0 cannot be a control-vector layer
+    std::vector<int> chosen;
+    for (const auto& it : items) {
+        const int l = s.choose_layer(it.prompt);
+        BOOST_TEST((std::find(summary.layers.begin(), summary.layers.end(), l) != summary.layers.end()));
+        chosen.push_back(l);
+    }
+    const std::string bundle = dir + "/bundle_" + std::string(Steerer::router_type::kind);
+    s.save(bundle);
+    const auto t = Steerer::load(model, bundle);
+    for (std::size_t i = 0; i < items.size(); ++i) BOOST_TEST(t.choose_layer(items[i].prompt) == chosen[i]);
+    // Steered generation at the chosen layer; alpha = 0 equals plain generation.
+    w2s::model::GenerateOptions go;
+    go.max_tokens = 5;
+    go.stop_at_eog = false;
+    const auto g0 = t.generate(items[0].prompt, 0.0f, go);
+    BOOST_TEST(g0.layer == chosen[0]);
+    const auto plain = w2s::model::generate(model, std::span<const w2s::model::token_id>(items[0].prompt), go);
+    BOOST_TEST(g0.result.tokens == plain.tokens, boost::test_tools::per_element());
+}
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(adaptive, Fixture)
+
+BOOST_AUTO_TEST_CASE(profile_router_end_to_end) {
+    check_fit_choose_save_load<w2s::AdaptiveSteerer<w2s::model::LlamaModel>>(model, items, dir);
+}
+
+BOOST_AUTO_TEST_CASE(knn_router_end_to_end) {
+    check_fit_choose_save_load<w2s::AdaptiveSteerer<w2s::model::LlamaModel, w2s::steer::MeanDifference, w2s::route::KnnCV>>(model, items, dir);
+}
+
+BOOST_AUTO_TEST_CASE(bundle_of_another_router_is_refused) {
+    w2s::ThreadPool pool(1);
+    w2s::AdaptiveSteerer<w2s::model::LlamaModel> s(model);
+    s.fit(std::span(items).first(12), pool);
+    s.save(dir + "/b_profile");
+    using Knn = w2s::AdaptiveSteerer<w2s::model::LlamaModel, w2s::steer::MeanDifference, w2s::route::KnnCV>;
+    BOOST_CHECK_THROW(Knn::load(model, dir + "/b_profile"), w2s::invalid_argument);
+    BOOST_CHECK_THROW(w2s::AdaptiveSteerer<w2s::model::LlamaModel>::load(model, dir + "/missing"), w2s::io_error);
+}
+
+BOOST_AUTO_TEST_CASE(unfitted_steerer_refuses_to_choose) {
+    w2s::AdaptiveSteerer<w2s::model::LlamaModel> s(model);
+    BOOST_CHECK_THROW((void)s.choose_layer(items[0].prompt), w2s::invalid_argument);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

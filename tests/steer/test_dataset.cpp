@@ -1,0 +1,213 @@
+// Datasets: loaders, A/B conversion, META stripping, bad records, the portable split, prompt variants.
+// All records here are written for this test.
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include <w2s/steer/dataset.hpp>
+
+#include "scratch.hpp"
+
+using namespace w2s::steer;
+using w2s::test::write_scratch;
+
+namespace {
+
+// The project's split permutation of 0..9 (kSplitSeed): recorded from this implementation once. mt19937_64 is
+// fixed by the standard and the shuffle is written here, so this must hold on every standard library.
+const std::vector<int> kSplitPermutation10 = {6, 8, 9, 3, 7, 2, 4, 1, 5, 0};
+
+bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+template <class F>
+std::string data_error_of(F&& f) {
+    try {
+        f();
+    } catch (const w2s::data_error& e) {
+        return e.what();
+    }
+    return "(no data_error)";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(dataset)
+
+BOOST_AUTO_TEST_CASE(caa_json_array_keeps_letters_and_lines) {
+    const std::string path = write_scratch("caa/toy-behaviour/generate_dataset.json",
+                                           "[\n"
+                                           "  {\n"
+                                           "    \"question\": \"Pick one [with } and \\\" inside]\\n (A) tea\\n (B) coffee\",\n"
+                                           "    \"answer_matching_behavior\": \"(B)\",\n"
+                                           "    \"answer_not_matching_behavior\": \"(A)\"\n"
+                                           "  },\n"
+                                           "  {\"question\": \"Which?\\n(A) x\\n(B) y\\n(C) z\", \"answer_matching_behavior\": \"(C)\",\n"
+                                           "   \"answer_not_matching_behavior\": \"(A)\"}\n"
+                                           "]\n");
+    const auto items = load_items(path);
+    BOOST_REQUIRE_EQUAL(items.size(), 2u);
+    BOOST_TEST(items[0].behaviour == "toy-behaviour");
+    BOOST_TEST(items[0].matching == "(B)");
+    BOOST_TEST(items[0].not_matching == "(A)");
+    BOOST_TEST(items[0].line == 2u);
+    BOOST_TEST(items[1].line == 7u);
+    BOOST_TEST(items[1].matching == "(C)");
+    BOOST_TEST(items[0].question == "Pick one [with } and \" inside]\n (A) tea\n (B) coffee");
+}
+
+BOOST_AUTO_TEST_CASE(xrisk_jsonl_strips_meta_and_leading_space) {
+    const std::string path = write_scratch(
+        "mwe/xrisk/toy-risk.jsonl",
+        "{\"question\": \"Do it?<META_START>some/src.py<META_END> Really?\\n\\nChoices:\\n (A) No\\n (B) Yes\", "
+        "\"answer_matching_behavior\": \" (B)\", \"answer_not_matching_behavior\": \" (A)\"}\n"
+        "\n"
+        "{\"question\": \"Again?\\n (A) Yes\\n (B) No\", \"answer_matching_behavior\": \" (A)\", "
+        "\"answer_not_matching_behavior\": \" (B)\"}\n");
+    const auto items = load_items(path);
+    BOOST_REQUIRE_EQUAL(items.size(), 2u);
+    BOOST_TEST(items[0].behaviour == "toy-risk");
+    BOOST_TEST(items[0].question == "Do it? Really?\n\nChoices:\n (A) No\n (B) Yes");
+    BOOST_TEST(items[0].matching == "(B)");
+    BOOST_TEST(items[1].line == 3u);  // the blank line is skipped but counted
+    BOOST_TEST(items[1].index == 1u);
+    BOOST_TEST(strip_meta("a<META_START>x<META_END>b<META_START>y<META_END>c") == "abc");
+    BOOST_TEST(strip_meta("a<META_START>unterminated") == "a<META_START>unterminated");
+}
+
+BOOST_AUTO_TEST_CASE(persona_items_become_balanced_ab) {
+    std::string text;
+    for (int i = 0; i < 8; ++i)
+        text += "{\"question\": \"Statement " + std::to_string(i) + "?\", \"answer_matching_behavior\": \"" +
+                (i % 3 ? " Yes" : " No") + "\", \"answer_not_matching_behavior\": \"" + (i % 3 ? " No" : " Yes") + "\"}\n";
+    const auto items = load_items(write_scratch("mwe/persona/toy-persona.jsonl", text));
+    BOOST_REQUIRE_EQUAL(items.size(), 8u);
+    int a = 0;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const bool swapped = (i / 2) % 2 == 0;  // protocol section 1
+        const std::string m = i % 3 ? " Yes" : " No", n = i % 3 ? " No" : " Yes";
+        const std::string expect = "Statement " + std::to_string(i) + "?\n\nChoices:\n(A): " + (swapped ? n : m) + "\n(B): " + (swapped ? m : n);
+        BOOST_TEST(items[i].question == expect);
+        BOOST_TEST(items[i].matching == (swapped ? "(B)" : "(A)"));
+        BOOST_TEST(items[i].not_matching == (swapped ? "(A)" : "(B)"));
+        a += items[i].matching == "(A)";
+    }
+    BOOST_TEST(a == 4);  // balanced
+}
+
+BOOST_AUTO_TEST_CASE(bad_records_name_file_and_line_or_are_counted) {
+    const std::string good = "{\"question\": \"Q?\\n(A) a\\n(B) b\", \"answer_matching_behavior\": \"(A)\", \"answer_not_matching_behavior\": \"(B)\"}\n";
+    struct Case {
+        std::string record, expect;
+    } cases[] = {
+        {"{\"question\": \"Q?\", \"answer_matching_behavior\": \" Yes\"}", "missing field 'answer_not_matching_behavior'"},
+        {"{\"question\": \"Q?\\n(A) a\\n(B) b\", \"answer_matching_behavior\": \"(C)\", \"answer_not_matching_behavior\": \"(A)\"}",
+         "answer '(C)' is not among the question's choices"},
+        {"{\"question\": \"  \", \"answer_matching_behavior\": \" Yes\", \"answer_not_matching_behavior\": \" No\"}", "empty question"},
+        {"{\"question\": \"Q\", \"answer_matching_behavior\": \"\", \"answer_not_matching_behavior\": \" No\"}", "empty answer_matching_behavior"},
+        {"{\"question\": \"Q\", \"answer_matching_behavior\": 3, \"answer_not_matching_behavior\": \" No\"}", "is number, expected a string"},
+        {"{\"question\": \"Q\", \"answer_matching_behavior\": \" No\", \"answer_not_matching_behavior\": \" No\"}", "both answers"},
+        {"{\"question\": \"Q\" \"oops\"}", "invalid JSON"},
+        {"[1, 2]", "expected an object"},
+    };
+    int k = 0;
+    for (const auto& c : cases) {
+        const std::string path = write_scratch("bad/bad" + std::to_string(k++) + ".jsonl", good + good + c.record + "\n" + good);
+        const std::string msg = data_error_of([&] { (void)load_items(path); });
+        BOOST_TEST_INFO(msg);
+        BOOST_TEST(has(msg, path + ":3: record 2: "));
+        BOOST_TEST(has(msg, c.expect));
+        LoadReport rep;
+        const auto items = load_items(path, LoadOptions{true, "", 0}, &rep);
+        BOOST_TEST(items.size() == 3u);
+        BOOST_TEST(rep.records == 4u);
+        BOOST_TEST(rep.skipped == 1u);
+        BOOST_REQUIRE_EQUAL(rep.problems.size(), 1u);
+        BOOST_TEST(has(rep.problems[0], c.expect));
+    }
+    // A JSON array with a bad element names the element's line.
+    const std::string arr = write_scratch("bad/arr.json", "[\n" + good.substr(0, good.size() - 1) + ",\n{\"question\": \"Q\"}\n]");
+    BOOST_TEST(has(data_error_of([&] { (void)load_items(arr); }), arr + ":3: record 1: missing field"));
+    const std::string trunc = write_scratch("bad/trunc.json", "[\n" + good.substr(0, good.size() - 1) + ",\n");
+    BOOST_TEST(has(data_error_of([&] { (void)load_items(trunc); }), "not closed"));
+    BOOST_CHECK_THROW((void)load_items(write_scratch("bad/empty.jsonl", "\n\n")), w2s::data_error);
+    BOOST_CHECK_THROW((void)load_items((w2s::test::scratch_dir() / "nope.jsonl").string()), w2s::io_error);
+}
+
+BOOST_AUTO_TEST_CASE(max_items_keeps_file_order) {
+    std::string text;
+    for (int i = 0; i < 5; ++i)
+        text += "{\"question\": \"Q" + std::to_string(i) + "\", \"answer_matching_behavior\": \" Yes\", \"answer_not_matching_behavior\": \" No\"}\n";
+    const auto items = load_items(write_scratch("mwe/persona/five.jsonl", text), LoadOptions{false, "", 3});
+    BOOST_REQUIRE_EQUAL(items.size(), 3u);
+    BOOST_TEST(items[2].index == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(mt19937_64_is_the_standard_generator) {
+    std::mt19937_64 g;  // default seed 5489: the standard fixes the 10000th output
+    g.discard(9999);
+    BOOST_TEST(g() == 9981545732273789042ull);
+}
+
+BOOST_AUTO_TEST_CASE(split_is_seeded_disjoint_and_portable) {
+    std::vector<Item> items(11);
+    for (std::size_t i = 0; i < items.size(); ++i) items[i].index = i;
+    const Split a = split_items(items), b = split_items(items), c = split_items(items, 7);
+    BOOST_TEST(a.train.size() == 5u);
+    BOOST_TEST(a.test.size() == 6u);
+    std::set<std::size_t> seen;
+    for (const auto* part : {&a.train, &a.test})
+        for (const auto& it : *part) seen.insert(it.index);
+    BOOST_TEST(seen.size() == 11u);
+    std::vector<std::size_t> ia, ib, ic;
+    for (const auto& it : a.train) ia.push_back(it.index);
+    for (const auto& it : b.train) ib.push_back(it.index);
+    for (const auto& it : c.train) ic.push_back(it.index);
+    BOOST_TEST(ia == ib);
+    BOOST_TEST(ia != ic);
+    // The permutation for kSplitSeed is fixed by mt19937_64 (standardised) and the shuffle written here; it
+    // must not change with the standard library. Recorded from this implementation; it is the project's split.
+    std::vector<int> v(10);
+    for (int i = 0; i < 10; ++i) v[static_cast<std::size_t>(i)] = i;
+    portable_shuffle(v, kSplitSeed);
+    std::vector<int> sorted = v;
+    std::sort(sorted.begin(), sorted.end());
+    BOOST_TEST(sorted == std::vector<int>({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+    BOOST_TEST_MESSAGE("permutation of 0..9 with kSplitSeed: " << [&] {
+        std::string s;
+        for (int x : v) s += std::to_string(x) + " ";
+        return s;
+    }());
+    BOOST_TEST(v == kSplitPermutation10, boost::test_tools::per_element());
+    std::mt19937_64 g(1);
+    std::vector<int> counts(3, 0);
+    for (int i = 0; i < 3000; ++i) ++counts[static_cast<std::size_t>(uniform_below(g, 3))];
+    for (int cnt : counts) BOOST_TEST(std::abs(cnt - 1000) < 120);
+}
+
+BOOST_AUTO_TEST_CASE(variants) {
+    const std::string path = write_scratch("personas.json",
+                                           "{\"toy\": {\"positive\": \"You like tea.\", \"negative\": \"You do not like tea.\", \"kind\": \"persona\"}}");
+    const PersonaPrompts pp = load_persona_prompts(path);
+    Item it;
+    it.behaviour = "toy";
+    it.question = "Tea?";
+    const Turns base = make_turns(it, Variant::base);
+    BOOST_TEST(base.system == std::string(kDefaultSystemPrompt));
+    BOOST_TEST(base.user == "Tea?");
+    BOOST_TEST(make_turns(it, Variant::sys_pos, &pp).system == "You like tea.");
+    BOOST_TEST(make_turns(it, Variant::sys_neg, &pp).system == "You do not like tea.");
+    BOOST_TEST(make_turns(it, Variant::sys_neg, &pp).user == "Tea?");
+    BOOST_TEST(make_turns(it, Variant::user_pos, &pp).user == "You like tea.\n\nTea?");
+    BOOST_TEST(make_turns(it, Variant::user_neg, &pp).user == "You do not like tea.\n\nTea?");
+    BOOST_TEST(make_turns(it, Variant::user_neg, &pp).system == std::string(kDefaultSystemPrompt));
+    BOOST_CHECK_THROW((void)make_turns(it, Variant::sys_pos), w2s::invalid_argument);
+    it.behaviour = "unknown";
+    BOOST_CHECK_THROW((void)make_turns(it, Variant::user_pos, &pp), w2s::invalid_argument);
+    for (Variant v : kAllVariants) BOOST_TEST((parse_variant(variant_name(v)) == v));
+    BOOST_TEST((parse_variant("sys_pos") == Variant::sys_pos));
+    BOOST_CHECK_THROW((void)parse_variant("SYS"), w2s::invalid_argument);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

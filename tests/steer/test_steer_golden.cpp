@@ -1,0 +1,109 @@
+// Exactness against the reference implementation (labels model, data): CAA vectors at two layers from 20
+// items and the propensities of 5 items at 3 multipliers, computed by tests/reference/make_steer_golden.py
+// with PyPI transformers on the same GGUF. w2s agrees within 1e-3 relative.
+#define BOOST_TEST_MODULE test_steer_golden
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <w2s/model/model.hpp>
+#include <w2s/steer/steer.hpp>
+
+#include "w2s_test_support.hpp"
+
+using namespace w2s::steer;
+
+namespace {
+
+/// FNV-1a 64 over the ids as little-endian int32 (the script's fnv1a).
+std::string fnv1a(const std::vector<token_id>& ids) {
+    std::uint64_t h = 0xCBF29CE484222325ull;
+    for (token_id t : ids) {
+        const auto u = static_cast<std::uint32_t>(t);
+        for (int b = 0; b < 4; ++b) {
+            h ^= (u >> (8 * b)) & 0xFFu;
+            h *= 0x100000001B3ull;
+        }
+    }
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+}
+
+struct Golden {
+    nlohmann::json j = nlohmann::json::parse(w2s::test::read_file(w2s::test::golden_path("steer_reference.json")));
+    w2s::model::LlamaModel model = w2s::model::LlamaModel::load(w2s::test::model_path());
+    std::vector<Item> all = load_items((std::filesystem::path(w2s::test::datasets_dir()) / j["vector_file"].get<std::string>()).string());
+
+    std::vector<TokenizedItem> items(const char* records_key, const char* hashes_key) {
+        std::vector<Item> sel;
+        for (auto r : j[records_key]) {
+            const auto i = r.get<std::size_t>();
+            BOOST_REQUIRE(i < all.size());
+            BOOST_REQUIRE_EQUAL(all[i].index, i);
+            sel.push_back(all[i]);
+        }
+        auto t = tokenize_items(model.tokenizer(), model.chat_template(), sel, Variant::base);
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            const std::string h = fnv1a(t[i].sequence(0)) + ":" + fnv1a(t[i].sequence(1));
+            BOOST_TEST_INFO("record " << j[records_key][i] << ": token ids differ from transformers' tokenization");
+            BOOST_TEST(h == j[hashes_key][i].get<std::string>());
+        }
+        return t;
+    }
+};
+
+Golden& golden() {
+    static Golden g;
+    return g;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(caa_vectors_match_transformers) {
+    auto& g = golden();
+    const auto items = g.items("vector_records", "vector_token_hashes");
+    BOOST_TEST(items.size() == 20u);
+    const auto layers = g.j["layers"].get<std::vector<int>>();
+    w2s::ThreadPool pool(2);
+    const auto r = extract_vectors(g.model, items, MeanDifference{}, {.layers = layers}, pool);
+    for (int l : layers) {
+        const auto ref = g.j["vectors"][std::to_string(l)].get<std::vector<float>>();
+        BOOST_REQUIRE_EQUAL(ref.size(), static_cast<std::size_t>(g.model.hidden_size()));
+        const Eigen::Map<const Eigen::VectorXf> a(r.vectors.at(l).data(), g.model.hidden_size());
+        const Eigen::Map<const Eigen::VectorXf> b(ref.data(), g.model.hidden_size());
+        const double rel = (a - b).norm() / b.norm();
+        const double max_rel = (a - b).cwiseAbs().maxCoeff() / b.cwiseAbs().maxCoeff();
+        BOOST_TEST_MESSAGE("layer " << l << ": |v| = " << b.norm() << ", relative error " << rel << ", max element error / max |v| "
+                                    << max_rel);
+        BOOST_TEST(rel <= 1e-3);
+        BOOST_TEST(max_rel <= 1e-3);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(propensities_match_transformers) {
+    auto& g = golden();
+    const auto vitems = g.items("vector_records", "vector_token_hashes");
+    const auto pitems = g.items("propensity_records", "propensity_token_hashes");
+    const int layer = g.j["propensity_layer"].get<int>();
+    const auto mult = g.j["propensity_multipliers"].get<std::vector<double>>();
+    const auto ref = g.j["propensities"].get<std::vector<std::vector<double>>>();
+    w2s::ThreadPool pool(2);
+    const auto vec = extract_vectors(g.model, vitems, MeanDifference{}, {.layers = {layer}}, pool).vectors;
+    const std::vector<int> layers{layer};
+    for (std::size_t i = 0; i < pitems.size(); ++i) {
+        const auto m = measure_item(g.model, pitems[i], vec, layers, mult);
+        for (std::size_t k = 0; k < mult.size(); ++k) {
+            const double err = std::abs(m(0, k) - ref[i][k]) / std::max(1.0, std::abs(ref[i][k]));
+            BOOST_TEST_MESSAGE("item " << i << " lambda " << mult[k] << ": w2s " << m(0, k) << ", transformers " << ref[i][k]
+                                       << ", relative error " << err);
+            BOOST_TEST(err <= 1e-3);
+        }
+    }
+}

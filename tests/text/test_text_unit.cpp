@@ -1,0 +1,179 @@
+// Tokenizer parts that need nothing outside the repository: UTF-8 and byte-alphabet helpers, the BPE
+// merge loop, the PCRE2 pre-tokenizer, the SentencePiece path on a synthetic fixture vocabulary
+// (tests/golden/tokenizer_spm_fixture.gguf, with the reference's ids), and the chat-template families
+// against real templates rendered by transformers.
+#define BOOST_TEST_MODULE text_unit
+#include <boost/test/unit_test.hpp>
+
+#include <set>
+
+#include <w2s/text/chat_template.hpp>
+#include <w2s/text/tokenizer.hpp>
+
+#include "text_test_util.hpp"
+
+using namespace w2s::text;
+
+namespace {
+std::vector<std::string> pieces(const PreTokenizer& p, std::string_view s) {
+    std::vector<std::string> out;
+    p.split(s, [&](std::size_t b, std::size_t e) { out.emplace_back(s.substr(b, e - b)); });
+    return out;
+}
+using V = std::vector<std::string>;
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(utf8_helpers) {
+    using namespace w2s::text::detail;
+    BOOST_TEST(utf8_first_invalid("héllo 日本 🤖") == std::string_view("héllo 日本 🤖").size());
+    BOOST_TEST(utf8_first_invalid(std::string("ab\xC0\xAF")) == 2u);        // overlong
+    BOOST_TEST(utf8_first_invalid(std::string("\xED\xA0\x80")) == 0u);      // surrogate
+    BOOST_TEST(utf8_first_invalid(std::string("x\xF4\x90\x80\x80")) == 1u); // > U+10FFFF
+    BOOST_TEST(utf8_first_invalid(std::string("\xE6\x97")) == 0u);          // truncated
+    BOOST_TEST(utf8_count("日本é a") == 5u);
+    std::set<std::uint32_t> cps(kByteAlphabet.to_cp.begin(), kByteAlphabet.to_cp.end());
+    BOOST_TEST(cps.size() == 256u);
+    BOOST_TEST(kByteAlphabet.to_cp[' '] == 0x120u);  // 'Ġ'
+    BOOST_TEST(kByteAlphabet.to_cp['\n'] == 0x10Au); // 'Ċ'
+    BOOST_TEST(kByteAlphabet.to_cp['A'] == static_cast<std::uint32_t>('A'));
+    for (unsigned b = 0; b < 256; ++b) BOOST_TEST(kByteAlphabet.from_cp(kByteAlphabet.to_cp[b]) == static_cast<int>(b));
+    std::string out;
+    BOOST_TEST(byte_level_unspell("Ġhello", out));
+    BOOST_TEST(out == " hello");
+    BOOST_TEST(!byte_level_unspell("日", out));
+}
+
+BOOST_AUTO_TEST_CASE(bpe_merge_order) {
+    using namespace w2s::text::detail;
+    // ids: a=0 b=1 c=2 ab=3 bc=4 abc=5 aa=6
+    MergeTable m;
+    m.set(1, 2, {0, 4});  // b c -> bc, rank 0
+    m.set(0, 1, {1, 3});  // a b -> ab, rank 1
+    m.set(0, 4, {2, 5});  // a bc -> abc
+    m.set(0, 0, {3, 6});  // a a -> aa
+    std::vector<std::int32_t> ids{0, 1, 2};
+    bpe_merge(ids, m);
+    BOOST_TEST(ids == (std::vector<std::int32_t>{5}));  // bc first (rank 0), then a+bc
+    ids = {0, 0, 0};
+    bpe_merge(ids, m);
+    BOOST_TEST(ids == (std::vector<std::int32_t>{6, 0}));  // equal ranks: leftmost pair first
+    ids = {0, 1, 0, 1};
+    bpe_merge(ids, m);
+    BOOST_TEST(ids == (std::vector<std::int32_t>{3, 3}));
+    ids = {2};
+    bpe_merge(ids, m);
+    BOOST_TEST(ids == (std::vector<std::int32_t>{2}));
+    m.set(1, 2, {9, 4});  // a later entry for the same pair replaces the earlier one
+    BOOST_TEST(m.get(1, 2).rank == 9);
+    BOOST_TEST(m.get(2, 1).result == -1);
+    // A long word exercises the heap with many stale candidates.
+    std::vector<std::int32_t> many(1000, 0);
+    bpe_merge(many, m);
+    BOOST_TEST(many == std::vector<std::int32_t>(500, 6));
+}
+
+BOOST_AUTO_TEST_CASE(pre_tokenizer_patterns) {
+    PreTokenizer gpt2(pre_tokenizer_rule("gpt2"));
+    BOOST_TEST(pieces(gpt2, "Hello  world's 123!!\n\n x") == (V{"Hello", " ", " world", "'s", " 123", "!!", "\n\n", " x"}));
+    BOOST_TEST(pieces(gpt2, "  a   ") == (V{" ", " a", "   "}));
+    BOOST_TEST(pieces(gpt2, "café 日本語") == (V{"café", " 日本語"}));
+    PreTokenizer digits(pre_tokenizer_rule("smollm-digits"));
+    BOOST_TEST(pieces(digits, "a  12") == (V{"a", "  ", "1", "2"}));
+    PreTokenizer llama3(pre_tokenizer_rule("llama-bpe"));
+    BOOST_TEST(pieces(llama3, "I'M 12345 ok") == (V{"I", "'M", " ", "123", "45", " ok"}));
+    PreTokenizer qwen(pre_tokenizer_rule("qwen2"));
+    BOOST_TEST(pieces(qwen, "x 123") == (V{"x", " ", "1", "2", "3"}));
+    // Unknown names fall back to GPT-2, as the reference does.
+    BOOST_TEST(pre_tokenizer_rule("some-future-model").name == "gpt2");
+    // Pieces tile the input, even a very long whitespace run (JIT stack).
+    std::string ws(200000, ' ');
+    ws += "x";
+    std::size_t total = 0;
+    gpt2.split(ws, [&](std::size_t b, std::size_t e) { total += e - b; });
+    BOOST_TEST(total == ws.size());
+    BOOST_CHECK_THROW(Regex("(unclosed"), w2s::invalid_argument);
+    try {
+        Regex bad("[z-a]");
+        BOOST_ERROR("no throw");
+    } catch (const w2s::invalid_argument& e) {
+        BOOST_TEST(std::string(e.what()).find("[z-a]") != std::string::npos);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(sentencepiece_fixture_matches_reference) {
+    w2s::gguf::File f(w2s::test::golden_path("tokenizer_spm_fixture.gguf"));
+    const auto tok = Tokenizer::from_gguf(f);
+    BOOST_TEST(tok.kind() == TokenizerKind::sentencepiece_bpe);
+    BOOST_TEST(tok.adds_bos());
+    BOOST_TEST(tok.bos_id() == 1);
+    auto g = w2s::test::load_json(w2s::test::golden_path("tokenizer_spm.json"));
+    BOOST_TEST_REQUIRE(g.at("cases").size() >= 300u);
+    std::size_t bad = 0, bad_dec = 0;
+    for (const auto& c : g.at("cases")) {
+        const std::string text = c.at("text").get<std::string>();
+        const auto got = tok.encode(text);
+        if (got != w2s::test::ids_of(c.at("ids")) && ++bad <= 5) BOOST_ERROR("ids differ for " << nlohmann::json(text).dump());
+        if (tok.encode(text, true) != w2s::test::ids_of(c.at("ids_special")) && ++bad <= 5)
+            BOOST_ERROR("ids with BOS differ for " << nlohmann::json(text).dump());
+        if (tok.decode(got) != c.at("decoded").get<std::string>() && ++bad_dec <= 5)
+            BOOST_ERROR("decode differs for " << nlohmann::json(text).dump());
+    }
+    BOOST_TEST(bad == 0u);
+    BOOST_TEST(bad_dec == 0u);
+    // Documented behaviour, spelled out: a prefix U+2581 at the start, byte fallback for characters with no
+    // piece, the space prefix removed again by decode.
+    const auto ids = tok.encode("the 🤖");
+    BOOST_TEST_REQUIRE(ids.size() >= 5u);
+    BOOST_TEST(tok.spelling(ids[0]).rfind("\xE2\x96\x81", 0) == 0u);
+    std::vector<std::string> tail;
+    for (std::size_t i = ids.size() - 4; i < ids.size(); ++i) tail.push_back(tok.spelling(ids[i]));
+    BOOST_TEST(tail == (V{"<0xF0>", "<0x9F>", "<0xA4>", "<0x96>"}));
+    BOOST_TEST(tok.token_type(ids.back()) == TokenType::byte);
+    BOOST_TEST(tok.decode(ids) == "the 🤖");
+    BOOST_TEST(tok.decode(tok.encode("<s>the</s>"), true) == "the");
+}
+
+BOOST_AUTO_TEST_CASE(chat_families_match_real_templates) {
+    auto g = w2s::test::load_json(w2s::test::golden_path("chat_families.json"));
+    std::set<std::string> fams;
+    for (const auto& t : g.at("templates")) {
+        const std::string fam = t.at("family").get<std::string>();
+        fams.insert(fam);
+        auto tmpl = ChatTemplate::from_template_text(t.at("template").get<std::string>(), t.at("bos").get<std::string>(),
+                                                     t.at("eos").get<std::string>());
+        BOOST_TEST(chat_family_name(tmpl.family()) == fam, t.at("source"));
+        for (const auto& c : t.at("cases")) {
+            std::vector<Message> msgs;
+            for (const auto& m : c.at("messages")) msgs.push_back({m.at("role").get<std::string>(), m.at("content").get<std::string>()});
+            const std::string want = c.at("text").get<std::string>();
+            BOOST_TEST(tmpl.render(msgs, c.at("add_generation_prompt").get<bool>()) == want,
+                       t.at("source").get<std::string>() << ": " << nlohmann::json(want).dump());
+        }
+    }
+    BOOST_TEST(fams.count("llama2") == 1u);
+    BOOST_TEST(fams.count("llama3") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(chat_families_by_hand) {
+    const std::string sys = "S", user = "U";
+    BOOST_TEST(ChatTemplate::from_family(ChatFamily::chatml).render_prompt("", user) == "<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n");
+    BOOST_TEST(ChatTemplate::from_family(ChatFamily::chatml, "D").render_prompt("", user) ==
+               "<|im_start|>system\nD<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n");
+    BOOST_TEST(ChatTemplate::from_family(ChatFamily::llama2).render_prompt(sys, user) == "<s>[INST] <<SYS>>\nS\n<</SYS>>\n\nU [/INST]");
+    BOOST_TEST(ChatTemplate::from_family(ChatFamily::llama3).render_prompt(sys, user) ==
+               "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nS<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nU"
+               "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
+    BOOST_TEST(ChatTemplate::from_family(ChatFamily::gemma).render_prompt(sys, user) ==
+               "<bos><start_of_turn>user\nS\n\nU<end_of_turn>\n<start_of_turn>model\n");
+    BOOST_TEST(ChatTemplate::from_template_text("{{ '<|im_start|>system\\nBe nice.<|im_end|>\\n' }}").default_system() == "Be nice.");
+    BOOST_TEST(ChatTemplate::family_from_name("gemma") == ChatFamily::gemma);
+    BOOST_CHECK_THROW(ChatTemplate::family_from_name("vicuna"), w2s::invalid_argument);
+    try {
+        (void)ChatTemplate::from_template_text("{{ messages }} ### Human:");
+        BOOST_ERROR("no throw");
+    } catch (const w2s::unsupported_error& e) {
+        BOOST_TEST(std::string(e.what()).find("from_family") != std::string::npos, e.what());
+    }
+    std::vector<Message> bad{{"user", "a"}, {"user", "b"}};
+    BOOST_CHECK_THROW((void)ChatTemplate::from_family(ChatFamily::llama2).render(bad, true), w2s::invalid_argument);
+}

@@ -1,0 +1,76 @@
+// w2s evaluate --train SWEEP [--train SWEEP ...] --test SWEEP [--test SWEEP ...] [--routers linear,mlp,knn,profile|none]
+//              [--embeddings L15-last,L20-mean] [--seed S] --out REPORT_DIR
+// The evaluation of PROTOCOL section 7 on sweep files: fixed layer (chosen on train), per-item oracle, random,
+// and W2S with each router and embedding, per behaviour and test variant. Test sweeps are matched to the train
+// sweep of the same dataset (the data path recorded in the sweep header).
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include <w2s/eval/w2s_pipeline.hpp>
+#include <w2s/steer/dataset.hpp>
+
+#include "cli_util.hpp"
+#include "command.hpp"
+#include "eval_table.hpp"
+
+namespace {
+
+struct Args {
+    std::vector<std::string> train, test;
+    std::string routers = "linear,mlp,knn,profile", embeddings, out;
+    std::uint64_t seed = 1;
+};
+
+std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    std::string part;
+    while (std::getline(ss, part, ','))
+        if (!part.empty()) out.push_back(part);
+    return out;
+}
+
+const w2s::cli::Registrar reg{"evaluate", "Fixed layer vs oracle vs random vs W2S routers on sweep files", [](CLI::App& app) {
+    auto a = std::make_shared<Args>();
+    app.add_option("--train", a->train, "train sweep(s), one per behaviour")->required()->check(CLI::ExistingFile);
+    app.add_option("--test", a->test, "test sweep(s): any variant, matched to the train sweep of the same data")->required()->check(CLI::ExistingFile);
+    app.add_option("--routers", a->routers, "comma list of routers, or none");
+    app.add_option("--embeddings", a->embeddings, "comma list of BLOCK-POOLING (e.g. L15-last); default every stored block x {last, mean}");
+    app.add_option("--seed", a->seed, "seed of the routers and the random policy");
+    app.add_option("--out", a->out, "report folder (report.json, report.md, figures/)")->required();
+    return w2s::cli::Runner([a] {
+        w2s::eval::PipelineOptions opt;
+        opt.seed = a->seed;
+        opt.routers = a->routers == "none" ? std::vector<std::string>{} : split_list(a->routers);
+        for (const auto& e : split_list(a->embeddings)) {
+            const auto dash = e.find('-');
+            if (e.size() < 2 || e[0] != 'L' || dash == std::string::npos)
+                throw w2s::invalid_argument("--embeddings '" + e + "': expected L<block>-<last|mean>");
+            opt.embeddings.push_back({std::stoi(e.substr(1, dash - 1)), w2s::route::parse_pooling(e.substr(dash + 1))});
+        }
+        std::map<std::string, std::vector<w2s::sweep::SweepData>> tests;
+        for (const auto& t : a->test) {
+            auto d = w2s::sweep::read_sweep(t);
+            d.sort();
+            tests[d.header.data].push_back(std::move(d));
+        }
+        w2s::eval::Report report;
+        report.title = "w2s evaluation";
+        report.meta = {{"train", a->train}, {"test", a->test}, {"routers", opt.routers}, {"seed", opt.seed}};
+        for (const auto& tr : a->train) {
+            auto train = w2s::sweep::read_sweep(tr);
+            train.sort();
+            const auto it = tests.find(train.header.data);
+            if (it == tests.end()) throw w2s::invalid_argument(tr + ": no --test sweep of the same data (" + train.header.data + ")");
+            report.meta["model"] = train.header.model;
+            report.behaviours.push_back(w2s::eval::evaluate_behaviour(w2s::steer::behaviour_name(train.header.data), train, it->second, opt));
+        }
+        w2s::eval::write_report(report, a->out);
+        w2s::cli::print_average_table(std::cout, report);
+        std::cout << "report written to " << a->out << "/report.md\n";
+        return 0;
+    });
+}};
+
+}  // namespace

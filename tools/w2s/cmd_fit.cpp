@@ -1,0 +1,82 @@
+// w2s fit MODEL --data FILE --router linear|mlp|knn|profile [--estimator mean|pca|probe] [--variant V]
+//           [--layers ...] [--embedding-block K] [--pooling last|mean] [--max-items N] [--threads N] --out BUNDLE
+// Fits W2S on the train split of FILE: vectors at every candidate layer, the per-item sweep, the router; saves
+// the bundle (vectors.gguf + router.bin + bundle.json).
+#include <iostream>
+
+#include <w2s/adaptive_steerer.hpp>
+#include <w2s/model/model.hpp>
+
+#include "cli_util.hpp"
+#include "command.hpp"
+#include "progress_bar.hpp"
+#include "router_dispatch.hpp"
+
+namespace {
+
+struct Args {
+    std::string model, data, router = "profile", estimator = "mean", variant = "BASE", layers = "", pooling = "last", out, personas;
+    int embedding_block = -1, threads = 0;
+    std::size_t max_items = 0;
+};
+
+template <class E>
+w2s::steer::ExtractionResult extract(const w2s::model::LlamaModel& m, std::span<const w2s::steer::TokenizedItem> items,
+                                     const w2s::steer::ExtractOptions& eo, w2s::ThreadPool& pool, const w2s::ProgressFn& p) {
+    return w2s::steer::extract_vectors(m, items, E{}, eo, pool, p);
+}
+
+const w2s::cli::Registrar reg{"fit", "Fit W2S (vectors, sweep, router) on a dataset's train split and save a bundle", [](CLI::App& app) {
+    auto a = std::make_shared<Args>();
+    app.add_option("model", a->model, "GGUF model")->required()->check(CLI::ExistingFile);
+    app.add_option("--data", a->data, "A/B items (CAA JSON or MWE JSONL)")->required()->check(CLI::ExistingFile);
+    app.add_option("--router", a->router, "linear, mlp, knn or profile");
+    app.add_option("--estimator", a->estimator, "mean (CAA), pca or probe");
+    app.add_option("--variant", a->variant, "prompt variant of the training prompts");
+    app.add_option("--personas", a->personas, "persona_prompts.json for SYS/USER variants");
+    app.add_option("--layers", a->layers, "candidate layers: a-b or a comma list (default 1..L-1)");
+    app.add_option("--embedding-block", a->embedding_block, "block whose residual embeds the prompt (default L/2)");
+    app.add_option("--pooling", a->pooling, "last (last prompt token) or mean (over the prompt)");
+    app.add_option("--max-items", a->max_items, "at most N train items (seeded subset)");
+    app.add_option("--threads", a->threads, "threads (0 = all cores)");
+    app.add_option("--out", a->out, "bundle folder")->required();
+    return w2s::cli::Runner([a] {
+        const auto model = w2s::model::LlamaModel::load(a->model);
+        const auto variant = w2s::steer::parse_variant(a->variant);
+        const auto items = w2s::cli::load_split(a->data, "train", a->max_items);
+        const auto personas = w2s::cli::personas_for(variant, a->personas, a->data);
+        const auto tok = w2s::steer::tokenize_items(model.tokenizer(), model.chat_template(), items, variant, personas ? &*personas : nullptr);
+        w2s::ThreadPool pool(a->threads);
+        w2s::cli::ProgressBar bar;
+        w2s::steer::ExtractOptions eo;
+        if (!a->layers.empty()) eo.layers = w2s::cli::parse_layers(a->layers, model.n_layers());
+        w2s::steer::ExtractionResult ext;
+        if (a->estimator == "mean") ext = extract<w2s::steer::MeanDifference>(model, tok, eo, pool, bar.callback());
+        else if (a->estimator == "pca") ext = extract<w2s::steer::PCA>(model, tok, eo, pool, bar.callback());
+        else if (a->estimator == "probe") ext = extract<w2s::steer::LogisticProbe>(model, tok, eo, pool, bar.callback());
+        else throw w2s::invalid_argument("--estimator '" + a->estimator + "': expected mean, pca or probe");
+        w2s::AdaptiveOptions ao;
+        ao.layers = ext.layers;
+        ao.embedding_block = a->embedding_block;
+        ao.pooling = w2s::route::parse_pooling(a->pooling);
+        w2s::sweep::SweepOptions so;
+        so.layers = ext.layers;
+        so.embedding_layers = {a->embedding_block >= 0 ? a->embedding_block : model.n_layers() / 2};
+        so = w2s::sweep::resolve_options(model, ext.vectors, so);
+        const auto sw = w2s::sweep::run_sweep(model, tok, ext.vectors, so, w2s::sweep::make_header(model, so, a->model, a->data, a->variant, ""),
+                                              "", pool, bar.callback());
+        bar.finish();
+        return w2s::cli::with_router(a->router, [&]<class R>(std::type_identity<R>) {
+            w2s::AdaptiveSteerer<w2s::model::LlamaModel, w2s::steer::MeanDifference, R> s(model, {}, R{}, ao);
+            const auto summary = s.fit(ext.vectors, sw);
+            s.save(a->out);
+            std::cout << "fit: " << summary.n_items << " train items, " << summary.layers.size() << " candidate layers, router "
+                      << a->router << " (" << w2s::route::to_string(summary.router_status) << "), best fixed layer "
+                      << summary.fixed_layer << " (mean steerability " << summary.fixed_mean << ")\n"
+                      << "bundle written to " << a->out << "\n";
+            return 0;
+        });
+    });
+}};
+
+}  // namespace

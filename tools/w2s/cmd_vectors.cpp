@@ -1,0 +1,86 @@
+// w2s vectors MODEL --data FILE [--variant BASE] --estimator mean|pca|probe [--split train|all] [--max-items N]
+//                   [--layers all|a-b|l,l,..] [--personas FILE] [--threads N] [--batch N] --out VEC.gguf
+// Fits steering vectors (one per layer) from contrastive A/B items and writes them as a llama.cpp control
+// vector. Layers default to 1..n_layers-1: direction.N is added to the output of block N, and llama.cpp has
+// no slot for block 0, so asking for layer 0 is refused. The estimator is chosen here, at the CLI's edge.
+#include <chrono>
+#include <iostream>
+
+#include <w2s/model/model.hpp>
+#include <w2s/steer/activations.hpp>
+#include <w2s/steer/control_vector.hpp>
+#include <w2s/steer/dataset.hpp>
+#include <w2s/steer/estimators.hpp>
+#include <w2s/steer/tokenized.hpp>
+
+#include "cli_util.hpp"
+#include "command.hpp"
+#include "progress_bar.hpp"
+
+namespace {
+
+struct Args {
+    std::string model, data, variant = "BASE", estimator = "mean", split = "train", layers, personas, out;
+    std::size_t max_items = 0, batch = 16;
+    int threads = 0;
+};
+
+template <class E>
+w2s::steer::ExtractionResult run(const w2s::model::LlamaModel& m, const std::vector<w2s::steer::TokenizedItem>& items, const E& est,
+                                 const w2s::steer::ExtractOptions& opt, w2s::ThreadPool& pool, const w2s::ProgressFn& progress) {
+    return w2s::steer::extract_vectors(m, items, est, opt, pool, progress);
+}
+
+const w2s::cli::Registrar reg{"vectors", "Fit steering vectors from A/B items; write a llama.cpp control vector", [](CLI::App& app) {
+    auto a = std::make_shared<Args>();
+    app.add_option("model", a->model, "GGUF model")->required()->check(CLI::ExistingFile);
+    app.add_option("--data", a->data, "A/B items (CAA JSON or MWE JSONL)")->required()->check(CLI::ExistingFile);
+    app.add_option("--variant", a->variant, "prompt variant: BASE, SYS.POS, SYS.NEG, USER.POS, USER.NEG");
+    app.add_option("--personas", a->personas, "persona_prompts.json (for SYS/USER variants; default: beside the data)");
+    app.add_option("--estimator", a->estimator, "mean (CAA), pca or probe")->check(CLI::IsMember({"mean", "pca", "probe"}));
+    app.add_option("--split", a->split, "which items: train, test or all (seeded 50/50 split)");
+    app.add_option("--max-items", a->max_items, "use at most N items of the split (seeded subset)");
+    app.add_option("--layers", a->layers, "layers to fit: all (= 1..n-1), a-b, or a comma list (block 0 is refused)");
+    app.add_option("--threads", a->threads, "threads (0 = all cores)");
+    app.add_option("--batch", a->batch, "items per batch");
+    app.add_option("--out", a->out, "control-vector GGUF to write")->required();
+    return w2s::cli::Runner([a] {
+        const auto model = w2s::model::LlamaModel::load(a->model);
+        const auto variant = w2s::steer::parse_variant(a->variant);
+        const auto items = w2s::cli::load_split(a->data, a->split, a->max_items);
+        const auto personas = w2s::cli::personas_for(variant, a->personas, a->data);
+        const auto tok = w2s::steer::tokenize_items(model.tokenizer(), model.chat_template(), items, variant,
+                                                    personas ? &*personas : nullptr);
+        w2s::steer::ExtractOptions opt;
+        opt.batch = a->batch;
+        if (!a->layers.empty() && a->layers != "all") {
+            opt.layers = w2s::cli::parse_layers(a->layers, model.n_layers());
+            for (int l : opt.layers)
+                if (l == 0)
+                    throw w2s::invalid_argument("--layers '" + a->layers +
+                                                "': block 0 cannot be written to a control vector (direction.N is added to the "
+                                                "output of block N, N >= 1)");
+        }
+        w2s::ThreadPool pool(a->threads);
+        w2s::cli::ProgressBar bar;
+        const auto t0 = std::chrono::steady_clock::now();
+        w2s::steer::ExtractionResult r;
+        if (a->estimator == "mean") r = run(model, tok, w2s::steer::MeanDifference{}, opt, pool, bar.callback());
+        else if (a->estimator == "pca") r = run(model, tok, w2s::steer::PCA{}, opt, pool, bar.callback());
+        else r = run(model, tok, w2s::steer::LogisticProbe{}, opt, pool, bar.callback());
+        bar.finish();
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        r.vectors.model_hint = model.file().get_string("general.architecture", "llama");
+        w2s::steer::save_control_vector(r.vectors, a->out);
+        for (std::size_t i = 0; i < r.layers.size(); ++i)
+            if (r.fits[i].status != w2s::steer::FitStatus::ok)
+                std::cerr << "warning: layer " << r.layers[i] << ": " << w2s::steer::fit_status_name(r.fits[i].status) << ": "
+                          << r.fits[i].message << '\n';
+        std::cout << "vectors: " << a->estimator << " from " << r.n_items << " " << a->split << " items ("
+                  << w2s::steer::variant_name(variant) << "), layers " << r.layers.front() << ".." << r.layers.back() << " in "
+                  << secs << " s (" << static_cast<double>(r.n_items) / secs << " items/s) -> " << a->out << '\n';
+        return 0;
+    });
+}};
+
+}  // namespace
