@@ -25,3 +25,4 @@ else
 fi
 
 "$here/fetch_model.sh"
+"$here/fetch_gemma.sh"

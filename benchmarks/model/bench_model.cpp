@@ -1,22 +1,26 @@
 // bench_model — speed and memory of the reference backend (w2s::model::LlamaModel), side by side with
 // llama.cpp's llama-bench on the same GGUF and thread counts.
 //
-//   bench_model MODEL.gguf [--llama-bench PATH] [--threads 1,2] [--pp 128] [--tg 64] [--reps 5]
+//   bench_model MODEL.gguf [--llama-bench PATH] [--threads 1,2] [--pp 128] [--tg 64] [--reps 5] [--rounds 2]
 //                          [--hook-reps 200] [--steer-layer L]
 //
 // What it measures (each as llama-bench does it, so the numbers compare):
 //   ppN  prompt processing: N random tokens in one prefill of an empty session (no logits), tokens/s;
 //   tgN  generation: N single-token prefills from an empty session, logits of each, tokens/s;
-//        both the mean over --reps repetitions after one warm-up, in a w2s::ThreadPool of t threads.
-//   memory: peak resident set (VmHWM) of this process after loading the model and generating pp + tg
-//        tokens with the chat-free API, against the model file size plus the KV cache those tokens use.
+//        in a w2s::ThreadPool of t threads, --reps repetitions after one warm-up. For each thread count
+//        --rounds rounds of (llama-bench, w2s) run one after the other, so that changes in the machine's
+//        load hit both engines; the table gives the mean and the best (max) over all repetitions — on a
+//        busy machine the best is the fairer figure.
+//   memory: peak resident set (VmHWM) of this process after loading the model and generating tg tokens
+//        from a pp-token prompt with w2s::model::generate, against the model file size plus the KV cache
+//        those tokens use.
 //        Measured first, before the speed runs allocate anything else.
 //   hooks: the forward pass with no hook, with an empty hook (a Hook that does nothing at every block) and
 //        with a steering add at one block; the same forward (1 token at position 64, and pp), interleaved
 //        in rounds so drift hits all variants alike; median times and their ratios. An A/A pair of "no
 //        hook" runs shows the noise floor.
-// llama-bench runs as a child process (`llama-bench -m F -p N -n M -t 1,2 -r R -o json`); its avg_ts is the
-// mean tokens/s over its repetitions. Without --llama-bench the llama.cpp columns stay empty.
+// llama-bench runs as a child process (`llama-bench -m F -p N -n M -t T -r R -o json`); its samples_ts are
+// the tokens/s of its repetitions. Without --llama-bench the llama.cpp columns stay empty.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -35,6 +39,7 @@
 #include <nlohmann/json.hpp>
 
 #include <w2s/core/parallel.hpp>
+#include <w2s/model/generate.hpp>
 #include <w2s/model/model.hpp>
 
 namespace {
@@ -45,7 +50,7 @@ using clock_type = std::chrono::steady_clock;
 struct Args {
     std::string model, llama_bench;
     std::vector<int> threads{1, 2};
-    int pp = 128, tg = 64, reps = 5, hook_reps = 200, steer_layer = -1;
+    int pp = 128, tg = 64, reps = 5, rounds = 2, hook_reps = 200, steer_layer = -1;
 };
 
 double seconds_since(clock_type::time_point t0) {
@@ -76,9 +81,17 @@ double median(std::vector<double> v) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/// tokens/s of each repetition.
 struct Speed {
-    double pp_ts = 0, tg_ts = 0;
+    std::vector<double> pp, tg;
 };
+
+double mean(const std::vector<double>& v) {
+    double t = 0;
+    for (double x : v) t += x;
+    return v.empty() ? 0.0 : t / static_cast<double>(v.size());
+}
+double best(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); }
 
 Speed measure_speed(const wm::LlamaModel& m, int threads, const Args& a) {
     w2s::ThreadPool pool(threads);
@@ -86,7 +99,6 @@ Speed measure_speed(const wm::LlamaModel& m, int threads, const Args& a) {
         const auto prompt = random_tokens(a.pp, m.vocab_size(), 1);
         const auto gen = random_tokens(a.tg, m.vocab_size(), 2);
         Speed s;
-        double pp_total = 0, tg_total = 0;
         w2s::MatrixRM logits;
         for (int r = -1; r < a.reps; ++r) {  // r = -1: warm-up
             auto sess = m.new_session();
@@ -98,24 +110,19 @@ Speed measure_speed(const wm::LlamaModel& m, int threads, const Args& a) {
             for (auto tok : gen) m.prefill(g, std::span<const wm::token_id>(&tok, 1), {}, &logits);
             const double tg = seconds_since(t1);
             if (r >= 0) {
-                pp_total += a.pp / pp;
-                tg_total += a.tg / tg;
+                s.pp.push_back(a.pp / pp);
+                s.tg.push_back(a.tg / tg);
             }
         }
-        s.pp_ts = pp_total / a.reps;
-        s.tg_ts = tg_total / a.reps;
         return s;
     });
 }
 
-/// llama-bench results by (n_threads, "pp" | "tg") -> tokens/s; also its build string.
-std::map<std::pair<int, std::string>, double> run_llama_bench(const Args& a, std::string& build) {
-    std::map<std::pair<int, std::string>, double> out;
-    if (a.llama_bench.empty()) return out;
-    std::string threads;
-    for (int t : a.threads) threads += (threads.empty() ? "" : ",") + std::to_string(t);
+/// llama-bench at `threads` threads: tokens/s of each repetition of pp and tg; also its build string.
+Speed run_llama_bench(const Args& a, int threads, std::string& build) {
+    Speed out;
     const std::string cmd = "'" + a.llama_bench + "' -m '" + a.model + "' -p " + std::to_string(a.pp) + " -n " +
-                            std::to_string(a.tg) + " -t " + threads + " -r " + std::to_string(a.reps) +
+                            std::to_string(a.tg) + " -t " + std::to_string(threads) + " -r " + std::to_string(a.reps) +
                             " -o json 2>/dev/null";
     FILE* p = popen(cmd.c_str(), "r");
     if (!p) throw w2s::io_error("cannot run " + cmd);
@@ -126,10 +133,10 @@ std::map<std::pair<int, std::string>, double> run_llama_bench(const Args& a, std
     if (rc != 0) throw w2s::io_error("llama-bench failed (exit status " + std::to_string(rc) + "): " + cmd);
     const auto j = nlohmann::json::parse(text);
     for (const auto& e : j) {
-        const int t = e.at("n_threads").get<int>();
         const int np = e.at("n_prompt").get<int>(), ng = e.at("n_gen").get<int>();
-        out[{t, np > 0 && ng == 0 ? "pp" : "tg"}] = e.at("avg_ts").get<double>();
-        build = e.value("build_commit", std::string("?")) + " (build " + std::to_string(e.value("build_number", 0)) + ")";
+        auto& dst = np > 0 && ng == 0 ? out.pp : out.tg;
+        for (const auto& x : e.at("samples_ts")) dst.push_back(x.get<double>());
+        build = e.value("build_commit", std::string("?")) + ", " + e.value("cpu_info", std::string("?"));
     }
     return out;
 }
@@ -190,13 +197,15 @@ Args parse(int argc, char** argv) {
         } else if (s == "--pp") a.pp = std::stoi(need(i));
         else if (s == "--tg") a.tg = std::stoi(need(i));
         else if (s == "--reps") a.reps = std::stoi(need(i));
+        else if (s == "--rounds") a.rounds = std::stoi(need(i));
         else if (s == "--hook-reps") a.hook_reps = std::stoi(need(i));
         else if (s == "--steer-layer") a.steer_layer = std::stoi(need(i));
         else if (!s.empty() && s[0] == '-') throw w2s::invalid_argument("unknown option " + s);
         else a.model = s;
     }
     if (a.model.empty()) throw w2s::invalid_argument("usage: bench_model MODEL.gguf [--llama-bench PATH] [--threads 1,2] ...");
-    if (a.pp < 1 || a.tg < 1 || a.reps < 1 || a.hook_reps < 10) throw w2s::invalid_argument("--pp, --tg, --reps >= 1; --hook-reps >= 10");
+    if (a.pp < 1 || a.tg < 1 || a.reps < 1 || a.rounds < 1 || a.hook_reps < 10)
+        throw w2s::invalid_argument("--pp, --tg, --reps, --rounds >= 1; --hook-reps >= 10");
     return a;
 }
 
@@ -204,7 +213,9 @@ Args parse(int argc, char** argv) {
 
 int main(int argc, char** argv) try {
     const Args a = parse(argc, argv);
+    const std::size_t peak_before_load = peak_rss_bytes();
     const auto model = wm::LlamaModel::load(a.model);
+    const std::size_t peak_after_load = peak_rss_bytes();
     const auto& hp = model.hparams();
     const double mib = 1024.0 * 1024.0;
     const auto file_bytes = std::filesystem::file_size(a.model);
@@ -214,35 +225,52 @@ int main(int argc, char** argv) try {
     {
         w2s::ThreadPool pool(a.threads.back());
         pool.run([&] {
+            // exactly what generation does: w2s::model::generate (last-position logits only), greedy
             auto s = model.new_session();
-            w2s::MatrixRM logits;
-            model.prefill(s, random_tokens(a.pp, model.vocab_size(), 5), {}, &logits);
-            for (auto tok : random_tokens(a.tg, model.vocab_size(), 6))
-                model.prefill(s, std::span<const wm::token_id>(&tok, 1), {}, &logits);
-            kv_bytes = s.size() * static_cast<std::size_t>(hp.n_layers) *
+            wm::GenerateOptions opt;
+            opt.max_tokens = a.tg;
+            opt.stop_at_eog = false;
+            wm::generate(model, s, random_tokens(a.pp, model.vocab_size(), 5), opt);
+            kv_bytes = (s.size() + 1) * static_cast<std::size_t>(hp.n_layers) *
                        static_cast<std::size_t>(hp.kv_k() + hp.kv_v()) * sizeof(float);
             peak = peak_rss_bytes();
         });
     }
 
-    // ---- speed ----
+    // ---- speed: per thread count, `rounds` rounds of (llama-bench, w2s) so that load drift hits both ----
     std::string build = "-";
-    const auto llama = run_llama_bench(a, build);
+    std::map<int, std::pair<Speed, Speed>> speed;  // threads -> (w2s, llama.cpp), samples of all rounds
+    for (int t : a.threads)
+        for (int round = 0; round < a.rounds; ++round) {
+            auto& [ours, theirs] = speed[t];
+            if (!a.llama_bench.empty()) {
+                const Speed l = run_llama_bench(a, t, build);
+                theirs.pp.insert(theirs.pp.end(), l.pp.begin(), l.pp.end());
+                theirs.tg.insert(theirs.tg.end(), l.tg.begin(), l.tg.end());
+            }
+            const Speed w = measure_speed(model, t, a);
+            ours.pp.insert(ours.pp.end(), w.pp.begin(), w.pp.end());
+            ours.tg.insert(ours.tg.end(), w.tg.begin(), w.tg.end());
+        }
     std::cout << "model: " << a.model << " (" << hp.n_layers << " layers, hidden " << hp.hidden << ", "
               << std::fixed << std::setprecision(1) << static_cast<double>(file_bytes) / mib << " MiB)\n"
-              << "llama.cpp: " << (a.llama_bench.empty() ? std::string("(not run: no --llama-bench)") : a.llama_bench + ", " + build)
-              << "\n\n";
-    std::cout << "| test | threads | w2s tok/s | llama.cpp tok/s | w2s / llama.cpp |\n"
-              << "| --- | ---: | ---: | ---: | ---: |\n";
+              << "llama.cpp: " << (a.llama_bench.empty() ? std::string("(not run: no --llama-bench)") : a.llama_bench + " (" + build + ")")
+              << "\n" << a.rounds << " rounds x " << a.reps << " repetitions per engine and thread count, interleaved; "
+              << "mean and best (max) tokens/s\n\n";
+    std::cout << "| test | threads | w2s mean | llama.cpp mean | ratio (mean) | w2s best | llama.cpp best | ratio (best) |\n"
+              << "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
     for (int t : a.threads) {
-        const Speed s = measure_speed(model, t, a);
-        for (const char* kind : {"pp", "tg"}) {
-            const double ours = std::string(kind) == "pp" ? s.pp_ts : s.tg_ts;
-            const auto it = llama.find({t, kind});
-            std::cout << "| " << kind << (std::string(kind) == "pp" ? a.pp : a.tg) << " | " << t << " | "
-                      << std::setprecision(1) << ours << " | ";
-            if (it != llama.end()) std::cout << it->second << " | " << std::setprecision(2) << ours / it->second << " |\n";
-            else std::cout << "- | - |\n";
+        const auto& [ours, theirs] = speed[t];
+        for (const bool pp : {true, false}) {
+            const auto& o = pp ? ours.pp : ours.tg;
+            const auto& l = pp ? theirs.pp : theirs.tg;
+            std::cout << "| " << (pp ? "pp" : "tg") << (pp ? a.pp : a.tg) << " | " << t << " | " << std::setprecision(1)
+                      << mean(o) << " | ";
+            if (l.empty()) std::cout << "- | - | ";
+            else std::cout << mean(l) << " | " << std::setprecision(2) << mean(o) / mean(l) << " | ";
+            std::cout << std::setprecision(1) << best(o) << " | ";
+            if (l.empty()) std::cout << "- | - |\n";
+            else std::cout << best(l) << " | " << std::setprecision(2) << best(o) / best(l) << " |\n";
         }
     }
 
@@ -250,7 +278,9 @@ int main(int argc, char** argv) try {
               << a.pp << " + tg" << a.tg << " (threads " << a.threads.back() << "); model file "
               << static_cast<double>(file_bytes) / mib << " MiB + KV cache " << static_cast<double>(kv_bytes) / mib
               << " MiB = " << static_cast<double>(file_bytes + kv_bytes) / mib << " MiB; ratio " << std::setprecision(2)
-              << static_cast<double>(peak) / static_cast<double>(file_bytes + kv_bytes) << "\n";
+              << static_cast<double>(peak) / static_cast<double>(file_bytes + kv_bytes) << "\n        (peak before load "
+              << std::setprecision(1) << static_cast<double>(peak_before_load) / mib << " MiB, after load "
+              << static_cast<double>(peak_after_load) / mib << " MiB)\n";
 
     // ---- hooks ----
     const int layer = a.steer_layer >= 0 ? a.steer_layer : hp.n_layers / 2;

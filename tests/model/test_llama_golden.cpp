@@ -20,7 +20,7 @@ using namespace w2s::model;
 namespace {
 
 constexpr float kTol = 2e-3f;     // absolute, on raw logits and on residual values
-constexpr float kRelTol = 1e-5f;  // residuals: plus this much of |value| (float32 round-off of large values)
+constexpr float kRelTol = 1e-5f;  // residuals: plus this much of the row's largest |value| (float32 round-off)
 
 std::string gemma_path() {
     std::string p = test::env_or("W2S_GEMMA_MODEL", test::cache_dir() + "/gemma-3-270m-q4_k_m.gguf");
@@ -119,10 +119,12 @@ void check_model(const std::string& name, const std::string& path) {
         });
         for (auto l : blocks) {
             const MatrixRM ref = tensor(hg, "h" + std::to_string(i) + ".b" + std::to_string(l));
-            // Residuals hold a few "massive activations" (|value| up to ~3e4 in SmolLM2), where one float32 ulp is
-            // ~2e-3; there the tolerance grows with the value: |diff| <= kTol + kRelTol * |ref|.
+            // Residual rows hold a few "massive activations" (|value| up to ~3e4 in SmolLM2, ~9e4 in Gemma 3), where
+            // one float32 ulp is 2e-3 to 8e-3, and whose round-off reaches the whole row through the norms; so the
+            // tolerance grows with the row's scale: |diff| <= kTol + kRelTol * max |row of ref|.
             const MatrixRM diff = (got[static_cast<int>(l)] - ref).cwiseAbs();
-            const float excess = (diff.array() - kRelTol * ref.array().abs()).maxCoeff();
+            const Eigen::VectorXf row_scale = ref.cwiseAbs().rowwise().maxCoeff();
+            const float excess = (diff.colwise() - kRelTol * row_scale).maxCoeff();
             const float d = diff.maxCoeff();
             float d_small = 0;  // max |diff| where |ref| <= 100
             for (Eigen::Index r = 0; r < ref.rows(); ++r)
@@ -136,7 +138,7 @@ void check_model(const std::string& name, const std::string& path) {
                                     << ref.cwiseAbs().maxCoeff());
         }
     }
-    BOOST_TEST_MESSAGE(name << ": max (|residual diff| - kRelTol * |value|) " << worst_h);
+    BOOST_TEST_MESSAGE(name << ": max (|residual diff| - kRelTol * max |row|) " << worst_h);
 
     const MatrixRM vec = tensor(hg, "steer.vector");
     const int steer_block = static_cast<int>(hg.get_int("golden.steer.block"));

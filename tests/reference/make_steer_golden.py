@@ -54,7 +54,7 @@ def to_ab(rec, i):
     q, m, n = rec["question"], rec["answer_matching_behavior"], rec["answer_not_matching_behavior"]
     if m.strip().startswith("(") and len(m.strip()) == 3:
         import re
-        q = re.sub(r"<META_START>.*?<META_END>", "", q, flags=re.S)
+        q = re.sub(r"<META_START>.*?(<META_END>|$)", "", q, flags=re.S)  # unterminated: to the end
         return q, m.strip(), n.strip()
     swap = (i // 2) % 2 == 0
     a, b = (n, m) if swap else (m, n)

@@ -1,6 +1,7 @@
 // Standardizer, UserEmbedding and the Embedding concept.
 #include <boost/test/unit_test.hpp>
 
+#include <initializer_list>
 #include <map>
 #include <sstream>
 #include <string>
@@ -11,6 +12,12 @@ namespace wr = w2s::route;
 namespace tt = boost::test_tools;
 
 namespace {
+Eigen::VectorXf vec(std::initializer_list<float> v) {
+    Eigen::VectorXf r(static_cast<Eigen::Index>(v.size()));
+    Eigen::Index i = 0;
+    for (float x : v) r(i++) = x;
+    return r;
+}
 struct NoDim {
     using input_type = int;
     [[nodiscard]] Eigen::VectorXf embed(const int&) const { return Eigen::VectorXf::Zero(2); }
@@ -70,17 +77,17 @@ BOOST_AUTO_TEST_CASE(standardizer_round_trip_and_version) {
 
 BOOST_AUTO_TEST_CASE(user_embedding_table_and_function) {
     std::map<std::string, Eigen::VectorXf> table;
-    table["a"] = Eigen::Vector2f(1, 2);
-    table["b"] = Eigen::Vector2f(3, 6);
+    table["a"] = vec({1, 2});
+    table["b"] = vec({3, 6});
     const auto e = wr::UserEmbedding<>::from_table(table);
     BOOST_TEST(e.dim() == 2u);
     BOOST_TEST(e.embed("b")(1) == 6.0f);
     BOOST_CHECK_THROW((void)e.embed("zzz"), w2s::data_error);
-    table["c"] = Eigen::Vector3f(1, 2, 3);
+    table["c"] = vec({1, 2, 3});
     BOOST_CHECK_THROW((void)wr::UserEmbedding<>::from_table(table), w2s::shape_error);
 
     const auto f = wr::UserEmbedding<int>::from_function(3, [](const int& k) {
-        return k < 0 ? Eigen::VectorXf(Eigen::Vector2f(0, 0)) : Eigen::VectorXf(Eigen::Vector3f(float(k), 0, 1));
+        return k < 0 ? vec({0, 0}) : vec({static_cast<float>(k), 0, 1});
     });
     BOOST_TEST(f.embed(4)(0) == 4.0f);
     BOOST_CHECK_THROW((void)f.embed(-1), w2s::shape_error);  // callable returned the wrong size

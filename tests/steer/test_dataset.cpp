@@ -73,7 +73,8 @@ BOOST_AUTO_TEST_CASE(xrisk_jsonl_strips_meta_and_leading_space) {
     BOOST_TEST(items[1].line == 3u);  // the blank line is skipped but counted
     BOOST_TEST(items[1].index == 1u);
     BOOST_TEST(strip_meta("a<META_START>x<META_END>b<META_START>y<META_END>c") == "abc");
-    BOOST_TEST(strip_meta("a<META_START>unterminated") == "a<META_START>unterminated");
+    BOOST_TEST(strip_meta("a<META_START>unterminated path.py") == "a");
+    BOOST_TEST(strip_meta("x<META_START>a<META_END>y<META_START>z") == "xy");
 }
 
 BOOST_AUTO_TEST_CASE(persona_items_become_balanced_ab) {

@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE test_steer_golden
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -104,6 +105,13 @@ BOOST_AUTO_TEST_CASE(propensities_match_transformers) {
             BOOST_TEST_MESSAGE("item " << i << " lambda " << mult[k] << ": w2s " << m(0, k) << ", transformers " << ref[i][k]
                                        << ", relative error " << err);
             BOOST_TEST(err <= 1e-3);
+        }
+        // The steering effect itself, m(λ) - m(0), which is small for this model at these multipliers.
+        const auto zero = static_cast<std::size_t>(std::find(mult.begin(), mult.end(), 0.0) - mult.begin());
+        BOOST_REQUIRE(zero < mult.size());
+        for (std::size_t k = 0; k < mult.size(); ++k) {
+            const double dw = m(0, k) - m(0, zero), dr = ref[i][k] - ref[i][zero];
+            BOOST_TEST(std::abs(dw - dr) <= 0.1 * std::abs(dr) + 1e-4);
         }
     }
 }

@@ -47,12 +47,17 @@ struct PairResult {
     std::size_t n_train = 0;
     std::size_t n_test = 0;
     int layers = 0;        // L
-    int fixed_layer = -1;  // chosen on train
+    int fixed_layer = -1;  // chosen on train (a column index of S)
+    std::vector<int> layer_ids;  // [L] block index of each column of S (empty: column l is block l)
     std::vector<MethodResult> methods;
     BestLayerStats best_layers;  // on the test split
     LayerSpread spread;          // on the test split
 
     [[nodiscard]] std::string name() const { return train_variant + "->" + test_variant; }
+    /// Block index of column `col` of S.
+    [[nodiscard]] int block(int col) const {
+        return layer_ids.empty() || col < 0 || static_cast<std::size_t>(col) >= layer_ids.size() ? col : layer_ids[static_cast<std::size_t>(col)];
+    }
     /// The method called `m`, or nullptr.
     [[nodiscard]] const MethodResult* find(std::string_view m) const {
         for (const auto& r : methods)

@@ -120,6 +120,8 @@ void for_router(const std::string& kind, F&& f) {
     for (std::size_t t = 0; t < tests.size(); ++t) {
         PairResult p = evaluate_pair(Str, Ste[t], routed[t], opt.seed, train.header.variant, tests[t].header.variant);
         p.layer_ids = train.header.layers;
+        for (auto& m : p.methods)
+            if (m.method == kFixed) m.note = "block " + std::to_string(p.block(p.fixed_layer));
         b.pairs.push_back(std::move(p));
     }
     return b;

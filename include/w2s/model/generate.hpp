@@ -1,7 +1,7 @@
 // w2s/model/generate.hpp — text generation over any w2s::model::Backend.
 //
-// Generation is prefill(prompt) followed by prefill of one token at a time; the hook (if any) is passed to
-// every prefill, so steering during generation is nothing but a hook that adds a vector at a block:
+// Generation is prefill(prompt) (one call) followed by prefill of one token at a time; the hook (if any) is
+// passed to every prefill, so steering during generation is nothing but a hook that adds a vector at a block:
 //
 //   auto steer = [&](const w2s::model::BlockOutput& o) {        // add alpha * v after block 12
 //       if (o.layer != 12) return;
@@ -188,17 +188,17 @@ GenerateResult generate(const B& backend, typename B::Session& session, std::spa
         return res;
     }
 
-    // Only the last position's logits are needed: run all but the last token without logits, then the last.
-    MatrixRM logits;  // [1 x vocab] after each prefill below
-    if (prompt.size() > 1) backend.prefill(session, prompt.first(prompt.size() - 1), hook, nullptr);
-    backend.prefill(session, prompt.last(1), hook, &logits);
+    // The prompt goes in ONE prefill, so a hook sees it as one call (e.g. a "last row of each call" policy
+    // sees the prompt's last token). The backend fills logits for every prompt row; only the last is used.
+    MatrixRM logits;  // [prompt x vocab] after the prompt, then [1 x vocab] after each generated token
+    backend.prefill(session, prompt, hook, &logits);
 
     const auto vocab = static_cast<Eigen::Index>(backend.vocab_size());
     detail::TextStream<std::remove_cvref_t<decltype(tok)>> stream(tok);
     while (true) {
         if (logits.rows() < 1 || logits.cols() != vocab)
             throw shape_error("generate: the backend returned logits of shape " + std::to_string(logits.rows()) + "x" +
-                              std::to_string(logits.cols()) + ", expected 1x" + std::to_string(vocab));
+                              std::to_string(logits.cols()) + ", expected rows x " + std::to_string(vocab));
         const token_id next = sampler.sample(
             std::span<const float>(logits.row(logits.rows() - 1).data(), static_cast<std::size_t>(vocab)));
         if (is_stop(next)) {

@@ -100,8 +100,10 @@ public:
     /// In place on one vector [d].
     void transform_inplace(std::span<float> x) const {
         check(x.size());
-        Eigen::Map<Eigen::VectorXf> v(x.data(), static_cast<Eigen::Index>(x.size()));
-        v = ((v - mean_).array() / std_.array()).matrix();
+        for (std::size_t j = 0; j < x.size(); ++j) {
+            const auto jj = static_cast<Eigen::Index>(j);
+            x[j] = (x[j] - mean_(jj)) / std_(jj);
+        }
     }
     [[nodiscard]] Eigen::VectorXf transform_one(const Eigen::VectorXf& x) const {
         Eigen::VectorXf y = x;

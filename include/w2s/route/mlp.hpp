@@ -10,6 +10,7 @@
 // weights are kept and usable). A non-finite loss: numerical_issue (best weights so far are kept).
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <istream>
@@ -154,11 +155,12 @@ inline FitStatus MlpRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std:
     gather(va, 0, va.size(), Aval, yval);
 
     // He-normal init.
-    std::vector<int> sizes{static_cast<int>(d), p_.hidden};
-    if (p_.hidden2 > 0) sizes.push_back(p_.hidden2);
-    sizes.push_back(static_cast<int>(L));
+    // Layer widths: d, hidden, [hidden2,] L.
+    const std::array<int, 4> sizes{static_cast<int>(d), p_.hidden, p_.hidden2 > 0 ? p_.hidden2 : static_cast<int>(L),
+                                   static_cast<int>(L)};
+    const std::size_t n_sizes = p_.hidden2 > 0 ? 4 : 3;
     net_.clear();
-    for (std::size_t k = 0; k + 1 < sizes.size(); ++k) {
+    for (std::size_t k = 0; k + 1 < n_sizes; ++k) {
         Dense D{Eigen::MatrixXf(sizes[k + 1], sizes[k]), Eigen::VectorXf::Zero(sizes[k + 1])};
         const double sd = std::sqrt(2.0 / sizes[k]);
         for (Eigen::Index c = 0; c < D.W.cols(); ++c)

@@ -5,7 +5,8 @@
 //    or an MWE JSONL file (one such object per line). The format is recognised from the content (a file whose
 //    first non-blank character is '[' is a JSON array), so users' own data in either format loads the same way.
 //  - A record whose answers are letters "(X)" (leading/trailing blanks ignored) is an A/B item as it stands;
-//    the <META_START>...<META_END> span (advanced-ai-risk) is removed from the question. Both letters must
+//    the <META_START>...<META_END> span (advanced-ai-risk) is removed from the question (seven records of the
+//    development set have a <META_START> with no end tag: from it to the end of the question is removed). Both letters must
 //    appear as "(X)" in the question.
 //  - Any other record (persona: " Yes" / " No") becomes A/B as
 //        question + "\n\nChoices:\n(A): " + a + "\n(B): " + b
@@ -81,7 +82,8 @@ std::vector<Item> load_items(const std::string& path, const LoadOptions& opts = 
 /// test_dataset_ab.json, dataset.json) the name of the containing folder.
 std::string behaviour_name(const std::string& path);
 
-/// Removes every <META_START>...<META_END> span (advanced-ai-risk questions).
+/// Removes every <META_START>...<META_END> span (advanced-ai-risk questions); an unterminated <META_START>
+/// removes the rest of the text.
 std::string strip_meta(std::string_view text);
 
 /// The portable generator's uniform integer in [0, n): rejection sampling on mt19937_64, identical on every
@@ -291,8 +293,8 @@ inline std::string strip_meta(std::string_view text) {
         const std::size_t s = text.find(kStart, p);
         if (s == std::string_view::npos) break;
         const std::size_t e = text.find(kEnd, s + kStart.size());
-        if (e == std::string_view::npos) break;  // an unterminated tag is left as text
         out.append(text.substr(p, s - p));
+        if (e == std::string_view::npos) return out;  // unterminated: the metadata runs to the end of the text
         p = e + kEnd.size();
     }
     out.append(text.substr(p));

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -514,7 +515,8 @@ inline void LlamaModel::run(const Session& prefix, std::span<const Seq> seqs, st
                         MatrixView{logits->data(), n, static_cast<std::size_t>(h.vocab)});
         if (h.final_softcap > 0.f) {
             const float c = h.final_softcap;
-            logits->array() = c * (logits->array() / c).tanh();
+            float* p = logits->data();
+            for (Eigen::Index i = 0; i < logits->size(); ++i) p[i] = c * std::tanh(p[i] / c);
         }
     }
 }
