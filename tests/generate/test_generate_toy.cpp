@@ -317,3 +317,32 @@ BOOST_AUTO_TEST_CASE(hooks_run_at_every_prefill_and_steering_changes_the_output)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+/// The toy backend plus the optional prefill_last_logits ([1 x vocab] for the last new token), counting calls.
+struct ToyWithLastLogits : ToyTransformer {
+    using ToyTransformer::ToyTransformer;
+    mutable int last_calls = 0;
+    void prefill_last_logits(Session& s, std::span<const wm::token_id> tokens, const wm::Hook& hook,
+                             w2s::MatrixRM* logits) const {
+        ++last_calls;
+        w2s::MatrixRM all;
+        prefill(s, tokens, hook, &all);
+        *logits = all.bottomRows(1);
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(generate_optional_backend_members)
+
+BOOST_AUTO_TEST_CASE(prefill_last_logits_is_used_for_the_prompt_when_offered) {
+    const ToyWithLastLogits m({.n_layers = 3, .hidden = 32, .n_heads = 4, .ffn = 48, .seed = 11});
+    const auto p = prompt_ids();
+    const auto res = wm::generate(m, p, opts(8));
+    BOOST_TEST(m.last_calls == 1);  // the prompt only; generated tokens use prefill
+    BOOST_TEST(res.tokens == wm::generate(toy(), p, opts(8)).tokens, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

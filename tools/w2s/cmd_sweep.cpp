@@ -30,7 +30,7 @@ const w2s::cli::Registrar reg{"sweep", "Per-input layer sweep: steerability of e
     app.add_option("--variant", a->variant, "prompt variant: BASE, SYS.POS, SYS.NEG, USER.POS, USER.NEG");
     app.add_option("--personas", a->personas, "persona_prompts.json (for SYS/USER variants; default: beside the data)");
     app.add_option("--split", a->split, "which items: train, test or all (seeded 50/50 split)");
-    app.add_option("--layers", a->layers, "layers to sweep: all, a-b, or a comma list");
+    app.add_option("--layers", a->layers, "layers to sweep: all (every layer the vector file has), a-b, or a comma list");
     app.add_option("--multipliers", a->multipliers, "comma list of multipliers (default the protocol's seven)");
     app.add_option("--max-items", a->max_items, "keep at most N items of the split (seeded subset)");
     app.add_option("--threads", a->threads, "threads (0 = all cores)");
@@ -44,7 +44,7 @@ const w2s::cli::Registrar reg{"sweep", "Per-input layer sweep: steerability of e
         const auto tok = w2s::steer::tokenize_items(model.tokenizer(), model.chat_template(), items, variant,
                                                     personas ? &*personas : nullptr);
         w2s::sweep::SweepOptions opt;
-        opt.layers = w2s::cli::parse_layers(a->layers, model.n_layers());
+        if (a->layers != "all") opt.layers = w2s::cli::parse_layers(a->layers, model.n_layers());  // all = every layer with a vector
         if (!a->multipliers.empty()) opt.multipliers = w2s::cli::parse_doubles(a->multipliers);
         opt = w2s::sweep::resolve_options(model, vectors, opt);
         auto header = w2s::sweep::make_header(model, opt, a->model, a->data, a->variant, a->vectors);

@@ -153,6 +153,7 @@ inline nlohmann::json to_json(const Report& r) {
             jp["n_test"] = p.n_test;
             jp["layers"] = p.layers;
             jp["fixed_layer"] = p.fixed_layer;
+            jp["layer_ids"] = p.layer_ids;
             jp["methods"] = json::array();
             for (const auto& m : p.methods)
                 jp["methods"].push_back({{"method", m.method},
@@ -211,6 +212,7 @@ inline Report report_from_json(const nlohmann::json& j) {
             p.n_test = jp.get<std::size_t>("n_test");
             p.layers = jp.get<int>("layers");
             p.fixed_layer = jp.get<int>("fixed_layer");
+            if (jp.j.contains("layer_ids")) p.layer_ids = jp.j.at("layer_ids").get<std::vector<int>>();
             const auto& ms = jp.at("methods");
             for (std::size_t mi = 0; mi < ms.size(); ++mi) {
                 const detail::JsonIn jm{ms[mi], jp.path + ".methods[" + std::to_string(mi) + "]"};
@@ -258,7 +260,7 @@ inline svg::LinePlot steerability_plot(const PairResult& p, const std::string& t
     plot.x_label = "layer";
     plot.y_label = "steerability s(x, l)";
     std::vector<double> x(p.spread.mean.size());
-    for (std::size_t l = 0; l < x.size(); ++l) x[l] = static_cast<double>(l);
+    for (std::size_t l = 0; l < x.size(); ++l) x[l] = static_cast<double>(p.block(static_cast<int>(l)));
     svg::Series med;
     med.name = "median, IQR band";
     med.x = x;
@@ -272,7 +274,7 @@ inline svg::LinePlot steerability_plot(const PairResult& p, const std::string& t
     mean.points = false;
     plot.series = {med, mean};
     if (p.fixed_layer >= 0)
-        plot.markers.push_back({static_cast<double>(p.fixed_layer), "fixed layer " + std::to_string(p.fixed_layer),
+        plot.markers.push_back({static_cast<double>(p.block(p.fixed_layer)), "fixed layer " + std::to_string(p.block(p.fixed_layer)),
                                 "#c44e52"});
     return plot;
 }
@@ -283,11 +285,11 @@ inline svg::BarChart best_layer_chart(const PairResult& p, const std::string& ti
     c.x_label = "best layer (per item)";
     c.y_label = "items";
     for (std::size_t l = 0; l < p.best_layers.histogram.size(); ++l) {
-        c.categories.push_back(std::to_string(l));
+        c.categories.push_back(std::to_string(p.block(static_cast<int>(l))));
         c.values.push_back(static_cast<double>(p.best_layers.histogram[l]));
     }
     if (p.fixed_layer >= 0)
-        c.markers.push_back({static_cast<double>(p.fixed_layer), "fixed layer " + std::to_string(p.fixed_layer),
+        c.markers.push_back({static_cast<double>(p.fixed_layer), "fixed layer " + std::to_string(p.block(p.fixed_layer)),
                              "#c44e52"});
     return c;
 }
@@ -322,7 +324,7 @@ inline std::string to_markdown(const Report& r, const MarkdownOptions& opt) {
         for (const auto& p : b.pairs) {
             s += "### " + p.name() + "\n\n";
             s += "n_train = " + std::to_string(p.n_train) + ", n_test = " + std::to_string(p.n_test) + ", layers = " +
-                 std::to_string(p.layers) + ", fixed layer = " + std::to_string(p.fixed_layer) + "\n\n";
+                 std::to_string(p.layers) + ", fixed layer = " + std::to_string(p.block(p.fixed_layer)) + "\n\n";
             s += "| method | mean steerability | fraction steerable | gap closed | note |\n";
             s += "| --- | ---: | ---: | ---: | --- |\n";
             for (const auto& m : p.methods)

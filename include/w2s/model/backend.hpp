@@ -43,6 +43,12 @@ struct Tail {
     int parent = -1;                   ///< index of an earlier tail this one continues, or -1
 };
 
+/// One requested raw logit: row `row` of the concatenated tail rows, vocabulary entry `token`.
+struct LogitQuery {
+    std::size_t row = 0;
+    token_id token = 0;
+};
+
 /// The minimal tokenizer interface a backend exposes.
 template <class T>
 concept TokenizerLike = requires(const T& t, std::string_view text, std::span<const token_id> ids) {
@@ -64,6 +70,16 @@ concept Backend = requires(const B& b, typename B::Session& s, const typename B:
     { b.prefill(s, toks, hook, logits) };
     { b.forward_tails(cs, tails, first_block, hook, logits) };
     { cs.size() } -> std::convertible_to<std::size_t>;  ///< tokens in the session
+};
+
+/// Optional capability: forward_tails that computes only the requested logits (out[i] = logit of query i),
+/// instead of [rows x vocab]. The sweep needs two or three logits per row; a backend that offers this saves
+/// the output head's full matrix product (the largest single matmul of a small model). Same numbers as
+/// forward_tails' logits up to summation order.
+template <class B>
+concept SelectiveLogits = Backend<B> && requires(const B& b, const typename B::Session& cs, std::span<const Tail> tails,
+                                                 const Hook& hook, std::span<const LogitQuery> q, std::span<float> out) {
+    { b.forward_tails_logits(cs, tails, 0, hook, q, out) };
 };
 
 /// Use in templates over backends: one readable error instead of a page of template noise.

@@ -189,9 +189,14 @@ GenerateResult generate(const B& backend, typename B::Session& session, std::spa
     }
 
     // The prompt goes in ONE prefill, so a hook sees it as one call (e.g. a "last row of each call" policy
-    // sees the prompt's last token). The backend fills logits for every prompt row; only the last is used.
-    MatrixRM logits;  // [prompt x vocab] after the prompt, then [1 x vocab] after each generated token
-    backend.prefill(session, prompt, hook, &logits);
+    // sees the prompt's last token). Only the last row of logits is used: a backend that offers the optional
+    // prefill_last_logits(session, tokens, hook, logits) ([1 x vocab], the last new token only) saves the
+    // [prompt x vocab] buffer and the output matmul of the other rows; otherwise prefill fills every row.
+    MatrixRM logits;  // [prompt x vocab] (or [1 x vocab]) after the prompt, then [1 x vocab] per token
+    if constexpr (requires { backend.prefill_last_logits(session, prompt, hook, &logits); })
+        backend.prefill_last_logits(session, prompt, hook, &logits);
+    else
+        backend.prefill(session, prompt, hook, &logits);
 
     const auto vocab = static_cast<Eigen::Index>(backend.vocab_size());
     detail::TextStream<std::remove_cvref_t<decltype(tok)>> stream(tok);

@@ -33,7 +33,7 @@ public:
         double l2 = 1e-2;    // L2 strength on W
         int max_iter = 1000; // L-BFGS iterations
         double tol = 1e-4;   // on ||grad||_inf (scikit-learn's lbfgs default)
-        [[nodiscard]] std::string to_string() const { return "l2=" + std::to_string(l2); }
+        [[nodiscard]] std::string to_string() const { return "l2=" + detail::short_num(l2); }
     };
     static constexpr std::string_view kind = "linear";
     static constexpr std::uint32_t format_version = 1;

@@ -40,7 +40,7 @@ public:
         int patience = 15;          // epochs without validation improvement before stopping
         [[nodiscard]] std::string to_string() const {
             return "hidden=" + std::to_string(hidden) + (hidden2 > 0 ? "x" + std::to_string(hidden2) : "") +
-                   " l2=" + std::to_string(l2) + " lr=" + std::to_string(lr);
+                   " l2=" + detail::short_num(l2) + " lr=" + detail::short_num(lr);
         }
     };
     static constexpr std::string_view kind = "mlp";

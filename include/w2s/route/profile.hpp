@@ -27,7 +27,7 @@ class ProfileRouter {
 public:
     struct Params {
         double lambda = 1.0;  // ridge strength (> 0), relative to the per-feature variance
-        [[nodiscard]] std::string to_string() const { return "lambda=" + std::to_string(lambda); }
+        [[nodiscard]] std::string to_string() const { return "lambda=" + detail::short_num(lambda); }
     };
     static constexpr std::string_view kind = "profile";
     static constexpr std::uint32_t format_version = 1;

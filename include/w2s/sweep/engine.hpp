@@ -102,6 +102,36 @@ inline ConstMatrixView view_of(const MatrixRM& m) {
     return {m.data(), static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())};
 }
 
+/// Runs the tails (n_groups groups of the plan, in order) and returns the propensity of each group. Backends with
+/// the SelectiveLogits capability compute only the response tokens' logits; others give full logits.
+template <model::Backend B>
+std::vector<double> run_groups(const B& backend, const typename B::Session& prefix, std::span<const model::Tail> tails,
+                               int first_block, const model::Hook& hook, std::size_t n_groups, const TailPlan& plan,
+                               const steer::TokenizedItem& item) {
+    std::vector<double> m(n_groups, 0.0);
+    if constexpr (model::SelectiveLogits<B>) {
+        std::vector<model::LogitQuery> q;
+        std::vector<float> sign;
+        for (std::size_t g = 0; g < n_groups; ++g)
+            for (int k = 0; k < 2; ++k) {
+                const auto& r = item.response[static_cast<std::size_t>(k)];
+                for (std::size_t j = 0; j < r.size(); ++j) q.push_back({g * plan.rows_per_group + plan.row(k, j), r[j]});
+            }
+        std::vector<float> out(q.size());
+        backend.forward_tails_logits(prefix, tails, first_block, hook, q, out);
+        std::size_t i = 0;
+        for (std::size_t g = 0; g < n_groups; ++g)
+            for (int k = 0; k < 2; ++k)
+                for (std::size_t j = 0; j < item.response[static_cast<std::size_t>(k)].size(); ++j)
+                    m[g] += (k == 0 ? 1.0 : -1.0) * static_cast<double>(out[i++]);
+    } else {
+        MatrixRM logits;
+        backend.forward_tails(prefix, tails, first_block, hook, &logits);
+        for (std::size_t g = 0; g < n_groups; ++g) m[g] = group_propensity(view_of(logits), g * plan.rows_per_group, plan, item);
+    }
+    return m;
+}
+
 }  // namespace detail
 
 /// Resolved settings for a backend and a vector set (layers and embedding layers filled in and checked).
@@ -176,9 +206,7 @@ ItemRecord sweep_item(const B& backend, const steer::TokenizedItem& item, const 
             for (std::size_t r = 0; r < o.residual.rows; ++r)
                 std::copy_n(o.residual.row(r), H, dst.row(static_cast<Eigen::Index>(tail_row0[o.seq] + r)).data());
         };
-        MatrixRM logits;
-        backend.forward_tails(prefix, std::span<const model::Tail>(tails), 0, capture, &logits);
-        const double m0 = detail::group_propensity(detail::view_of(logits), 0, plan, item);
+        const double m0 = detail::run_groups(backend, prefix, std::span<const model::Tail>(tails), 0, capture, 1, plan, item)[0];
         rec.propensity.assign(L * M, 0.0);
         for (std::size_t mi = 0; mi < M; ++mi)
             if (opt.multipliers[mi] == 0.0)
@@ -200,7 +228,6 @@ ItemRecord sweep_item(const B& backend, const steer::TokenizedItem& item, const 
     for (std::size_t mi = 0; mi < M; ++mi)
         if (opt.multipliers[mi] != 0.0) steered.push_back(mi);
     MatrixRM input(static_cast<Eigen::Index>(steered.size() * G), static_cast<Eigen::Index>(H));
-    MatrixRM logits;
     std::vector<model::Tail> tails;
     for (std::size_t li = 0; li < L && !steered.empty(); ++li) {
         const int l = opt.layers[li];
@@ -217,10 +244,8 @@ ItemRecord sweep_item(const B& backend, const steer::TokenizedItem& item, const 
         }
         for (std::size_t s = 0; s < steered.size(); ++s)
             detail::add_group(tails, plan, input.row(static_cast<Eigen::Index>(s * G)).data(), H);
-        backend.forward_tails(prefix, std::span<const model::Tail>(tails), l + 1, model::Hook{}, &logits);
-        const ConstMatrixView lv = detail::view_of(logits);
-        for (std::size_t s = 0; s < steered.size(); ++s)
-            rec.propensity[li * M + steered[s]] = detail::group_propensity(lv, s * G, plan, item);
+        const auto m = detail::run_groups(backend, prefix, std::span<const model::Tail>(tails), l + 1, model::Hook{}, steered.size(), plan, item);
+        for (std::size_t s = 0; s < steered.size(); ++s) rec.propensity[li * M + steered[s]] = m[s];
     }
     // Slopes.
     rec.slope.resize(L);

@@ -106,6 +106,11 @@ public:
     void forward_tails(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook = {},
                        MatrixRM* logits = nullptr) const;
 
+    /// forward_tails computing only the requested logits: out[i] = logit(queries[i].row, queries[i].token)
+    /// (the SelectiveLogits capability of backend.hpp). Throws invalid_argument for a query out of range.
+    void forward_tails_logits(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook,
+                              std::span<const LogitQuery> queries, std::span<float> out) const;
+
 private:
     struct Seq {
         std::size_t row0 = 0, len = 0, pos0 = 0;
@@ -113,7 +118,9 @@ private:
     };
     void run(const Session& prefix, std::span<const Seq> seqs, std::span<const token_id> ids,
              std::span<const ConstMatrixView> inputs, int first_block, const Hook& hook, MatrixRM* logits,
-             Session* append) const;
+             Session* append, std::span<const LogitQuery> queries = {}, float* qout = nullptr) const;
+    void tails_impl(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook, MatrixRM* logits,
+                    std::span<const LogitQuery> queries, std::span<float> qout) const;
 
     std::shared_ptr<const gguf::File> file_;
     HParams hp_;
@@ -298,6 +305,19 @@ inline void LlamaModel::prefill(Session& s, std::span<const token_id> tokens, co
 
 inline void LlamaModel::forward_tails(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook,
                                       MatrixRM* logits) const {
+    tails_impl(prefix, tails, first_block, hook, logits, {}, {});
+}
+
+inline void LlamaModel::forward_tails_logits(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook,
+                                             std::span<const LogitQuery> queries, std::span<float> out) const {
+    if (out.size() != queries.size())
+        throw invalid_argument("forward_tails_logits: " + std::to_string(queries.size()) + " queries, output of " +
+                               std::to_string(out.size()));
+    tails_impl(prefix, tails, first_block, hook, nullptr, queries, out);
+}
+
+inline void LlamaModel::tails_impl(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook,
+                                   MatrixRM* logits, std::span<const LogitQuery> queries, std::span<float> qout) const {
     if (prefix.k_.size() != static_cast<std::size_t>(hp_.n_layers) || prefix.kv_k_ != static_cast<std::size_t>(hp_.kv_k()))
         throw invalid_argument("forward_tails: the prefix session was not made by this model's new_session()");
     if (first_block < 0 || first_block > hp_.n_layers)
@@ -336,12 +356,16 @@ inline void LlamaModel::forward_tails(const Session& prefix, std::span<const Tai
         if (logits) logits->resize(0, hp_.vocab);
         return;
     }
-    run(prefix, seqs, ids, inputs, first_block, hook, logits, nullptr);
+    for (const auto& q : queries)
+        if (q.row >= row || q.token < 0 || q.token >= hp_.vocab)
+            throw invalid_argument("forward_tails_logits: query (row " + std::to_string(q.row) + ", token " + std::to_string(q.token) +
+                                   ") outside " + std::to_string(row) + " rows x " + std::to_string(hp_.vocab) + " tokens");
+    run(prefix, seqs, ids, inputs, first_block, hook, logits, nullptr, queries, qout.data());
 }
 
 inline void LlamaModel::run(const Session& prefix, std::span<const Seq> seqs, std::span<const token_id> ids,
                             std::span<const ConstMatrixView> inputs, int first_block, const Hook& hook, MatrixRM* logits,
-                            Session* append) const {
+                            Session* append, std::span<const LogitQuery> queries, float* qout) const {
     const HParams& h = hp_;
     const ArchInfo& ai = *h.info;
     const std::size_t n = ids.size();
@@ -508,6 +532,18 @@ inline void LlamaModel::run(const Session& prefix, std::span<const Seq> seqs, st
     }
     if (append) append->tokens_.insert(append->tokens_.end(), ids.begin(), ids.end());
 
+    if (!queries.empty()) {
+        // Only the requested logits: the output head's row for each query's token, dotted with the normed row.
+        detail::rms_norm_rows(xv, gvec_[static_cast<std::size_t>(Slot::output_norm)], xv, h.eps);
+        const kernels::WeightMatrix& W = gmat_[static_cast<std::size_t>(Slot::output)];
+        for (std::size_t i = 0; i < queries.size(); ++i) {
+            const auto one = kernels::WeightMatrix::from_raw(W.type, W.row(static_cast<std::size_t>(queries[i].token)), W.n_in, 1);
+            float y = 0.f;
+            kernels::matmul(one, ConstMatrixView(xv.row(queries[i].row), 1, W.n_in), MatrixView{&y, 1, 1});
+            if (h.final_softcap > 0.f) y = h.final_softcap * std::tanh(y / h.final_softcap);
+            qout[i] = y;
+        }
+    }
     if (logits) {
         detail::rms_norm_rows(xv, gvec_[static_cast<std::size_t>(Slot::output_norm)], xv, h.eps);
         logits->resize(static_cast<Eigen::Index>(n), h.vocab);

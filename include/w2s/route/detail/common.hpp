@@ -10,6 +10,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <istream>
 #include <limits>
@@ -75,6 +76,13 @@ inline int argmax(const V& v) {
 inline FitStatus status_from(std::int32_t v, std::string_view who) {
     if (v < 0 || v > 2) throw format_error(std::string(who) + ": fit status " + std::to_string(v) + " out of range");
     return static_cast<FitStatus>(v);
+}
+
+/// Short number for Params::to_string(): "%g" ("0.01", "1e-05", "100").
+inline std::string short_num(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
 }
 
 // ---- RNG: portable and seeded (std distributions differ between standard libraries) -------------
