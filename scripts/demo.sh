@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# The README's demo command: set-up, release build, then the furthest part of the pipeline that works.
+# The README's demo command: set-up, release build of the tool, then W2S on the project's own embedded data
+# (examples/data: four behaviours written for this project): CAA vectors from the train split, the per-item
+# sweep, routers, and the table fixed layer vs W2S vs oracle on the test split.
+# W2S_DEMO_ITEMS (default 25) caps the items per split and behaviour so that the run stays under 10 minutes
+# on 2 cores; W2S_DEMO_ITEMS=0 uses every item.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -7,4 +11,11 @@ bash scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target w2s_cli
 model="${W2S_MODEL:-${W2S_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/w2s}/SmolLM2-135M-Instruct.Q4_1.gguf}"
-./build/release/bin/w2s info "$model"
+out="${W2S_DEMO_OUT:-build/demo}"
+items="${W2S_DEMO_ITEMS:-25}"
+./build/release/bin/w2s info "$model" | head -6
+echo
+time ./build/release/bin/w2s run "$model" \
+  --data examples/data/corrigibility.jsonl --data examples/data/honesty.jsonl \
+  --data examples/data/sycophancy.jsonl --data examples/data/caution.jsonl \
+  --max-items "$items" --routers linear,knn,profile --embedding-blocks 15 --out "$out"
