@@ -1,4 +1,4 @@
-// w2s/w2s.hpp — the umbrella header: everything public in w2s.
+// w2s/w2s.hpp — the umbrella header: everything public in w2s (the optional CUDA backend is w2s/cuda/cuda.hpp).
 #pragma once
 
 #include "w2s/core/error.hpp"
@@ -6,3 +6,18 @@
 #include "w2s/core/progress.hpp"
 #include "w2s/core/tensor.hpp"
 #include "w2s/gguf/reader.hpp"
+#include "w2s/gguf/writer.hpp"
+#include "w2s/gguf/quants.hpp"
+#include "w2s/text/tokenizer.hpp"
+#include "w2s/text/chat_template.hpp"
+#include "w2s/model/backend.hpp"
+#include "w2s/model/model.hpp"
+#include "w2s/model/generate.hpp"
+#include "w2s/model/sampling.hpp"
+#include "w2s/steer/steer.hpp"
+#include "w2s/sweep/engine.hpp"
+#include "w2s/route/route.hpp"
+#include "w2s/route/residual_embedding.hpp"
+#include "w2s/eval/eval.hpp"
+#include "w2s/eval/w2s_pipeline.hpp"
+#include "w2s/adaptive_steerer.hpp"

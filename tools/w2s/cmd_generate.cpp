@@ -16,15 +16,17 @@
 #include <w2s/core/parallel.hpp>
 #include <w2s/model/generate.hpp>
 #include <w2s/model/model.hpp>
+#include <w2s/adaptive_steerer.hpp>
 #include <w2s/steer/apply.hpp>
 #include <w2s/steer/control_vector.hpp>
 
 #include "command.hpp"
+#include "router_dispatch.hpp"
 
 namespace {
 
 struct GenerateArgs {
-    std::string model, prompt, system, steer;
+    std::string model, prompt, system, steer, bundle;
     bool chat = false, stats = false;
     int max_tokens = 256, top_k = 0, threads = 0, layer = -1;
     float temperature = 0.0f, top_p = 1.0f, alpha = 1.0f;
@@ -64,6 +66,16 @@ int run_generate(const GenerateArgs& a) {
                 for (int l : vectors.layers()) terms.push_back({l, a.alpha, vectors.at(l)});
             }
             hook = w2s::steer::SteeringHook(std::move(terms), w2s::steer::Positions::all());
+        } else if (!a.bundle.empty()) {
+            // W2S: the bundle's router picks the layer for this prompt; steer there from the last prompt token on.
+            if (a.layer >= 0) throw w2s::invalid_argument("--layer and --bundle exclude each other: the bundle picks the layer");
+            const int layer = w2s::cli::with_router(w2s::cli::bundle_router(a.bundle), [&]<class R>(std::type_identity<R>) {
+                const auto s = w2s::AdaptiveSteerer<wm::LlamaModel, w2s::steer::MeanDifference, R>::load(model, a.bundle);
+                vectors = s.vectors();
+                return s.choose_layer(ids);
+            });
+            std::cerr << "w2s: the W2S router chose layer " << layer << " for this prompt (alpha " << a.alpha << ")\n";
+            hook = w2s::steer::SteeringHook(vectors, layer, a.alpha, w2s::steer::Positions::from(ids.size() - 1));
         } else if (a.layer >= 0) {
             throw w2s::invalid_argument("--layer needs --steer");
         }
@@ -111,6 +123,7 @@ const w2s::cli::Registrar reg{"generate", "Generate text from a prompt (optional
     app.add_option("--top-p", a->top_p, "nucleus: keep the most likely tokens up to this mass")->check(CLI::Range(0.0, 1.0))->capture_default_str();
     app.add_option("--threads", a->threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber)->capture_default_str();
     app.add_option("--steer", a->steer, "control-vector GGUF (llama.cpp format: direction.N added after block N)")->check(CLI::ExistingFile);
+    app.add_option("--bundle", a->bundle, "W2S bundle (w2s fit): its router picks the layer per prompt")->check(CLI::ExistingDirectory);
     app.add_option("--layer", a->layer, "steer at this block only (default: every direction in the file)");
     app.add_option("--alpha", a->alpha, "multiplier of the steering vector")->capture_default_str();
     app.add_flag("--stats", a->stats, "print speed and stop reason to stderr");
