@@ -112,6 +112,29 @@ BOOST_AUTO_TEST_CASE(incremental_prefill_equals_one_pass) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(last_logits_prefill_equals_the_last_row_of_a_full_prefill) {
+    for (const auto& arch : kArchs) {
+        BOOST_TEST_CONTEXT("arch " << arch) {
+            const auto& m = tiny(arch);
+            const auto all = toks({1, 40, 41, 42, 100, 7, 8, 9, 200});
+            std::vector<float> v(static_cast<std::size_t>(m.hidden_size()), 0.25f);
+            const Hook steer = [&](const BlockOutput& o) {  // a steering add at the last block must be seen
+                if (o.layer == m.n_layers() - 1)
+                    for (std::size_t r = 0; r < o.residual.rows; ++r)
+                        for (std::size_t c = 0; c < o.residual.cols; ++c) o.residual.row(r)[c] += v[c];
+            };
+            auto s1 = m.new_session();
+            auto s2 = m.new_session();
+            MatrixRM full, last;
+            m.prefill(s1, all, steer, &full);
+            m.prefill_last_logits(s2, all, steer, &last);
+            BOOST_TEST(last.rows() == 1);
+            BOOST_TEST(max_abs_diff(full.bottomRows(1), last) <= 1e-5f);
+            BOOST_TEST(s2.size() == all.size());
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(tails_equal_prefill_of_prefix_plus_tail) {
     for (const auto& arch : kArchs) {
         for (bool tied : {true, false}) {

@@ -101,6 +101,10 @@ public:
     /// `logits` (optional) becomes [tokens x vocab]. On an exception (e.g. from the hook) `s` is unchanged.
     void prefill(Session& s, std::span<const token_id> tokens, const Hook& hook = {}, MatrixRM* logits = nullptr) const;
 
+    /// prefill that computes the logits of the last new token only (`logits` becomes [1 x vocab]): generation
+    /// needs nothing else, and a long prompt's full [tokens x vocab] logits would dominate peak memory.
+    void prefill_last_logits(Session& s, std::span<const token_id> tokens, const Hook& hook, MatrixRM* logits) const;
+
     /// The batched continuations of a read-only prefix: see backend.hpp. Throws invalid_argument for a
     /// tail with no tokens, a parent not before it, an input of the wrong shape, first_block out of range.
     void forward_tails(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook = {},
@@ -300,6 +304,31 @@ inline void LlamaModel::prefill(Session& s, std::span<const token_id> tokens, co
     } catch (...) {
         s.truncate(old);
         throw;
+    }
+}
+
+inline void LlamaModel::prefill_last_logits(Session& s, std::span<const token_id> tokens, const Hook& hook,
+                                            MatrixRM* logits) const {
+    if (!logits || tokens.empty()) {
+        prefill(s, tokens, hook, logits);
+        return;
+    }
+    const auto D = static_cast<std::size_t>(hp_.hidden);
+    std::vector<float> last(D);  // [hidden] output of the last block at the last new token (after the hook)
+    const int top = hp_.n_layers - 1;
+    const Hook grab = [&](const BlockOutput& o) {
+        if (hook) hook(o);
+        if (o.layer == top && o.residual.rows) std::copy_n(o.residual.row(o.residual.rows - 1), D, last.data());
+    };
+    prefill(s, tokens, grab, nullptr);
+    const MatrixView xv{last.data(), 1, D};
+    detail::rms_norm_rows(xv, gvec_[static_cast<std::size_t>(Slot::output_norm)], xv, hp_.eps);
+    logits->resize(1, hp_.vocab);
+    kernels::matmul(gmat_[static_cast<std::size_t>(Slot::output)], xv, MatrixView{logits->data(), 1, static_cast<std::size_t>(hp_.vocab)});
+    if (hp_.final_softcap > 0.f) {
+        const float c = hp_.final_softcap;
+        float* p = logits->data();
+        for (Eigen::Index i = 0; i < logits->size(); ++i) p[i] = c * std::tanh(p[i] / c);
     }
 }
 
