@@ -41,6 +41,16 @@ inline std::vector<int> parse_layers(const std::string& text, int n_layers) {
     return out;
 }
 
+/// "a,b,c" -> {"a", "b", "c"} (empty parts dropped).
+inline std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    std::string part;
+    while (std::getline(ss, part, ','))
+        if (!part.empty()) out.push_back(part);
+    return out;
+}
+
 inline std::vector<double> parse_doubles(const std::string& text) {
     std::vector<double> out;
     std::stringstream ss(text);

@@ -22,15 +22,6 @@ struct Args {
     std::uint64_t seed = 1;
 };
 
-std::vector<std::string> split_list(const std::string& s) {
-    std::vector<std::string> out;
-    std::stringstream ss(s);
-    std::string part;
-    while (std::getline(ss, part, ','))
-        if (!part.empty()) out.push_back(part);
-    return out;
-}
-
 const w2s::cli::Registrar reg{"evaluate", "Fixed layer vs oracle vs random vs W2S routers on sweep files", [](CLI::App& app) {
     auto a = std::make_shared<Args>();
     app.add_option("--train", a->train, "train sweep(s), one per behaviour")->required()->check(CLI::ExistingFile);
@@ -42,8 +33,8 @@ const w2s::cli::Registrar reg{"evaluate", "Fixed layer vs oracle vs random vs W2
     return w2s::cli::Runner([a] {
         w2s::eval::PipelineOptions opt;
         opt.seed = a->seed;
-        opt.routers = a->routers == "none" ? std::vector<std::string>{} : split_list(a->routers);
-        for (const auto& e : split_list(a->embeddings)) {
+        opt.routers = a->routers == "none" ? std::vector<std::string>{} : w2s::cli::split_list(a->routers);
+        for (const auto& e : w2s::cli::split_list(a->embeddings)) {
             const auto dash = e.find('-');
             if (e.size() < 2 || e[0] != 'L' || dash == std::string::npos)
                 throw w2s::invalid_argument("--embeddings '" + e + "': expected L<block>-<last|mean>");

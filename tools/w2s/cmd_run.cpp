@@ -31,15 +31,6 @@ struct Args {
     std::uint64_t seed = 1;
 };
 
-std::vector<std::string> split_list(const std::string& s) {
-    std::vector<std::string> out;
-    std::stringstream ss(s);
-    std::string part;
-    while (std::getline(ss, part, ','))
-        if (!part.empty()) out.push_back(part);
-    return out;
-}
-
 const w2s::cli::Registrar reg{"run", "The whole protocol for one or more behaviours: vectors, sweeps, routers, report", [](CLI::App& app) {
     auto a = std::make_shared<Args>();
     app.add_option("model", a->model, "GGUF model")->required()->check(CLI::ExistingFile);
@@ -59,13 +50,13 @@ const w2s::cli::Registrar reg{"run", "The whole protocol for one or more behavio
         const int L = model.n_layers();
         std::vector<w2s::steer::Variant> variants;
         if (a->variants == "all") variants.assign(std::begin(w2s::steer::kAllVariants), std::end(w2s::steer::kAllVariants));
-        else for (const auto& v : split_list(a->variants)) variants.push_back(w2s::steer::parse_variant(v));
+        else for (const auto& v : w2s::cli::split_list(a->variants)) variants.push_back(w2s::steer::parse_variant(v));
         std::vector<int> emb_blocks;
         if (a->embedding_blocks.empty()) emb_blocks = {L / 3, L / 2, 2 * L / 3};
         else emb_blocks = w2s::cli::parse_layers(a->embedding_blocks, L);
         w2s::eval::PipelineOptions popt;
         popt.seed = a->seed;
-        popt.routers = a->routers == "none" ? std::vector<std::string>{} : split_list(a->routers);
+        popt.routers = a->routers == "none" ? std::vector<std::string>{} : w2s::cli::split_list(a->routers);
         w2s::ThreadPool pool(a->threads);
         w2s::eval::Report report;
         report.title = "w2s run";
