@@ -21,6 +21,7 @@
 #include <w2s/steer/control_vector.hpp>
 
 #include "command.hpp"
+#include "prompt_ids.hpp"
 #include "router_dispatch.hpp"
 
 namespace {
@@ -38,15 +39,7 @@ int run_generate(const GenerateArgs& a) {
     w2s::ThreadPool pool(a.threads);
     return pool.run([&] {
         const auto model = wm::LlamaModel::load(a.model);
-        const auto& tok = model.tokenizer();
-        std::vector<wm::token_id> ids;
-        if (a.chat) {
-            ids = tok.encode(model.chat_template().render_prompt(a.system, a.prompt), /*add_special=*/false);
-        } else {
-            if (!a.system.empty()) throw w2s::invalid_argument("--system needs --chat");
-            ids = tok.encode(a.prompt, /*add_special=*/true);
-        }
-        if (ids.empty()) throw w2s::invalid_argument("--prompt: the prompt encodes to no tokens");
+        const std::vector<wm::token_id> ids = w2s::cli::prompt_ids(model, a.prompt, a.system, a.chat);
 
         // Steering: a control vector's directions, scaled by alpha, added at every position.
         w2s::steer::VectorSet vectors;

@@ -16,6 +16,7 @@
 #include <w2s/model/sampling.hpp>
 
 #include "command.hpp"
+#include "prompt_ids.hpp"
 
 namespace {
 
@@ -31,14 +32,7 @@ int run_logits(const LogitsArgs& a) {
     return pool.run([&] {
         const auto model = wm::LlamaModel::load(a.model);
         const auto& tok = model.tokenizer();
-        std::vector<wm::token_id> ids;
-        if (a.chat) {
-            ids = tok.encode(model.chat_template().render_prompt(a.system, a.prompt), /*add_special=*/false);
-        } else {
-            if (!a.system.empty()) throw w2s::invalid_argument("--system needs --chat");
-            ids = tok.encode(a.prompt, /*add_special=*/true);
-        }
-        if (ids.empty()) throw w2s::invalid_argument("--prompt: the prompt encodes to no tokens");
+        const std::vector<wm::token_id> ids = w2s::cli::prompt_ids(model, a.prompt, a.system, a.chat);
 
         auto session = model.new_session();
         w2s::MatrixRM logits;  // [1 x vocab]: only the last position is needed
