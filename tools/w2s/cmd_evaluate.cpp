@@ -14,7 +14,7 @@
 #include "command.hpp"
 #include "eval_table.hpp"
 
-namespace {
+namespace cmd_evaluate {  // named, not anonymous: the tool is a unity build
 
 struct Args {
     std::vector<std::string> train, test;
@@ -64,4 +64,4 @@ const w2s::cli::Registrar reg{"evaluate", "Fixed layer vs oracle vs random vs W2
     });
 }};
 
-}  // namespace
+}  // namespace cmd_evaluate

@@ -12,7 +12,7 @@
 #include "progress_bar.hpp"
 #include "router_dispatch.hpp"
 
-namespace {
+namespace cmd_fit {  // named, not anonymous: the tool is a unity build
 
 struct Args {
     std::string model, data, router = "profile", estimator = "mean", variant = "BASE", layers = "", pooling = "last", out, personas;
@@ -79,4 +79,4 @@ const w2s::cli::Registrar reg{"fit", "Fit W2S (vectors, sweep, router) on a data
     });
 }};
 
-}  // namespace
+}  // namespace cmd_fit

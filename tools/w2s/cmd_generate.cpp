@@ -24,7 +24,7 @@
 #include "prompt_ids.hpp"
 #include "router_dispatch.hpp"
 
-namespace {
+namespace cmd_generate {  // named, not anonymous: the tool is a unity build
 
 struct GenerateArgs {
     std::string model, prompt, system, steer, bundle;
@@ -123,4 +123,4 @@ const w2s::cli::Registrar reg{"generate", "Generate text from a prompt (optional
     return w2s::cli::Runner([a] { return run_generate(*a); });
 }};
 
-}  // namespace
+}  // namespace cmd_generate

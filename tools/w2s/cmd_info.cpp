@@ -6,7 +6,7 @@
 
 #include "command.hpp"
 
-namespace {
+namespace cmd_info {  // named, not anonymous: the tool is a unity build
 
 std::string value_to_string(const w2s::gguf::Value& v) {
     using w2s::gguf::ValueType;
@@ -73,4 +73,4 @@ const w2s::cli::Registrar reg{"info", "Print a GGUF file's architecture, sizes, 
     });
 }};
 
-}  // namespace
+}  // namespace cmd_info

@@ -18,7 +18,7 @@
 #include "command.hpp"
 #include "prompt_ids.hpp"
 
-namespace {
+namespace cmd_logits {  // named, not anonymous: the tool is a unity build
 
 struct LogitsArgs {
     std::string model, prompt, system;
@@ -75,4 +75,4 @@ const w2s::cli::Registrar reg{"logits", "Print the top-K logits of the last prom
     return w2s::cli::Runner([a] { return run_logits(*a); });
 }};
 
-}  // namespace
+}  // namespace cmd_logits

@@ -1,4 +1,5 @@
 // w2s run MODEL --data FILE [--data FILE ...] --out DIR [--variants BASE|all|BASE,SYS.POS,...] [--max-items N]
+//        [--max-train N] [--max-test N]
 //        [--routers linear,mlp,knn,profile] [--embedding-blocks a,b] [--estimator mean|pca|probe] [--threads N]
 // Everything of the protocol, per behaviour: the seeded split; vectors from the train items (BASE prompts);
 // the sweep of the train items and of the test items under every requested variant; routers fitted on train;
@@ -21,12 +22,12 @@
 #include "eval_table.hpp"
 #include "progress_bar.hpp"
 
-namespace {
+namespace cmd_run {  // named, not anonymous: the tool is a unity build
 
 struct Args {
     std::string model, out, variants = "BASE", routers = "linear,mlp,knn,profile", embedding_blocks, estimator = "mean", personas;
     std::vector<std::string> data;
-    std::size_t max_items = 0;
+    std::size_t max_items = 0, max_train = 0, max_test = 0;
     int threads = 0;
     std::uint64_t seed = 1;
 };
@@ -39,6 +40,8 @@ const w2s::cli::Registrar reg{"run", "The whole protocol for one or more behavio
     app.add_option("--variants", a->variants, "test variants: BASE, all, or a comma list (vectors and routers always fit on BASE)");
     app.add_option("--personas", a->personas, "persona_prompts.json (default: found beside the data)");
     app.add_option("--max-items", a->max_items, "at most N items per split (seeded subset)");
+    app.add_option("--max-train", a->max_train, "at most N train items (overrides --max-items for train)");
+    app.add_option("--max-test", a->max_test, "at most N test items (overrides --max-items for test)");
     app.add_option("--routers", a->routers, "comma list of routers, or none");
     app.add_option("--embedding-blocks", a->embedding_blocks, "blocks whose residuals embed prompts (default L/3, L/2, 2L/3)");
     app.add_option("--estimator", a->estimator, "mean (CAA), pca or probe");
@@ -46,6 +49,8 @@ const w2s::cli::Registrar reg{"run", "The whole protocol for one or more behavio
     app.add_option("--seed", a->seed, "seed of the routers and the random policy");
     return w2s::cli::Runner([a] {
         namespace fs = std::filesystem;
+        if (!a->max_train) a->max_train = a->max_items;
+        if (!a->max_test) a->max_test = a->max_items;
         const auto model = w2s::model::LlamaModel::load(a->model);
         const int L = model.n_layers();
         std::vector<w2s::steer::Variant> variants;
@@ -60,8 +65,8 @@ const w2s::cli::Registrar reg{"run", "The whole protocol for one or more behavio
         w2s::ThreadPool pool(a->threads);
         w2s::eval::Report report;
         report.title = "w2s run";
-        report.meta = {{"model", a->model}, {"data", a->data}, {"variants", a->variants}, {"max_items", a->max_items},
-                       {"estimator", a->estimator}, {"split_seed", w2s::steer::kSplitSeed}, {"seed", a->seed},
+        report.meta = {{"model", a->model}, {"data", a->data}, {"variants", a->variants}, {"max_train", a->max_train},
+                       {"max_test", a->max_test}, {"estimator", a->estimator}, {"split_seed", w2s::steer::kSplitSeed}, {"seed", a->seed},
                        {"threads", pool.threads()}, {"embedding_blocks", emb_blocks}};
         const auto t0 = std::chrono::steady_clock::now();
         for (const auto& data : a->data) {
@@ -69,10 +74,8 @@ const w2s::cli::Registrar reg{"run", "The whole protocol for one or more behavio
             const fs::path dir = fs::path(a->out) / beh;
             fs::create_directories(dir);
             auto split = w2s::steer::split_items(w2s::steer::load_items(data));
-            if (a->max_items) {
-                if (split.train.size() > a->max_items) split.train.resize(a->max_items);
-                if (split.test.size() > a->max_items) split.test.resize(a->max_items);
-            }
+            if (a->max_train && split.train.size() > a->max_train) split.train.resize(a->max_train);
+            if (a->max_test && split.test.size() > a->max_test) split.test.resize(a->max_test);
             std::cerr << beh << ": " << split.train.size() << " train, " << split.test.size() << " test items\n";
             const auto& tokz = model.tokenizer();
             const auto& tmpl = model.chat_template();
@@ -99,7 +102,9 @@ const w2s::cli::Registrar reg{"run", "The whole protocol for one or more behavio
             auto sweep_of = [&](const std::vector<w2s::steer::TokenizedItem>& items, const std::string& split_name, w2s::steer::Variant v) {
                 const std::string vname(w2s::steer::variant_name(v));
                 auto h = w2s::sweep::make_header(model, so, a->model, data, vname, vec_path);
-                h.settings = {{"split", split_name}, {"max_items", a->max_items}, {"split_seed", w2s::steer::kSplitSeed}};
+                h.settings = {{"split", split_name},
+                              {"max_items", split_name == "train" ? a->max_train : a->max_test},
+                              {"split_seed", w2s::steer::kSplitSeed}};
                 return w2s::sweep::run_sweep(model, items, vectors, so, h, (dir / (split_name + "_" + vname + ".w2ssweep")).string(), pool,
                                              bar.callback());
             };
@@ -121,4 +126,4 @@ const w2s::cli::Registrar reg{"run", "The whole protocol for one or more behavio
     });
 }};
 
-}  // namespace
+}  // namespace cmd_run

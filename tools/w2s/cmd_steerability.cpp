@@ -22,7 +22,7 @@
 #include "command.hpp"
 #include "progress_bar.hpp"
 
-namespace {
+namespace cmd_steerability {  // named, not anonymous: the tool is a unity build
 
 struct Args {
     std::string model, vectors, data, variant = "BASE", split = "train", layers = "all", multipliers, personas, out;
@@ -92,4 +92,4 @@ const w2s::cli::Registrar reg{"steerability", "Direct fixed-layer steerability s
     });
 }};
 
-}  // namespace
+}  // namespace cmd_steerability

@@ -14,7 +14,7 @@
 #include "command.hpp"
 #include "progress_bar.hpp"
 
-namespace {
+namespace cmd_sweep {  // named, not anonymous: the tool is a unity build
 
 struct Args {
     std::string model, vectors, data, variant = "BASE", split = "train", layers = "all", multipliers, out, personas;
@@ -68,4 +68,4 @@ const w2s::cli::Registrar reg{"sweep", "Per-input layer sweep: steerability of e
     });
 }};
 
-}  // namespace
+}  // namespace cmd_sweep

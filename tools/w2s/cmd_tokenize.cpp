@@ -13,7 +13,7 @@
 
 #include "command.hpp"
 
-namespace {
+namespace cmd_tokenize {  // named, not anonymous: the tool is a unity build
 
 struct TokenizeArgs {
     std::string model, text;
@@ -61,4 +61,4 @@ const w2s::cli::Registrar reg{"tokenize", "Print the token ids of TEXT as JSON (
     });
 }};
 
-}  // namespace
+}  // namespace cmd_tokenize

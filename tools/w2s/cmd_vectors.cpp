@@ -17,7 +17,7 @@
 #include "command.hpp"
 #include "progress_bar.hpp"
 
-namespace {
+namespace cmd_vectors {  // named, not anonymous: the tool is a unity build
 
 struct Args {
     std::string model, data, variant = "BASE", estimator = "mean", split = "train", layers, personas, out;
@@ -83,4 +83,4 @@ const w2s::cli::Registrar reg{"vectors", "Fit steering vectors from A/B items; w
     });
 }};
 
-}  // namespace
+}  // namespace cmd_vectors
