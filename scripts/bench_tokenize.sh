@@ -1,20 +1,15 @@
 #!/usr/bin/env bash
 # Tokenization throughput, w2s vs the PyPI `tokenizers` (Rust, via transformers loading the same GGUF), on
 # the same few MB of the datasets' text, one thread each, in one run. Prints MB/s for both and the ratio.
-#   scripts/bench_tokenize.sh [MB]        (env: W2S_MODEL, W2S_DATASETS, BUILD_DIR, PYTHON)
+#   scripts/bench_tokenize.sh [MB]        (env: see scripts/bench_common.sh; PYTHON)
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/bench_common.sh"
 mb="${1:-4}"
-model="${W2S_MODEL:-${W2S_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/w2s}/SmolLM2-135M-Instruct.Q4_1.gguf}"
-datasets="${W2S_DATASETS:-$root/../shared/datasets}"
-build="${BUILD_DIR:-$root/build/bench-tokenize}"
 python="${PYTHON:-}"
 if [ -z "$python" ]; then
   if [ -x /opt/w2s-venv/bin/python ]; then python=/opt/w2s-venv/bin/python; else python=python3; fi
 fi
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DW2S_BUILD_TESTS=OFF -DW2S_BUILD_EXAMPLES=OFF \
-      -DW2S_BUILD_TOOLS=OFF -DW2S_BUILD_BENCHMARKS=ON >/dev/null
-cmake --build "$build" --target bench_tokenize >/dev/null
+bench_build bench_tokenize 2>/dev/null
 docs="$(mktemp --suffix=.json)"
 trap 'rm -f "$docs"' EXIT
 w2s_json="$("$build/benchmarks/text/bench_tokenize" "$model" "$datasets" "$mb" "$docs")"

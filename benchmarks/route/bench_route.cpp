@@ -87,7 +87,7 @@ void run(const char* name, R r, const Options& o, const w2s::test::RouteData& tr
     const double s_oracle = wr::mean_chosen(te.S, wr::best_layers(te.S));
     const double s_routed = wr::mean_chosen(te.S, r.predict(te.X));
     char share[32] = "-";
-    if (fwd_us > 0) std::snprintf(share, sizeof share, "%.3f%%", 100.0 * med / fwd_us);
+    if (fwd_us > 0) std::snprintf(share, sizeof share, "%.4f%%", 100.0 * med / fwd_us);
     std::printf("| %-12s | %10.1f | %9.2f | %12s | %-15s | %17.2f |\n", name, fit_ms, med, share,
                 std::string(wr::to_string(st)).c_str(), w2s::eval::gap_closed(s_routed, s_fixed, s_oracle));
 }
@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
         fwd = forward_us(o.model, pool, &n_tok);
         std::printf("one forward pass of SmolLM2 on a %d-token A/B prompt: %.0f us (median of 7)\n\n", n_tok, fwd);
     }
-    std::printf("| router       |  fit (ms)  | pred (us) | % of forward | status          | gap closed (test) |\n");
+    std::printf("| router       |  fit (ms)  | pred (us) | %% of forward | status          | gap closed (test) |\n");
     std::printf("| ---          |       ---: |      ---: |         ---: | ---             |              ---: |\n");
     run("linear", wr::LinearRouter{}, o, tr, te, pool, fwd);
     run("mlp", wr::MlpRouter{}, o, tr, te, pool, fwd);
