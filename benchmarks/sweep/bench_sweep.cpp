@@ -2,7 +2,9 @@
 // side by side with the naive loop, in one run.
 //
 //   bench_sweep MODEL DATA.jsonl [--items N] [--naive-items K]
-// Prints: one unsteered forward pass of an item (prompt + matching response, all logits), the shared-prefix
+// Prints: one unsteered forward pass of an item (prompt + matching response, all logits); one unsteered
+// evaluation of its propensity the direct way (prompt + each response, two passes: the unit that the naive loop
+// repeats 7·L times, "naive is 210" in issue 6's accounting); the shared-prefix
 // sweep of that item (all layers x the seven multipliers), the naive sweep (every (l, λ, response) a full
 // forward pass from scratch with a steering hook: 2·7·L passes), their ratios, and items/s at 1 and 2
 // threads for both methods.
@@ -74,11 +76,11 @@ int main(int argc, char** argv) {
         for (const auto& it : items) tokens += it.prompt.size() + it.response[0].size();
         std::printf("model %s, %zu items (mean %.1f tokens), %zu layers x %zu multipliers\n\n", argv[1], items.size(),
                     static_cast<double>(tokens) / static_cast<double>(items.size()), opt.layers.size(), opt.multipliers.size());
-        std::printf("| threads | forward (s/item) | sweep (s/item) | sweep / forward | naive (s/item) | naive / forward | sweep items/s | naive items/s | naive / sweep |\n");
-        std::printf("|---|---|---|---|---|---|---|---|---|\n");
+        std::printf("| threads | forward (s/item) | evaluation (s/item) | sweep (s/item) | sweep / forward | sweep / evaluation | naive (s/item) | naive / evaluation | sweep items/s | naive items/s | naive / sweep |\n");
+        std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (int threads : {1, 2}) {
             w2s::ThreadPool pool(threads);
-            double t_fwd = 0, t_sweep = 0, t_naive = 0;
+            double t_fwd = 0, t_eval = 0, t_sweep = 0, t_naive = 0;
             pool.run([&] {
                 w2s::MatrixRM logits;
                 auto t0 = clk::now();
@@ -88,6 +90,13 @@ int main(int argc, char** argv) {
                 }
                 t_fwd = since(t0) / static_cast<double>(items.size());
                 t0 = clk::now();
+                for (const auto& it : items)
+                    for (int k = 0; k < 2; ++k) {
+                        auto s = model.new_session();
+                        model.prefill(s, it.sequence(k), {}, &logits);
+                    }
+                t_eval = since(t0) / static_cast<double>(items.size());
+                t0 = clk::now();
                 for (const auto& it : items) (void)w2s::sweep::sweep_item(model, it, vs, opt);
                 t_sweep = since(t0) / static_cast<double>(items.size());
                 t0 = clk::now();
@@ -95,8 +104,8 @@ int main(int argc, char** argv) {
                 for (std::size_t i = 0; i < nn; ++i) (void)naive_item(model, items[i], vs, opt);
                 t_naive = since(t0) / static_cast<double>(nn);
             });
-            std::printf("| %d | %.4f | %.4f | %.2f | %.3f | %.1f | %.3f | %.4f | %.1f |\n", threads, t_fwd, t_sweep, t_sweep / t_fwd, t_naive,
-                        t_naive / t_fwd, 1.0 / t_sweep, 1.0 / t_naive, t_naive / t_sweep);
+            std::printf("| %d | %.4f | %.4f | %.4f | %.2f | %.2f | %.3f | %.1f | %.3f | %.4f | %.1f |\n", threads, t_fwd, t_eval, t_sweep,
+                        t_sweep / t_fwd, t_sweep / t_eval, t_naive, t_naive / t_eval, 1.0 / t_sweep, 1.0 / t_naive, t_naive / t_sweep);
         }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_sweep: %s\n", e.what());
