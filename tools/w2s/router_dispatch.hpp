@@ -3,9 +3,9 @@
 
 #include <fstream>
 #include <string>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
-#include <type_traits>
 
 #include <w2s/core/error.hpp>
 #include <w2s/route/route.hpp>

@@ -206,7 +206,8 @@ ItemRecord sweep_item(const B& backend, const steer::TokenizedItem& item, const 
             for (std::size_t r = 0; r < o.residual.rows; ++r)
                 std::copy_n(o.residual.row(r), H, dst.row(static_cast<Eigen::Index>(tail_row0[o.seq] + r)).data());
         };
-        const double m0 = detail::run_groups(backend, prefix, std::span<const model::Tail>(tails), 0, capture, 1, plan, item)[0];
+        const double m0 =
+            detail::run_groups(backend, prefix, std::span<const model::Tail>(tails), 0, capture, 1, plan, item)[0];
         rec.propensity.assign(L * M, 0.0);
         for (std::size_t mi = 0; mi < M; ++mi)
             if (opt.multipliers[mi] == 0.0)
@@ -244,7 +245,8 @@ ItemRecord sweep_item(const B& backend, const steer::TokenizedItem& item, const 
         }
         for (std::size_t s = 0; s < steered.size(); ++s)
             detail::add_group(tails, plan, input.row(static_cast<Eigen::Index>(s * G)).data(), H);
-        const auto m = detail::run_groups(backend, prefix, std::span<const model::Tail>(tails), l + 1, model::Hook{}, steered.size(), plan, item);
+        const auto m = detail::run_groups(backend, prefix, std::span<const model::Tail>(tails), l + 1, model::Hook{},
+                                          steered.size(), plan, item);
         for (std::size_t s = 0; s < steered.size(); ++s) rec.propensity[li * M + steered[s]] = m[s];
     }
     // Slopes.
