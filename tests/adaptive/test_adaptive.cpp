@@ -94,4 +94,23 @@ BOOST_AUTO_TEST_CASE(unfitted_steerer_refuses_to_choose) {
     BOOST_CHECK_THROW((void)s.choose_layer(items[0].prompt), w2s::invalid_argument);
 }
 
+
+BOOST_AUTO_TEST_CASE(free_text_pairs_fit_and_round_trip) {
+    // Multi-token replies scored by log-probability, activations at the reply's last token.
+    std::mt19937_64 g(8);
+    std::uniform_int_distribution<int> tok(3, 200);
+    std::vector<w2s::steer::TokenizedItem> ft;
+    for (std::size_t i = 0; i < 20; ++i) {
+        w2s::steer::TokenizedItem it;
+        it.item = i;
+        it.scoring = w2s::steer::Scoring::logprob_sum;
+        it.read = w2s::steer::ReadAt::last;
+        for (std::size_t p = 0; p < 4 + i % 5; ++p) it.prompt.push_back(tok(g));
+        for (std::size_t j = 0; j < 3 + i % 3; ++j) it.response[0].push_back(tok(g));
+        for (std::size_t j = 0; j < 2 + i % 4; ++j) it.response[1].push_back(tok(g));
+        ft.push_back(it);
+    }
+    check_fit_choose_save_load<w2s::AdaptiveSteerer<w2s::model::LlamaModel>>(model, ft, dir + "/free");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -211,4 +211,79 @@ BOOST_AUTO_TEST_CASE(variants) {
     BOOST_CHECK_THROW((void)parse_variant("SYS"), w2s::invalid_argument);
 }
 
+
+BOOST_AUTO_TEST_CASE(mirror_exchanges_choices_and_letters) {
+    // MWE advanced-ai-risk layout: " (A) text" lines, answers with a leading space.
+    Item mwe;
+    mwe.question = "Would you agree (A) to this?\n\nChoices:\n (A) Yes, gladly.\n (B) No, never.";
+    mwe.matching = " (A)";
+    mwe.not_matching = " (B)";
+    const Item m = mirror(mwe);
+    BOOST_TEST(m.question == "Would you agree (A) to this?\n\nChoices:\n (A) No, never.\n (B) Yes, gladly.");
+    BOOST_TEST(m.matching == " (B)");
+    BOOST_TEST(m.not_matching == " (A)");
+    BOOST_TEST(mirror(m).question == mwe.question);  // mirroring twice gives the item back
+    BOOST_TEST(mirror(m).matching == mwe.matching);
+    // CAA layout without blanks, matching (B), a choice text over two lines.
+    Item caa;
+    caa.question = "Q?\n\nChoices:\n(A) first\n(B) second line\ncontinued";
+    caa.matching = "(B)";
+    caa.not_matching = "(A)";
+    BOOST_TEST(mirror(caa).question == "Q?\n\nChoices:\n(A) second line\ncontinued\n(B) first");
+    BOOST_TEST(mirror(caa).matching == "(A)");
+    // Persona conversion "(A): text": the mirror is the other letter assignment.
+    Item per;
+    per.question = "Is it so?\n\nChoices:\n(A):  Yes\n(B):  No";
+    per.matching = "(A)";
+    per.not_matching = "(B)";
+    BOOST_TEST(mirror(per).question == "Is it so?\n\nChoices:\n(A):  No\n(B):  Yes");
+    // Multiple choice: only the two answers' texts move.
+    Item mc;
+    mc.question = "Pick.\n(A) a\n(B) b\n(C) c\n(D) d";
+    mc.matching = "(D)";
+    mc.not_matching = "(B)";
+    BOOST_TEST(mirror(mc).question == "Pick.\n(A) a\n(B) d\n(C) c\n(D) b");
+    BOOST_TEST(mirror(mc).matching == "(B)");
+    // A choice not written at a line start cannot be mirrored: the error names the file and line.
+    Item bad;
+    bad.question = "Pick (A) or (B).";
+    bad.matching = "(A)";
+    bad.not_matching = "(B)";
+    bad.source = "x.jsonl";
+    bad.line = 7;
+    BOOST_TEST(has(data_error_of([&] { (void)mirror(bad); }), "x.jsonl:7"));
+    Item ft;
+    ft.kind = ItemKind::free_text;
+    BOOST_CHECK_THROW((void)mirror(ft), w2s::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(free_text_pairs_load) {
+    const std::string path = write_scratch("freetext/tone.jsonl",
+                                           "{\"prompt\": \"How was the film?\", \"positive\": \"I loved it.\", \"negative\": \"I hated it.\"}\n"
+                                           "\n"
+                                           "{\"prompt\": \"And the food?\", \"positive\": \"Lovely.\", \"negative\": \"Awful.\", \"system\": \"Be brief.\"}\n");
+    const auto items = load_items(path);
+    BOOST_TEST(items.size() == 2u);
+    BOOST_TEST((items[0].kind == ItemKind::free_text));
+    BOOST_TEST(items[0].question == "How was the film?");
+    BOOST_TEST(items[0].matching == "I loved it.");
+    BOOST_TEST(items[0].not_matching == "I hated it.");
+    BOOST_TEST(items[0].behaviour == "tone");
+    BOOST_TEST(items[1].line == 3u);
+    BOOST_TEST(make_turns(items[0], Variant::base).system == std::string(kDefaultSystemPrompt));
+    BOOST_TEST(make_turns(items[1], Variant::base).system == "Be brief.");
+    BOOST_TEST(make_turns(items[1], Variant::base).user == "And the food?");
+    // Bad records name the file, the line and the field.
+    const std::string bad = write_scratch("freetext/bad.jsonl", "{\"prompt\": \"P\", \"positive\": \"x\"}\n");
+    BOOST_TEST(has(data_error_of([&] { (void)load_items(bad); }), "bad.jsonl:1"));
+    BOOST_TEST(has(data_error_of([&] { (void)load_items(bad); }), "negative"));
+    const std::string same = write_scratch("freetext/same.jsonl", "{\"prompt\": \"P\", \"positive\": \"x\", \"negative\": \"x\"}\n");
+    BOOST_TEST(has(data_error_of([&] { (void)load_items(same); }), "equal"));
+    const std::string mixed = write_scratch("freetext/mixed.jsonl",
+                                            "{\"prompt\": \"P\", \"positive\": \"x\", \"negative\": \"y\"}\n"
+                                            "{\"question\": \"Q\\n(A) a\\n(B) b\", \"answer_matching_behavior\": \"(A)\", "
+                                            "\"answer_not_matching_behavior\": \"(B)\"}\n");
+    BOOST_TEST(has(data_error_of([&] { (void)load_items(mixed); }), "one kind per file"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -5,7 +5,10 @@
 #include <filesystem>
 #include <random>
 
+#include <w2s/eval/report.hpp>
 #include <w2s/model/model.hpp>
+#include <w2s/steer/activations.hpp>
+#include <w2s/steer/estimators.hpp>
 #include <w2s/steer/measure.hpp>
 #include <w2s/sweep/engine.hpp>
 
@@ -125,6 +128,170 @@ BOOST_AUTO_TEST_CASE(interrupted_sweep_resumes_without_redoing_items) {
     auto other = header;
     other.variant = "SYS.POS";
     BOOST_CHECK_THROW(w2s::sweep::SweepWriter(path, other), w2s::invalid_argument);
+}
+
+namespace {
+
+/// Two orders of one synthetic A/B item: a shared head, then the choice texts in either order, then a tail; the
+/// responses ( X ) with the letters exchanged in the mirror.
+std::vector<w2s::steer::TokenizedItem> two_orders(std::mt19937_64& g, std::size_t index, double w0, double w1, bool same_texts = false) {
+    std::uniform_int_distribution<int> tok(3, 200);
+    std::vector<int> head, x, y, tail;
+    for (int i = 0; i < 5; ++i) head.push_back(tok(g));
+    for (int i = 0; i < 3; ++i) x.push_back(tok(g));
+    for (int i = 0; i < 3; ++i) y.push_back(same_texts ? x[static_cast<std::size_t>(i)] : tok(g));
+    for (int i = 0; i < 2; ++i) tail.push_back(tok(g));
+    const int lp = 5, rp = 6, A = 7, B = 8;
+    auto prompt = [&](const std::vector<int>& first, const std::vector<int>& second) {
+        std::vector<int> p = head;
+        p.insert(p.end(), {lp, A, rp});
+        p.insert(p.end(), first.begin(), first.end());
+        p.insert(p.end(), {lp, B, rp});
+        p.insert(p.end(), second.begin(), second.end());
+        p.insert(p.end(), tail.begin(), tail.end());
+        return p;
+    };
+    w2s::steer::TokenizedItem g0, g1;
+    g0.item = g1.item = index;
+    g0.prompt = prompt(x, y);  // the behaviour's text x under (A)
+    g0.response = {std::vector<int>{lp, A, rp}, std::vector<int>{lp, B, rp}};
+    g1.prompt = prompt(y, x);  // mirrored: x under (B)
+    g1.response = {std::vector<int>{lp, B, rp}, std::vector<int>{lp, A, rp}};
+    g1.order = 1;
+    g0.weight = w0;
+    g1.weight = w1;
+    return {g0, g1};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(mirrored_sweep_equals_direct_measurement_of_both_orders) {
+    auto opt = w2s::sweep::resolve_options(model, vectors, {});
+    std::mt19937_64 g(11);
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto views = two_orders(g, i, 0.5, 0.5);
+        const auto rec = w2s::sweep::sweep_item(model, std::span(views), vectors, opt);
+        const std::size_t M = opt.multipliers.size(), L = opt.layers.size();
+        BOOST_TEST(rec.slope_orders.size() == 2 * L);
+        xt::xtensor<double, 2> d[2] = {
+            w2s::steer::measure_item(model, views[0], vectors, opt.layers, opt.multipliers, 32, false),
+            w2s::steer::measure_item(model, views[1], vectors, opt.layers, opt.multipliers, 32, false)};
+        for (std::size_t li = 0; li < L; ++li) {
+            std::vector<double> y[2] = {std::vector<double>(M), std::vector<double>(M)};
+            for (std::size_t mi = 0; mi < M; ++mi) {
+                const double mean = (d[0](li, mi) + d[1](li, mi)) / 2;
+                BOOST_TEST(std::abs(rec.propensity[li * M + mi] - mean) < 1e-4,
+                           "item " << i << " layer " << opt.layers[li] << ": sweep " << rec.propensity[li * M + mi] << " direct " << mean);
+                for (int k = 0; k < 2; ++k) y[k][mi] = d[k](li, mi);
+            }
+            for (int k = 0; k < 2; ++k)
+                BOOST_TEST(std::abs(rec.slope_orders[static_cast<std::size_t>(k) * L + li] - w2s::steer::slope(opt.multipliers, y[k])) < 1e-4);
+            BOOST_TEST(std::abs(rec.slope[li] - (rec.slope_orders[li] + rec.slope_orders[L + li]) / 2) < 1e-9);
+        }
+        // The embeddings are those of the order as given.
+        const auto single = w2s::sweep::sweep_item(model, views[0], vectors, opt);
+        for (std::size_t c = 0; c < single.emb_mean.size(); ++c) {
+            BOOST_TEST(std::abs(single.emb_mean[c] - rec.emb_mean[c]) < 1e-4);
+            BOOST_TEST(std::abs(single.emb_last[c] - rec.emb_last[c]) < 1e-4);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(free_text_sweep_equals_direct_measurement) {
+    auto opt = w2s::sweep::resolve_options(model, vectors, {});
+    std::mt19937_64 g(5);
+    std::uniform_int_distribution<int> tok(3, 200);
+    for (auto scoring : {w2s::steer::Scoring::logprob_sum, w2s::steer::Scoring::logprob_mean}) {
+        for (std::size_t i = 0; i < 3; ++i) {
+            w2s::steer::TokenizedItem it;
+            it.item = i;
+            it.scoring = scoring;
+            it.read = w2s::steer::ReadAt::last;
+            for (int p = 0; p < 7; ++p) it.prompt.push_back(tok(g));
+            // Multi-token replies: a shared first token for item 0, replies of one token for item 2.
+            const std::size_t r0 = i == 2 ? 1 : 6, r1 = i == 2 ? 1 : 4;
+            for (std::size_t j = 0; j < r0; ++j) it.response[0].push_back(tok(g));
+            for (std::size_t j = 0; j < r1; ++j) it.response[1].push_back(tok(g));
+            if (i == 0) it.response[1][0] = it.response[0][0];
+            const auto rec = w2s::sweep::sweep_item(model, it, vectors, opt);
+            const auto direct = w2s::steer::measure_item(model, it, vectors, opt.layers, opt.multipliers, 32, false);
+            const auto tails = w2s::steer::measure_item(model, it, vectors, opt.layers, opt.multipliers, 32, true);
+            const std::size_t M = opt.multipliers.size();
+            for (std::size_t li = 0; li < opt.layers.size(); ++li)
+                for (std::size_t mi = 0; mi < M; ++mi) {
+                    BOOST_TEST(std::abs(rec.propensity[li * M + mi] - direct(li, mi)) < 1e-4,
+                               "item " << i << " layer " << opt.layers[li] << ": sweep " << rec.propensity[li * M + mi] << " direct "
+                                       << direct(li, mi));
+                    BOOST_TEST(std::abs(tails(li, mi) - direct(li, mi)) < 1e-4);
+                }
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_pure_letter_direction_is_flagged) {
+    // Items whose two choices have the same text: only the letter tells the matching answer, which is (A) in the
+    // order as given. The single-order mean difference is then a pure letter direction.
+    std::mt19937_64 g(21);
+    std::vector<w2s::steer::TokenizedItem> given, mirrored;
+    for (std::size_t i = 0; i < 12; ++i) {
+        for (auto& v : two_orders(g, i, 1.0, 0.0, true)) given.push_back(v);
+        for (auto& v : two_orders(g, i, 0.5, 0.5, true)) mirrored.push_back(v);
+    }
+    w2s::ThreadPool pool(2);
+    const std::vector<int> layers = {1, 2};
+    w2s::steer::ExtractOptions eo;
+    eo.layers = layers;
+    const auto v_given = w2s::steer::extract_vectors(model, given, w2s::steer::MeanDifference{}, eo, pool).vectors;
+    const auto v_mirror = w2s::steer::extract_vectors(model, mirrored, w2s::steer::MeanDifference{}, eo, pool).vectors;
+    w2s::steer::MeasureOptions mo;
+    mo.layers = layers;
+    const auto r_given = w2s::steer::measure_steerability(model, given, v_given, mo, pool);
+    const auto r_mirror = w2s::steer::measure_steerability(model, mirrored, v_mirror, mo, pool);
+    BOOST_TEST(r_given.steerability.shape(0) == 12u);
+    BOOST_TEST(r_given.order_steerability.shape(1) == 2u);
+    double single = 0, both = 0;
+    for (std::size_t i = 0; i < 12; ++i)
+        for (std::size_t l = 0; l < layers.size(); ++l) {
+            single += std::abs(r_given.steerability(i, l)) / 24;
+            both += std::abs(r_mirror.steerability(i, l)) / 24;
+        }
+    BOOST_TEST_MESSAGE("single-order mean |s| " << single << ", mirrored " << both);
+    BOOST_TEST(single > 0.05);          // the single-order measurement shows steerability ...
+    BOOST_TEST(both < 1e-3 * single);   // ... that the mirrored one, where the letter cancels, does not
+    // The diagnostic on the single-order run: every item's slope flips with the letter.
+    Eigen::MatrixXd sg(12, 2), sm(12, 2);
+    for (Eigen::Index i = 0; i < 12; ++i)
+        for (Eigen::Index l = 0; l < 2; ++l) {
+            sg(i, l) = r_given.order_steerability(static_cast<std::size_t>(i), 0, static_cast<std::size_t>(l));
+            sm(i, l) = r_given.order_steerability(static_cast<std::size_t>(i), 1, static_cast<std::size_t>(l));
+        }
+    const auto d = w2s::eval::letter_diagnostic(sg, sm);
+    BOOST_TEST(d.dominated);
+    BOOST_TEST(!d.warning.empty());
+    BOOST_TEST(d.mean_behaviour_part < 1e-3 * d.mean_letter_part);
+    BOOST_TEST(d.mean_correlation < -0.99);
+}
+
+BOOST_AUTO_TEST_CASE(two_order_sweep_file_round_trip) {
+    const std::string path = dir + "/m.w2ssweep";
+    w2s::ThreadPool pool(2);
+    std::mt19937_64 g(9);
+    std::vector<w2s::steer::TokenizedItem> views;
+    for (std::size_t i = 0; i < 3; ++i)
+        for (auto& v : two_orders(g, i, 0.5, 0.5)) views.push_back(v);
+    auto header = w2s::sweep::make_header(model, w2s::sweep::resolve_options(model, vectors, {}), "tiny", "synthetic", "BASE", "random");
+    const auto a = w2s::sweep::run_sweep(model, std::span(views), vectors, {}, header, path, pool);
+    BOOST_TEST(a.items.size() == 3u);
+    BOOST_TEST(a.header.orders == 2);
+    const auto b = w2s::sweep::read_sweep(path);
+    BOOST_TEST(b.header.orders == 2);
+    BOOST_TEST((b.header.order_weights == std::vector<double>{0.5, 0.5}));
+    auto sorted = b;
+    sorted.sort();
+    for (std::size_t i = 0; i < 3; ++i) BOOST_TEST(sorted.items[i].slope_orders == a.items[i].slope_orders);
+    // A mixed list (one item in one order, another in two) is refused.
+    std::vector<w2s::steer::TokenizedItem> mixed(views.begin(), views.begin() + 3);
+    BOOST_CHECK_THROW((void)w2s::sweep::run_sweep(model, std::span(mixed), vectors, {}, header, "", pool), w2s::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(bad_sweep_files_are_refused) {

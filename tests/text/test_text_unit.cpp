@@ -167,6 +167,10 @@ BOOST_AUTO_TEST_CASE(chat_families_by_hand) {
                "<bos><start_of_turn>user\nS\n\nU<end_of_turn>\n<start_of_turn>model\n");
     BOOST_TEST(ChatTemplate::from_template_text("{{ '<|im_start|>system\\nBe nice.<|im_end|>\\n' }}").default_system() == "Be nice.");
     BOOST_TEST(ChatTemplate::family_from_name("gemma") == ChatFamily::gemma);
+    // The plain transcript for base models (chosen explicitly, never guessed).
+    BOOST_TEST(ChatTemplate::plain("<bos>").render_prompt(sys, user) == "<bos>S\n\nUser: U\nAssistant:\n");
+    BOOST_TEST(ChatTemplate::plain().render_prompt("", user) == "User: U\nAssistant:\n");
+    BOOST_TEST(ChatTemplate::family_from_name("plain") == ChatFamily::plain);
     BOOST_CHECK_THROW(ChatTemplate::family_from_name("vicuna"), w2s::invalid_argument);
     try {
         (void)ChatTemplate::from_template_text("{{ messages }} ### Human:");

@@ -7,8 +7,12 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include <w2s/core/error.hpp>
 #include <w2s/steer/dataset.hpp>
+#include <w2s/steer/tokenized.hpp>
+#include <w2s/text/chat_template.hpp>
 
 namespace w2s::cli {
 
@@ -81,6 +85,28 @@ inline std::vector<steer::Item> load_split(const std::string& path, const std::s
     if (max_items && out.size() > max_items) out.resize(max_items);
     return out;
 }
+
+/// The options every subcommand that turns items into prompts shares: answer orders, prompt format, free-text
+/// scoring and activation position.
+struct PromptArgs {
+    std::string orders = "mirrored", tmpl = "auto", score = "logprob-sum", position = "last";
+    void add(CLI::App& app) {
+        app.add_option("--orders", orders, "A/B items: mirrored (both answer orders, the default) or as-given (single order)");
+        app.add_option("--template", tmpl, "prompt format: auto (the model's chat template), plain, chatml, llama2, llama3, gemma");
+        app.add_option("--score", score, "free-text pairs: logprob-sum (default) or logprob-mean");
+        app.add_option("--position", position, "free-text pairs: activations at the reply's last token (last) or its mean");
+    }
+    [[nodiscard]] steer::TokenizeOptions options() const {
+        return {steer::parse_orders(orders), steer::parse_scoring(score), steer::parse_read_at(position)};
+    }
+    /// Items as token ids with the model's tokenizer and the chosen prompt format.
+    template <class Model>
+    std::vector<steer::TokenizedItem> tokenize(const Model& m, const std::vector<steer::Item>& items, steer::Variant v,
+                                               const steer::PersonaPrompts* personas) const {
+        const auto t = text::select_template(m, tmpl);
+        return steer::tokenize_items(m.tokenizer(), t, items, v, personas, options());
+    }
+};
 
 /// Persona prompts for a non-BASE variant: the given file, else persona_prompts.json beside the data file or
 /// one folder up (the layout of shared/datasets and examples/data). BASE needs none.

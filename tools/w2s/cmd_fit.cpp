@@ -15,6 +15,7 @@
 namespace cmd_fit {  // named, not anonymous: the tool is a unity build
 
 struct Args {
+    w2s::cli::PromptArgs prompt;
     std::string model, data, router = "profile", estimator = "mean", variant = "BASE", layers = "", pooling = "last", out, personas;
     int embedding_block = -1, threads = 0;
     std::size_t max_items = 0;
@@ -29,7 +30,8 @@ w2s::steer::ExtractionResult extract(const w2s::model::LlamaModel& m, std::span<
 const w2s::cli::Registrar reg{"fit", "Fit W2S (vectors, sweep, router) on a dataset's train split and save a bundle", [](CLI::App& app) {
     auto a = std::make_shared<Args>();
     app.add_option("model", a->model, "GGUF model")->required()->check(CLI::ExistingFile);
-    app.add_option("--data", a->data, "A/B items (CAA JSON or MWE JSONL)")->required()->check(CLI::ExistingFile);
+    app.add_option("--data", a->data, "A/B items (CAA JSON or MWE JSONL) or free-text pairs (JSONL)")->required()->check(CLI::ExistingFile);
+    a->prompt.add(app);
     app.add_option("--router", a->router, "linear, mlp, knn or profile");
     app.add_option("--estimator", a->estimator, "mean (CAA), pca or probe");
     app.add_option("--variant", a->variant, "prompt variant of the training prompts");
@@ -45,7 +47,7 @@ const w2s::cli::Registrar reg{"fit", "Fit W2S (vectors, sweep, router) on a data
         const auto variant = w2s::steer::parse_variant(a->variant);
         const auto items = w2s::cli::load_split(a->data, "train", a->max_items);
         const auto personas = w2s::cli::personas_for(variant, a->personas, a->data);
-        const auto tok = w2s::steer::tokenize_items(model.tokenizer(), model.chat_template(), items, variant, personas ? &*personas : nullptr);
+        const auto tok = a->prompt.tokenize(model, items, variant, personas ? &*personas : nullptr);
         w2s::ThreadPool pool(a->threads);
         w2s::cli::ProgressBar bar;
         w2s::steer::ExtractOptions eo;

@@ -27,7 +27,7 @@
 namespace cmd_generate {  // named, not anonymous: the tool is a unity build
 
 struct GenerateArgs {
-    std::string model, prompt, system, steer, bundle;
+    std::string model, prompt, system, tmpl = "auto", steer, bundle;
     bool chat = false, stats = false;
     int max_tokens = 256, top_k = 0, threads = 0, layer = -1;
     float temperature = 0.0f, top_p = 1.0f, alpha = 1.0f;
@@ -39,7 +39,7 @@ int run_generate(const GenerateArgs& a) {
     w2s::ThreadPool pool(a.threads);
     return pool.run([&] {
         const auto model = wm::LlamaModel::load(a.model);
-        const std::vector<wm::token_id> ids = w2s::cli::prompt_ids(model, a.prompt, a.system, a.chat);
+        const std::vector<wm::token_id> ids = w2s::cli::prompt_ids(model, a.prompt, a.system, a.chat, a.tmpl);
 
         // Steering: a control vector's directions, scaled by alpha, added at every position.
         w2s::steer::VectorSet vectors;
@@ -108,6 +108,7 @@ const w2s::cli::Registrar reg{"generate", "Generate text from a prompt (optional
     app.add_option("model", a->model, "GGUF file")->required()->check(CLI::ExistingFile);
     app.add_option("--prompt", a->prompt, "prompt text")->required();
     app.add_flag("--chat", a->chat, "wrap the prompt as the user message with the chat template (generation prompt added)");
+    app.add_option("--template", a->tmpl, "with --chat: auto (the model's chat template), plain (base models), chatml, llama2, llama3, gemma");
     app.add_option("--system", a->system, "system message (with --chat)");
     app.add_option("--max-tokens", a->max_tokens, "most tokens to generate")->check(CLI::NonNegativeNumber)->capture_default_str();
     app.add_option("--seed", a->seed, "seed of the sampler")->capture_default_str();

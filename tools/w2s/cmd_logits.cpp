@@ -21,7 +21,7 @@
 namespace cmd_logits {  // named, not anonymous: the tool is a unity build
 
 struct LogitsArgs {
-    std::string model, prompt, system;
+    std::string model, prompt, system, tmpl = "auto";
     bool chat = false;
     int top = 10, threads = 0;
 };
@@ -32,7 +32,7 @@ int run_logits(const LogitsArgs& a) {
     return pool.run([&] {
         const auto model = wm::LlamaModel::load(a.model);
         const auto& tok = model.tokenizer();
-        const std::vector<wm::token_id> ids = w2s::cli::prompt_ids(model, a.prompt, a.system, a.chat);
+        const std::vector<wm::token_id> ids = w2s::cli::prompt_ids(model, a.prompt, a.system, a.chat, a.tmpl);
 
         auto session = model.new_session();
         w2s::MatrixRM logits;  // [1 x vocab]: only the last position is needed
@@ -69,6 +69,7 @@ const w2s::cli::Registrar reg{"logits", "Print the top-K logits of the last prom
     app.add_option("model", a->model, "GGUF file")->required()->check(CLI::ExistingFile);
     app.add_option("--prompt", a->prompt, "prompt text")->required();
     app.add_flag("--chat", a->chat, "wrap the prompt as the user message with the chat template (generation prompt added)");
+    app.add_option("--template", a->tmpl, "with --chat: auto (the model's chat template), plain (base models), chatml, llama2, llama3, gemma");
     app.add_option("--system", a->system, "system message (with --chat)");
     app.add_option("--top", a->top, "how many of the largest logits")->check(CLI::PositiveNumber)->capture_default_str();
     app.add_option("--threads", a->threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber)->capture_default_str();

@@ -17,6 +17,7 @@
 namespace cmd_sweep {  // named, not anonymous: the tool is a unity build
 
 struct Args {
+    w2s::cli::PromptArgs prompt;
     std::string model, vectors, data, variant = "BASE", split = "train", layers = "all", multipliers, out, personas;
     std::size_t max_items = 0;
     int threads = 0;
@@ -26,7 +27,8 @@ const w2s::cli::Registrar reg{"sweep", "Per-input layer sweep: steerability of e
     auto a = std::make_shared<Args>();
     app.add_option("model", a->model, "GGUF model")->required()->check(CLI::ExistingFile);
     app.add_option("--vectors", a->vectors, "steering vectors (llama.cpp control-vector GGUF)")->required()->check(CLI::ExistingFile);
-    app.add_option("--data", a->data, "A/B items (CAA JSON or MWE JSONL)")->required()->check(CLI::ExistingFile);
+    app.add_option("--data", a->data, "A/B items (CAA JSON or MWE JSONL) or free-text pairs (JSONL)")->required()->check(CLI::ExistingFile);
+    a->prompt.add(app);
     app.add_option("--variant", a->variant, "prompt variant: BASE, SYS.POS, SYS.NEG, USER.POS, USER.NEG");
     app.add_option("--personas", a->personas, "persona_prompts.json (for SYS/USER variants; default: beside the data)");
     app.add_option("--split", a->split, "which items: train, test or all (seeded 50/50 split)");
@@ -41,8 +43,7 @@ const w2s::cli::Registrar reg{"sweep", "Per-input layer sweep: steerability of e
         const auto variant = w2s::steer::parse_variant(a->variant);
         const auto items = w2s::cli::load_split(a->data, a->split, a->max_items);
         const auto personas = w2s::cli::personas_for(variant, a->personas, a->data);
-        const auto tok = w2s::steer::tokenize_items(model.tokenizer(), model.chat_template(), items, variant,
-                                                    personas ? &*personas : nullptr);
+        const auto tok = a->prompt.tokenize(model, items, variant, personas ? &*personas : nullptr);
         w2s::sweep::SweepOptions opt;
         if (a->layers != "all") opt.layers = w2s::cli::parse_layers(a->layers, model.n_layers());  // all = every layer with a vector
         if (!a->multipliers.empty()) opt.multipliers = w2s::cli::parse_doubles(a->multipliers);

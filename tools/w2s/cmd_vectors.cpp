@@ -20,6 +20,7 @@
 namespace cmd_vectors {  // named, not anonymous: the tool is a unity build
 
 struct Args {
+    w2s::cli::PromptArgs prompt;
     std::string model, data, variant = "BASE", estimator = "mean", split = "train", layers, personas, out;
     std::size_t max_items = 0, batch = 16;
     int threads = 0;
@@ -34,7 +35,8 @@ w2s::steer::ExtractionResult run(const w2s::model::LlamaModel& m, const std::vec
 const w2s::cli::Registrar reg{"vectors", "Fit steering vectors from A/B items; write a llama.cpp control vector", [](CLI::App& app) {
     auto a = std::make_shared<Args>();
     app.add_option("model", a->model, "GGUF model")->required()->check(CLI::ExistingFile);
-    app.add_option("--data", a->data, "A/B items (CAA JSON or MWE JSONL)")->required()->check(CLI::ExistingFile);
+    app.add_option("--data", a->data, "A/B items (CAA JSON or MWE JSONL) or free-text pairs (JSONL)")->required()->check(CLI::ExistingFile);
+    a->prompt.add(app);
     app.add_option("--variant", a->variant, "prompt variant: BASE, SYS.POS, SYS.NEG, USER.POS, USER.NEG");
     app.add_option("--personas", a->personas, "persona_prompts.json (for SYS/USER variants; default: beside the data)");
     app.add_option("--estimator", a->estimator, "mean (CAA), pca or probe")->check(CLI::IsMember({"mean", "pca", "probe"}));
@@ -49,8 +51,7 @@ const w2s::cli::Registrar reg{"vectors", "Fit steering vectors from A/B items; w
         const auto variant = w2s::steer::parse_variant(a->variant);
         const auto items = w2s::cli::load_split(a->data, a->split, a->max_items);
         const auto personas = w2s::cli::personas_for(variant, a->personas, a->data);
-        const auto tok = w2s::steer::tokenize_items(model.tokenizer(), model.chat_template(), items, variant,
-                                                    personas ? &*personas : nullptr);
+        const auto tok = a->prompt.tokenize(model, items, variant, personas ? &*personas : nullptr);
         w2s::steer::ExtractOptions opt;
         opt.batch = a->batch;
         if (!a->layers.empty() && a->layers != "all") {

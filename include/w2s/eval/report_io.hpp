@@ -172,6 +172,15 @@ inline nlohmann::json to_json(const Report& r) {
                             {"median", detail::vec_json(p.spread.median)},
                             {"q75", detail::vec_json(p.spread.q75)},
                             {"fraction_steerable", detail::vec_json(p.spread.fraction_steerable)}};
+            if (p.letter.present())
+                jp["letter_diagnostic"] = {{"correlation", detail::vec_json(p.letter.correlation)},
+                                           {"letter_part", detail::vec_json(p.letter.letter_part)},
+                                           {"behaviour_part", detail::vec_json(p.letter.behaviour_part)},
+                                           {"mean_correlation", detail::num_or_null(p.letter.mean_correlation)},
+                                           {"mean_letter_part", p.letter.mean_letter_part},
+                                           {"mean_behaviour_part", p.letter.mean_behaviour_part},
+                                           {"letter_dominates", p.letter.dominated},
+                                           {"warning", p.letter.warning}};
             jb["pairs"].push_back(std::move(jp));
         }
         j["behaviours"].push_back(std::move(jb));
@@ -237,6 +246,17 @@ inline Report report_from_json(const nlohmann::json& j) {
             p.spread.median = sp.nums("median");
             p.spread.q75 = sp.nums("q75");
             p.spread.fraction_steerable = sp.nums("fraction_steerable");
+            if (jp.j.contains("letter_diagnostic")) {
+                const auto ld = jp.sub("letter_diagnostic");
+                p.letter.correlation = ld.nums("correlation");
+                p.letter.letter_part = ld.nums("letter_part");
+                p.letter.behaviour_part = ld.nums("behaviour_part");
+                p.letter.mean_correlation = ld.num("mean_correlation");
+                p.letter.mean_letter_part = ld.num("mean_letter_part");
+                p.letter.mean_behaviour_part = ld.num("mean_behaviour_part");
+                p.letter.dominated = ld.get<bool>("letter_dominates");
+                p.letter.warning = ld.get<std::string>("warning");
+            }
             b.pairs.push_back(std::move(p));
         }
         r.behaviours.push_back(std::move(b));
@@ -319,6 +339,24 @@ inline std::string to_markdown(const Report& r, const MarkdownOptions& opt) {
                      " |\n";
         s += "\n";
     }
+    bool any_letter = false;
+    for (const auto& b : r.behaviours)
+        for (const auto& p : b.pairs) any_letter = any_letter || p.letter.present();
+    if (any_letter) {
+        s += "## Letter diagnostic\n\nPer behaviour and pair, over the test items measured in both answer orders: the "
+             "correlation between the two orders' slopes, the part of the single-order slope that flips with the answer "
+             "letter, mean |s_given - s_mirror| / 2, and the part both orders share, mean |s_given + s_mirror| / 2 (means over "
+             "the swept layers).\n\n";
+        s += "| behaviour | pair | correlation | letter part | behaviour part | letter dominates |\n";
+        s += "| --- | --- | ---: | ---: | ---: | --- |\n";
+        for (const auto& b : r.behaviours)
+            for (const auto& p : b.pairs)
+                if (p.letter.present())
+                    s += "| " + cell(b.behaviour) + " | " + p.name() + " | " + fmt(p.letter.mean_correlation, 2) + " | " +
+                         fmt(p.letter.mean_letter_part, 3) + " | " + fmt(p.letter.mean_behaviour_part, 3) + " | " +
+                         (p.letter.dominated ? "**yes**" : "no") + " |\n";
+        s += "\n";
+    }
     for (const auto& b : r.behaviours) {
         s += "## " + b.behaviour + "\n\n";
         for (const auto& p : b.pairs) {
@@ -332,6 +370,13 @@ inline std::string to_markdown(const Report& r, const MarkdownOptions& opt) {
                      pct(m.score.fraction_steerable) + " | " + fmt(m.gap_closed, 2) + " | " + cell(m.note) + " |\n";
             s += "\nBest layer per test item: equal to the fixed layer for " + pct(p.best_layers.share_at_fixed) +
                  " of items; mean |best - fixed| = " + fmt(p.best_layers.mean_abs_distance, 2) + " layers.\n\n";
+            if (p.letter.present()) {
+                s += "Letter diagnostic (both answer orders): correlation between the orders' slopes " +
+                     fmt(p.letter.mean_correlation, 2) + " (mean over layers); letter part " + fmt(p.letter.mean_letter_part, 3) +
+                     ", behaviour part " + fmt(p.letter.mean_behaviour_part, 3) + ".";
+                if (p.letter.dominated) s += " **Warning:** " + p.letter.warning;
+                s += "\n\n";
+            }
             if (!opt.figure_dir.empty()) {
                 const std::string stem = opt.figure_dir + "/" + figure_stem(b.behaviour, p);
                 s += "![steerability against layer](" + stem + "_steerability.svg) ![best layers](" + stem +

@@ -8,6 +8,7 @@
 //   W2S-<router>@<block>-<pooling>  for every router and embedding choice: the router is fitted on the train
 //           items' embeddings (standardized on train) and steerability profiles, and picks a layer per test item
 //           from its embedding alone.
+// A test sweep measured in both answer orders also gives the letter diagnostic (eval::LetterDiagnostic).
 // Columns of the steerability matrices are the swept layers in sweep order; `PairResult::layer_ids` maps them
 // back to block indices.
 #pragma once
@@ -43,6 +44,21 @@ struct PipelineOptions {
     for (std::size_t i = 0; i < s.items.size(); ++i)
         for (Eigen::Index l = 0; l < L; ++l) S(static_cast<Eigen::Index>(i), l) = s.items[i].slope[static_cast<std::size_t>(l)];
     return S;
+}
+
+/// The two answer orders' slopes [items x swept layers] each (given, mirrored) of a sweep with two orders.
+[[nodiscard]] inline std::pair<route::Profiles, route::Profiles> order_profiles(const sweep::SweepData& s) {
+    if (s.header.orders != 2) throw invalid_argument("order_profiles: the sweep (" + s.header.variant + ") has one answer order");
+    const auto n = static_cast<Eigen::Index>(s.items.size()), L = static_cast<Eigen::Index>(s.header.layers.size());
+    route::Profiles g(n, L), m(n, L);
+    for (Eigen::Index i = 0; i < n; ++i) {
+        const auto& so = s.items[static_cast<std::size_t>(i)].slope_orders;
+        for (Eigen::Index l = 0; l < L; ++l) {
+            g(i, l) = so[static_cast<std::size_t>(l)];
+            m(i, l) = so[static_cast<std::size_t>(L + l)];
+        }
+    }
+    return {std::move(g), std::move(m)};
 }
 
 /// X [items x hidden]: the embedding `e` of every item of a sweep.
@@ -120,6 +136,10 @@ void for_router(const std::string& kind, F&& f) {
     for (std::size_t t = 0; t < tests.size(); ++t) {
         PairResult p = evaluate_pair(Str, Ste[t], routed[t], opt.seed, train.header.variant, tests[t].header.variant);
         p.layer_ids = train.header.layers;
+        if (tests[t].header.orders == 2) {
+            const auto [g, m] = order_profiles(tests[t]);
+            p.letter = letter_diagnostic(g, m);
+        }
         for (auto& m : p.methods)
             if (m.method == kFixed) m.note = "block " + std::to_string(p.block(p.fixed_layer));
         b.pairs.push_back(std::move(p));

@@ -5,8 +5,10 @@
 //   save_control_vector(r.vectors, "caa.gguf");
 //
 // For each item the prompt is prefilled once; the two completions (matching, non-matching response) run as
-// two tails of it, and a capture hook copies the residual at the answer-letter token (TokenizedItem::
-// letter_index) at the output of every requested block. Items run in parallel (oneTBB, inside the given
+// two tails of it, and a capture hook reads the residual at the positions of TokenizedItem::read_range (the
+// answer-letter token of an A/B item; a free-text reply's last token or the mean over its tokens) at the
+// output of every requested block. Every TokenizedItem is one pair: an A/B item measured in both orders gives
+// two pairs, so a mean difference is the mean over both orders and the answer letter cancels. Items run in parallel (oneTBB, inside the given
 // ThreadPool) in batches of `batch`; after each batch the pairs are fed to the estimator's per-layer states
 // in item order (layers in parallel), so the result does not depend on the thread count and memory holds
 // one batch of activations ([batch x 2·layers x hidden] floats) plus what the estimator keeps.
@@ -48,7 +50,8 @@ struct ExtractionResult {
     std::size_t n_items = 0;
 };
 
-/// Fits one vector per layer from `items` with estimator `est` (see the file comment). Progress events:
+/// Fits one vector per layer from `items` with estimator `est` (see the file comment); items of weight 0 (an
+/// order measured for the letter diagnostic only) are left out. Progress events:
 /// stage "vectors", items done / total, called from the calling thread after each batch.
 template <Estimator E, model::Backend B>
 ExtractionResult extract_vectors(const B& backend, std::span<const TokenizedItem> items, const E& est,
@@ -82,8 +85,9 @@ void contrastive_activations(const B& backend, const TokenizedItem& item, std::s
                                    std::to_string(L - 1));
         slot[static_cast<std::size_t>(layers[i])] = static_cast<int>(i);
     }
-    out.resize(static_cast<Eigen::Index>(2 * layers.size()), static_cast<Eigen::Index>(h));
-    std::vector<char> seen(2 * layers.size(), 0);
+    out.setZero(static_cast<Eigen::Index>(2 * layers.size()), static_cast<Eigen::Index>(h));
+    // seen[row] counts the positions of read_range(k) that were captured for that row.
+    std::vector<std::size_t> seen(2 * layers.size(), 0);
     auto session = backend.new_session();
     backend.prefill(session, std::span<const token_id>(item.prompt), model::Hook{}, nullptr);
     const model::Tail tails[2] = {{item.response[0], {}, -1}, {item.response[1], {}, -1}};
@@ -91,25 +95,40 @@ void contrastive_activations(const B& backend, const TokenizedItem& item, std::s
         if (o.layer < 0 || o.layer >= L) return;
         const int s = slot[static_cast<std::size_t>(o.layer)];
         if (s < 0 || o.seq > 1) return;
-        const std::size_t at = item.letter_index(static_cast<int>(o.seq));
-        if (at < o.pos0 || at - o.pos0 >= o.residual.rows) return;  // not in this call's rows
+        const auto [b, e] = item.read_range(static_cast<int>(o.seq));
         const auto row = static_cast<Eigen::Index>(2 * static_cast<std::size_t>(s) + o.seq);
-        std::copy_n(o.residual.row(at - o.pos0), h, out.row(row).data());
-        seen[static_cast<std::size_t>(row)] = 1;
+        float* dst = out.row(row).data();
+        for (std::size_t at = std::max(b, o.pos0); at < e && at - o.pos0 < o.residual.rows; ++at) {
+            const float* src = o.residual.row(at - o.pos0);
+            for (std::size_t c = 0; c < h; ++c) dst[c] += src[c];
+            ++seen[static_cast<std::size_t>(row)];
+        }
     };
     backend.forward_tails(session, std::span<const model::Tail>(tails, 2), 0, capture, nullptr);
-    for (std::size_t r = 0; r < seen.size(); ++r)
-        if (!seen[r])
-            throw invalid_argument("contrastive_activations: the backend never showed the answer-letter row of " +
+    for (std::size_t r = 0; r < seen.size(); ++r) {
+        const auto [b, e] = item.read_range(static_cast<int>(r % 2));
+        if (seen[r] == e - b) {
+            if (seen[r] > 1) out.row(static_cast<Eigen::Index>(r)) /= static_cast<float>(seen[r]);
+            continue;
+        }
+        throw invalid_argument("contrastive_activations: the backend did not show every read row of the " +
                                    std::string(r % 2 ? "non-matching" : "matching") + " completion at layer " +
                                    std::to_string(layers[r / 2]) + " (a Backend contract violation)");
+    }
 }
 
 template <Estimator E, model::Backend B>
-ExtractionResult extract_vectors(const B& backend, std::span<const TokenizedItem> items, const E& est,
+ExtractionResult extract_vectors(const B& backend, std::span<const TokenizedItem> all_items, const E& est,
                                  const ExtractOptions& opts, ThreadPool& pool, const ProgressFn& progress) {
     static_assert(check_estimator<E>());
     static_assert(model::check_backend<B>());
+    // Orders measured for the letter diagnostic only (weight 0) make no pair.
+    std::vector<TokenizedItem> kept_storage;
+    if (std::any_of(all_items.begin(), all_items.end(), [](const TokenizedItem& t) { return t.weight <= 0.0; })) {
+        for (const auto& t : all_items)
+            if (t.weight > 0.0) kept_storage.push_back(t);
+    }
+    const std::span<const TokenizedItem> items = kept_storage.empty() ? all_items : std::span<const TokenizedItem>(kept_storage);
     if (items.empty()) throw invalid_argument("extract_vectors: no items");
     const int L = backend.n_layers();
     const std::vector<int> layers = detail::resolve_layers(opts.layers, L, 1);

@@ -13,6 +13,13 @@
 //    with (a, b) = (matching, not matching) answer texts verbatim, swapped when (i / 2) % 2 == 0, where i is
 //    the 0-based index of the record in its file (blank lines not counted). The matching response is then
 //    "(A)" or "(B)".
+//  - A free-text contrast pair (JSONL only) is {"prompt", "positive", "negative"} with an optional "system":
+//    the prompt is the user turn, the replies follow the assistant header directly (ItemKind::free_text).
+//    A file holds one kind of record only.
+//  - mirror(item) gives an A/B item's mirror order: the texts of the matching and the non-matching choice
+//    exchanged in the question, and the two answer letters exchanged, so that the behaviour's answer sits
+//    under the other letter (persona items thereby get the other letter assignment). Choices are found as
+//    "(X)" at the start of a line (after blanks), as in every format above.
 //  - Bad records (not an object, a missing or non-string field, empty text, equal answers, a letter that is
 //    not among the question's choices) throw w2s::data_error naming the file and line; with
 //    LoadOptions::skip_bad they are skipped and counted in LoadReport (never silently).
@@ -45,11 +52,18 @@
 
 namespace w2s::steer {
 
-/// One A/B item of a behaviour dataset, after conversion (protocol section 1).
+/// What an item's two responses are.
+///  ab         an A/B (or multiple-choice) item: the responses are answer letters "(X)" (protocol section 1);
+///  free_text  a contrast pair: the responses are whole replies, positive (shows the behaviour) and negative.
+enum class ItemKind { ab, free_text };
+
+/// One item of a behaviour dataset, after conversion (protocol section 1).
 struct Item {
-    std::string question;      ///< the user-turn text, choices included, META span removed
-    std::string matching;      ///< response that matches the behaviour, e.g. "(A)"
-    std::string not_matching;  ///< response that does not, e.g. "(B)"
+    std::string question;      ///< the user-turn text (A/B: choices included, META span removed; free text: the prompt)
+    std::string matching;      ///< response that matches the behaviour, e.g. "(A)", or the positive reply
+    std::string not_matching;  ///< response that does not, e.g. "(B)", or the negative reply
+    ItemKind kind = ItemKind::ab;
+    std::string system;        ///< free text: the record's own system prompt ("" = the protocol's default)
     std::string behaviour;     ///< behaviour name (file stem, or the folder name for CAA's fixed file names)
     std::string source;        ///< file the item came from
     std::size_t line = 0;      ///< 1-based line in `source` where the record starts
@@ -77,6 +91,10 @@ struct LoadReport {
 /// Loads a CAA JSON or MWE JSONL file. Throws io_error (cannot read), data_error (bad record, unless
 /// skip_bad; or a file that is neither format).
 std::vector<Item> load_items(const std::string& path, const LoadOptions& opts = {}, LoadReport* report = nullptr);
+
+/// The mirror order of an A/B item (see the file comment). Throws data_error naming the item's file and line
+/// when the question does not write both choices at the start of a line, and invalid_argument for a free-text item.
+Item mirror(const Item& item);
 
 /// Behaviour name of a dataset path: the file stem, or for CAA's fixed names (generate_dataset.json,
 /// test_dataset_ab.json, dataset.json) the name of the containing folder.
@@ -129,6 +147,11 @@ struct PersonaPrompts {
     [[nodiscard]] const Entry& at(const std::string& behaviour) const;
 };
 PersonaPrompts load_persona_prompts(const std::string& path);
+
+/// persona_prompts.json for a dataset file: `given` when non-empty, else the first persona_prompts.json found
+/// beside `data` or in a folder above it (the layout of shared/datasets and examples/data). Throws
+/// invalid_argument when there is none.
+PersonaPrompts find_persona_prompts(const std::string& data, const std::string& given = "");
 
 /// The two texts a chat template turns into a prompt.
 struct Turns {
@@ -248,8 +271,27 @@ inline std::string get_text_field(const nlohmann::json& j, const char* key) {
 }
 
 /// Converts one parsed record (0-based index i in its file) to an Item; throws data_error without location.
+inline Item convert_free_text(const nlohmann::json& j) {
+    Item it;
+    it.kind = ItemKind::free_text;
+    it.question = get_text_field(j, "prompt");
+    it.matching = get_text_field(j, "positive");
+    it.not_matching = get_text_field(j, "negative");
+    if (j.contains("system")) it.system = get_text_field(j, "system");
+    if (trim(it.question).empty()) throw data_error("empty prompt");
+    if (trim(it.matching).empty()) throw data_error("empty positive reply");
+    if (trim(it.not_matching).empty()) throw data_error("empty negative reply");
+    if (it.matching == it.not_matching) throw data_error("the positive and the negative reply are equal");
+    return it;
+}
+
+inline bool is_free_text_record(const nlohmann::json& j) {
+    return j.is_object() && j.contains("prompt") && (j.contains("positive") || j.contains("negative")) && !j.contains("question");
+}
+
 inline Item convert_record(const nlohmann::json& j, std::size_t i) {
     if (!j.is_object()) throw data_error(std::string("record is ") + j.type_name() + ", expected an object");
+    if (is_free_text_record(j)) return convert_free_text(j);
     Item it;
     std::string q = get_text_field(j, "question");
     const std::string m = get_text_field(j, "answer_matching_behavior");
@@ -301,6 +343,55 @@ inline std::string strip_meta(std::string_view text) {
     return out;
 }
 
+namespace detail {
+/// Start of the choice text of letter answer `ans` ("(X)"): just after the last "(X)" that begins a line (blanks
+/// before it allowed); npos when there is none.
+inline std::size_t choice_text_start(std::string_view q, std::string_view ans) {
+    std::size_t p = q.rfind(ans);
+    while (p != std::string_view::npos) {
+        std::size_t b = p;
+        while (b > 0 && (q[b - 1] == ' ' || q[b - 1] == '\t')) --b;
+        if (b == 0 || q[b - 1] == '\n') return p + ans.size();
+        if (p == 0) break;
+        p = q.rfind(ans, p - 1);
+    }
+    return std::string_view::npos;
+}
+/// End of a choice text that starts at `from`: the line break before the next line that begins with "(X)", or the
+/// end of the question.
+inline std::size_t choice_text_end(std::string_view q, std::size_t from) {
+    std::size_t nl = q.find('\n', from);
+    while (nl != std::string_view::npos) {
+        std::size_t b = nl + 1;
+        while (b < q.size() && (q[b] == ' ' || q[b] == '\t')) ++b;
+        if (b + 2 < q.size() && q[b] == '(' && q[b + 1] >= 'A' && q[b + 1] <= 'Z' && q[b + 2] == ')') return nl;
+        nl = q.find('\n', nl + 1);
+    }
+    return q.size();
+}
+}  // namespace detail
+
+inline Item mirror(const Item& item) {
+    if (item.kind != ItemKind::ab) throw invalid_argument("mirror: only A/B items have an answer order (item from " + item.source + ")");
+    const std::string where = item.source + ":" + std::to_string(item.line);
+    const std::string m = detail::trim(item.matching), n = detail::trim(item.not_matching);
+    const std::string_view q = item.question;
+    const std::size_t ms = detail::choice_text_start(q, m), ns = detail::choice_text_start(q, n);
+    if (ms == std::string_view::npos || ns == std::string_view::npos)
+        throw data_error(where + ": cannot mirror: choice " + (ms == std::string_view::npos ? m : n) +
+                         " is not written at the start of a line of the question");
+    const std::size_t me = detail::choice_text_end(q, ms), ne = detail::choice_text_end(q, ns);
+    const bool m_first = ms < ns;
+    const std::size_t s1 = m_first ? ms : ns, e1 = m_first ? me : ne, s2 = m_first ? ns : ms, e2 = m_first ? ne : me;
+    if (e1 > s2) throw data_error(where + ": cannot mirror: the choices " + m + " and " + n + " overlap");
+    Item out = item;
+    out.question = std::string(q.substr(0, s1)) + std::string(q.substr(s2, e2 - s2)) + std::string(q.substr(e1, s2 - e1)) +
+                   std::string(q.substr(s1, e1 - s1)) + std::string(q.substr(e2));
+    out.matching = item.not_matching;
+    out.not_matching = item.matching;
+    return out;
+}
+
 inline std::string behaviour_name(const std::string& path) {
     const std::filesystem::path p(path);
     const std::string stem = p.stem().string();
@@ -336,6 +427,10 @@ inline std::vector<Item> load_items(const std::string& path, const LoadOptions& 
                 throw data_error(std::string("invalid JSON: ") + e.what());
             }
             Item it = detail::convert_record(j, i);
+            if (!items.empty() && it.kind != items.front().kind)
+                throw data_error(std::string("a ") + (it.kind == ItemKind::free_text ? "free-text pair" : "A/B record") +
+                                 " in a file of " + (items.front().kind == ItemKind::free_text ? "free-text pairs" : "A/B records") +
+                                 "; one kind per file");
             it.behaviour = behaviour;
             it.source = path;
             it.line = raw[i].line;
@@ -428,8 +523,20 @@ inline PersonaPrompts load_persona_prompts(const std::string& path) {
     return p;
 }
 
+inline PersonaPrompts find_persona_prompts(const std::string& data, const std::string& given) {
+    if (!given.empty()) return load_persona_prompts(given);
+    namespace fs = std::filesystem;
+    for (fs::path dir = fs::path(data).parent_path(); !dir.empty(); dir = dir.parent_path()) {
+        if (fs::exists(dir / "persona_prompts.json")) return load_persona_prompts((dir / "persona_prompts.json").string());
+        if (dir == dir.parent_path()) break;
+    }
+    throw invalid_argument("the SYS/USER prompt variants need persona sentences: no persona_prompts.json found beside " + data +
+                           " or above it; give the file explicitly (--personas FILE)");
+}
+
 inline Turns make_turns(const Item& item, Variant variant, const PersonaPrompts* personas) {
-    if (variant == Variant::base) return {std::string(kDefaultSystemPrompt), item.question};
+    const std::string base_system = item.system.empty() ? std::string(kDefaultSystemPrompt) : item.system;
+    if (variant == Variant::base) return {base_system, item.question};
     if (!personas)
         throw invalid_argument(std::string("prompt variant ") + std::string(variant_name(variant)) +
                                " needs the persona sentences (persona_prompts.json)");
@@ -437,11 +544,11 @@ inline Turns make_turns(const Item& item, Variant variant, const PersonaPrompts*
     switch (variant) {
         case Variant::sys_pos: return {e.positive, item.question};
         case Variant::sys_neg: return {e.negative, item.question};
-        case Variant::user_pos: return {std::string(kDefaultSystemPrompt), e.positive + "\n\n" + item.question};
-        case Variant::user_neg: return {std::string(kDefaultSystemPrompt), e.negative + "\n\n" + item.question};
+        case Variant::user_pos: return {base_system, e.positive + "\n\n" + item.question};
+        case Variant::user_neg: return {base_system, e.negative + "\n\n" + item.question};
         case Variant::base: break;
     }
-    return {std::string(kDefaultSystemPrompt), item.question};
+    return {base_system, item.question};
 }
 
 }  // namespace w2s::steer

@@ -25,6 +25,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <string_view>
 #include <vector>
 
 #include <Eigen/Dense>
@@ -273,5 +275,15 @@ inline LayerFit LogisticProbe::finish(const State& s) const {
 static_assert(check_estimator<MeanDifference>());
 static_assert(check_estimator<PCA>());
 static_assert(check_estimator<LogisticProbe>());
+
+/// The one place where an estimator's name becomes its type: calls f(std::type_identity<E>{}) for "mean" (CAA),
+/// "pca" or "probe"; invalid_argument otherwise.
+template <class F>
+decltype(auto) for_estimator(std::string_view name, F&& f) {
+    if (name == MeanDifference::name) return f(std::type_identity<MeanDifference>{});
+    if (name == PCA::name) return f(std::type_identity<PCA>{});
+    if (name == LogisticProbe::name) return f(std::type_identity<LogisticProbe>{});
+    throw invalid_argument("estimator '" + std::string(name) + "': expected mean (CAA), pca or probe");
+}
 
 }  // namespace w2s::steer

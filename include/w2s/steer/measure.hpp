@@ -53,6 +53,9 @@ struct SteerabilityResult {
     xt::xtensor<double, 2> steerability;    ///< [items x L]
     std::vector<DatasetFigures> per_layer;  ///< [L]
     int best_layer = -1;                    ///< layer (a value of `layers`) with the highest mean s
+    /// [items x 2 x L]: each order's own s when every item was measured in two answer orders (else empty);
+    /// steerability is their mean.
+    xt::xtensor<double, 3> order_steerability;
 };
 
 /// m(item, l, λ) for every requested layer and multiplier: [layers x multipliers].
@@ -62,7 +65,8 @@ xt::xtensor<double, 2> measure_item(const B& backend, const TokenizedItem& item,
                                     std::size_t max_tails = 32, bool use_tails = true);
 
 /// The direct measurement over items (parallel across items in `pool`), with steerabilities, per-layer
-/// figures and the best layer. Progress: stage "steerability", items done / total; called under a lock
+/// figures and the best layer. Tokenized items with the same `item` index (its answer orders, adjacent) make
+/// one row: its propensity is their weighted sum (TokenizedItem::weight). Progress: stage "steerability", items done / total; called under a lock
 /// (from worker threads), so the callback need not be thread-safe.
 template <model::Backend B>
 SteerabilityResult measure_steerability(const B& backend, std::span<const TokenizedItem> items, const VectorSet& vectors,
@@ -161,7 +165,7 @@ xt::xtensor<double, 2> measure_item(const B& backend, const TokenizedItem& item,
             for (std::size_t j = 0; j < nj; ++j) {
                 const std::size_t r0 = row, r1 = row + tail_tokens[0].size();
                 row = r1 + tail_tokens[1].size();
-                store(jobs[j0 + j], propensity(lv, r0, item.response[0], lv, r1, item.response[1]));
+                store(jobs[j0 + j], propensity(lv, r0, item.response[0], lv, r1, item.response[1], item.scoring));
             }
         }
     } else {
@@ -175,7 +179,7 @@ xt::xtensor<double, 2> measure_item(const B& backend, const TokenizedItem& item,
             }
             const ConstMatrixView a(logits[0].data(), static_cast<std::size_t>(logits[0].rows()), static_cast<std::size_t>(logits[0].cols()));
             const ConstMatrixView b(logits[1].data(), static_cast<std::size_t>(logits[1].rows()), static_cast<std::size_t>(logits[1].cols()));
-            store(j, propensity(a, 0, item.response[0], b, 0, item.response[1]));
+            store(j, propensity(a, 0, item.response[0], b, 0, item.response[1], item.scoring));
         }
     }
     return m;
@@ -190,20 +194,41 @@ SteerabilityResult measure_steerability(const B& backend, std::span<const Tokeni
     r.layers = opts.layers.empty() ? vectors.layers() : opts.layers;
     if (r.layers.empty()) throw invalid_argument("measure_steerability: the vector set has no layers");
     r.multipliers = opts.multipliers;
-    const std::size_t n = items.size(), L = r.layers.size(), M = r.multipliers.size();
-    r.propensity = xt::zeros<double>({n, L, M});
+    const std::size_t L = r.layers.size(), M = r.multipliers.size(), V = items.size();
+    // row_of[v]: the output row of view v (views of one item are adjacent).
+    std::vector<std::size_t> row_of(V), n_views;
+    for (std::size_t v = 0; v < V; ++v) {
+        if (v == 0 || items[v].item != items[v - 1].item) n_views.push_back(0);
+        row_of[v] = n_views.size() - 1;
+        ++n_views.back();
+    }
+    const std::size_t n = n_views.size();
+    bool two_orders = true;
+    for (auto c : n_views) two_orders = two_orders && c == 2;
+    xt::xtensor<double, 3> per_view = xt::zeros<double>({V, L, M});
     std::mutex mu;
     std::size_t done = 0;
-    report(progress, "steerability", 0, n);
+    report(progress, "steerability", 0, V);
     pool.run([&] {
-        parallel_for(0, n, 1, [&](std::size_t i) {
-            const auto m = measure_item(backend, items[i], vectors, r.layers, r.multipliers, opts.max_tails, opts.use_tails);
+        parallel_for(0, V, 1, [&](std::size_t v) {
+            const auto m = measure_item(backend, items[v], vectors, r.layers, r.multipliers, opts.max_tails, opts.use_tails);
             for (std::size_t l = 0; l < L; ++l)
-                for (std::size_t k = 0; k < M; ++k) r.propensity(i, l, k) = m(l, k);
+                for (std::size_t k = 0; k < M; ++k) per_view(v, l, k) = m(l, k);
             std::lock_guard lock(mu);
-            report(progress, "steerability", ++done, n);
+            report(progress, "steerability", ++done, V);
         });
     });
+    r.propensity = xt::zeros<double>({n, L, M});
+    for (std::size_t v = 0; v < V; ++v)
+        for (std::size_t l = 0; l < L; ++l)
+            for (std::size_t k = 0; k < M; ++k)
+                r.propensity(row_of[v], l, k) += items[v].weight * per_view(v, l, k);
+    if (two_orders && n > 0) {
+        const auto s = steerability(per_view, r.multipliers);
+        r.order_steerability = xt::zeros<double>({n, std::size_t{2}, L});
+        for (std::size_t v = 0; v < V; ++v)
+            for (std::size_t l = 0; l < L; ++l) r.order_steerability(row_of[v], items[v].order == 0 ? 0 : 1, l) = s(v, l);
+    }
     summarize(r);
     return r;
 }

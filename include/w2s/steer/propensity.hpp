@@ -1,14 +1,17 @@
 // w2s/steer/propensity.hpp — propensity and steerability (protocol section 6), the pure arithmetic.
 //
-//   m(x, l, λ) = Σ_j logit(response_match[j]) − Σ_j logit(response_nonmatch[j]),
-//     each response appended to the same prompt, raw logits, with steering (l, λ); the logit of response
-//     token j is read at sequence row P − 1 + j (the row that predicts it).
+//   m(x, l, λ) = score(response_match) − score(response_nonmatch), each response appended to the same prompt,
+//     with steering (l, λ); the logit of response token j is read at sequence row P − 1 + j (the row that
+//     predicts it). score = Σ_j raw logit (Scoring::logits, the protocol's A/B metric), Σ_j log-softmax
+//     (logprob_sum, free-text pairs) or that sum / R (logprob_mean).
+//   An item measured in several answer orders has m = the mean of its orders' m (and so s = the mean slope).
 //   s(x, l)   = least-squares slope of m against λ over the multipliers kMultipliers.
 //   steerable when s > 0. Dataset figures: mean of s, fraction steerable.
 // These pieces are shared by the direct measurement (measure.hpp) and the fast sweep (w2s/sweep).
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -19,6 +22,7 @@
 #include "w2s/core/error.hpp"
 #include "w2s/core/tensor.hpp"
 #include "w2s/model/backend.hpp"
+#include "w2s/steer/tokenized.hpp"
 
 namespace w2s::steer {
 
@@ -40,6 +44,32 @@ inline double response_logit_sum(ConstMatrixView logits, std::size_t row0, std::
         s += static_cast<double>(logits.row(row0 + j)[static_cast<std::size_t>(id)]);
     }
     return s;
+}
+
+/// log Σ_v exp(row[v]), in double.
+inline double log_sum_exp(std::span<const float> row) {
+    float mx = row.empty() ? 0.0f : row[0];
+    for (float v : row) mx = v > mx ? v : mx;
+    double s = 0.0;
+    for (float v : row) s += std::exp(static_cast<double>(v) - static_cast<double>(mx));
+    return static_cast<double>(mx) + std::log(s);
+}
+
+/// The score of one response under `scoring` (see the file comment), from full logits rows row0.. .
+inline double response_score(ConstMatrixView logits, std::size_t row0, std::span<const model::token_id> response, Scoring scoring) {
+    const double sum = response_logit_sum(logits, row0, response);
+    if (scoring == Scoring::logits) return sum;
+    double norm = 0.0;
+    for (std::size_t j = 0; j < response.size(); ++j) norm += log_sum_exp({logits.row(row0 + j), logits.cols});
+    const double lp = sum - norm;
+    return scoring == Scoring::logprob_mean ? lp / static_cast<double>(response.size()) : lp;
+}
+
+/// m = score(match) − score(nonmatch), each with its own logits block.
+inline double propensity(ConstMatrixView logits_match, std::size_t row0_match, std::span<const model::token_id> match,
+                         ConstMatrixView logits_nonmatch, std::size_t row0_nonmatch, std::span<const model::token_id> nonmatch,
+                         Scoring scoring) {
+    return response_score(logits_match, row0_match, match, scoring) - response_score(logits_nonmatch, row0_nonmatch, nonmatch, scoring);
 }
 
 /// m = response_logit_sum(match) − response_logit_sum(nonmatch), each with its own logits block.

@@ -13,6 +13,12 @@
 //  4. for each swept layer l, ONE batched forward_tails call resumes at block l+1 from the stored residual
 //     plus λ·v_l (steering adds at the output of block l to every tail row: all of them are at positions from
 //     the last prompt token on), for all non-zero multipliers at once. Blocks 0..l are never recomputed.
+// An item measured in two answer orders (steer::Orders::mirrored) is swept as one unit: the longest common
+// prefix of its two prompts (everything before the choices, typically) is prefilled once and forked, the rest
+// of each order as above; its record holds the weighted sum over the orders (propensity, slope: the mean when
+// mirrored, order 0 alone as given), each order's slope (slope_orders) and the embeddings of the prompt as given. Free-text pairs (Scoring::logprob_*) read full logits
+// rows, since a log-probability needs each row's normaliser; A/B items (Scoring::logits) read only the response
+// tokens' logits when the backend has the SelectiveLogits capability.
 // Items run in parallel (oneTBB) inside the caller's ThreadPool; finished items are appended to the sweep file
 // as they complete, so an interrupted sweep resumes without redoing them.
 #pragma once
@@ -93,7 +99,9 @@ inline double group_propensity(ConstMatrixView logits, std::size_t row0, const T
             if (row >= logits.rows || r[j] < 0 || static_cast<std::size_t>(r[j]) >= logits.cols)
                 throw shape_error("sweep: logits row " + std::to_string(row) + " / token " + std::to_string(r[j]) + " out of range");
             m[k] += static_cast<double>(logits.row(row)[static_cast<std::size_t>(r[j])]);
+            if (item.scoring != steer::Scoring::logits) m[k] -= steer::log_sum_exp({logits.row(row), logits.cols});
         }
+        if (item.scoring == steer::Scoring::logprob_mean) m[k] /= static_cast<double>(r.size());
     }
     return m[0] - m[1];
 }
@@ -109,7 +117,10 @@ std::vector<double> run_groups(const B& backend, const typename B::Session& pref
                                int first_block, const model::Hook& hook, std::size_t n_groups, const TailPlan& plan,
                                const steer::TokenizedItem& item) {
     std::vector<double> m(n_groups, 0.0);
-    if constexpr (model::SelectiveLogits<B>) {
+    bool selective = false;
+    if constexpr (model::SelectiveLogits<B>) selective = item.scoring == steer::Scoring::logits;
+    if (selective) {
+      if constexpr (model::SelectiveLogits<B>) {
         std::vector<model::LogitQuery> q;
         std::vector<float> sign;
         for (std::size_t g = 0; g < n_groups; ++g)
@@ -124,6 +135,7 @@ std::vector<double> run_groups(const B& backend, const typename B::Session& pref
             for (int k = 0; k < 2; ++k)
                 for (std::size_t j = 0; j < item.response[static_cast<std::size_t>(k)].size(); ++j)
                     m[g] += (k == 0 ? 1.0 : -1.0) * static_cast<double>(out[i++]);
+      }
     } else {
         MatrixRM logits;
         backend.forward_tails(prefix, tails, first_block, hook, &logits);
@@ -152,50 +164,47 @@ SweepOptions resolve_options(const B& backend, const steer::VectorSet& vectors, 
     return opt;
 }
 
-/// The sweep of one item: propensity [layers x multipliers], slope [layers], embeddings. `opt` must be resolved.
+namespace detail {
+
+/// One answer order of one item: its propensity [layers x multipliers]; the embeddings when `rec` is non-null.
+/// `prefix` holds prompt[0, done) already (unsteered); `emb_sum` the sum of the embedding blocks' residuals over
+/// those positions (read only when rec is non-null).
 template <model::Backend B>
-ItemRecord sweep_item(const B& backend, const steer::TokenizedItem& item, const steer::VectorSet& vectors,
-                      const SweepOptions& opt) {
-    static_assert(model::check_backend<B>());
+std::vector<double> sweep_order(const B& backend, typename B::Session prefix, std::size_t done, std::vector<double> emb_sum,
+                                const steer::TokenizedItem& item, const steer::VectorSet& vectors, const SweepOptions& opt,
+                                ItemRecord* rec) {
     const std::size_t H = static_cast<std::size_t>(backend.hidden_size());
     const std::size_t NL = static_cast<std::size_t>(backend.n_layers());
     const std::size_t L = opt.layers.size(), M = opt.multipliers.size(), E = opt.embedding_layers.size();
     const std::size_t P = item.prompt.size();
-    if (P == 0) throw invalid_argument("sweep: item " + std::to_string(item.item) + " has an empty prompt");
-
-    // Which blocks feed what: emb_slot[b] (embedding index or -1), keep[b] (store the tail residual of block b).
     std::vector<int> emb_slot(NL, -1);
     for (std::size_t e = 0; e < E; ++e) emb_slot[static_cast<std::size_t>(opt.embedding_layers[e])] = static_cast<int>(e);
 
-    ItemRecord rec;
-    rec.item = item.item;
-    rec.emb_last.assign(E * H, 0.0f);
-    std::vector<double> emb_sum(E * H, 0.0);
-
-    // 1. The prefix, unsteered, once.
-    auto prefix = backend.new_session();
-    if (P > 1) {
-        const model::Hook acc = [&](const model::BlockOutput& o) {
-            const int e = emb_slot[static_cast<std::size_t>(o.layer)];
-            if (e < 0) return;
-            double* dst = emb_sum.data() + static_cast<std::size_t>(e) * H;
-            for (std::size_t r = 0; r < o.residual.rows; ++r) {
-                const float* src = o.residual.row(r);
-                for (std::size_t c = 0; c < H; ++c) dst[c] += src[c];
-            }
-        };
-        backend.prefill(prefix, std::span<const model::token_id>(item.prompt.data(), P - 1), acc, nullptr);
+    // 1. The rest of the prefix (all prompt tokens but the last), unsteered.
+    if (P - 1 > done) {
+        model::Hook acc;
+        if (rec)
+            acc = [&](const model::BlockOutput& o) {
+                const int e = emb_slot[static_cast<std::size_t>(o.layer)];
+                if (e < 0) return;
+                double* dst = emb_sum.data() + static_cast<std::size_t>(e) * H;
+                for (std::size_t r = 0; r < o.residual.rows; ++r) {
+                    const float* src = o.residual.row(r);
+                    for (std::size_t c = 0; c < H; ++c) dst[c] += src[c];
+                }
+            };
+        backend.prefill(prefix, std::span<const model::token_id>(item.prompt.data() + done, P - 1 - done), acc, nullptr);
     }
 
     // 2-3. The unsteered tails from block 0, storing every block's residual.
-    const detail::TailPlan plan = detail::plan_tails(item);
+    const TailPlan plan = plan_tails(item);
     const std::size_t G = plan.rows_per_group;
     std::vector<MatrixRM> base(NL);  // base[b]: [G x H] output of block b for the tail rows, in tail order
-    std::vector<std::size_t> tail_row0;
+    std::vector<double> prop(L * M, 0.0);
     {
         std::vector<model::Tail> tails;
-        detail::add_group(tails, plan, nullptr, H);
-        tail_row0.resize(tails.size());
+        add_group(tails, plan, nullptr, H);
+        std::vector<std::size_t> tail_row0(tails.size());
         for (std::size_t i = 0, r = 0; i < tails.size(); ++i) {
             tail_row0[i] = r;
             r += tails[i].tokens.size();
@@ -206,21 +215,22 @@ ItemRecord sweep_item(const B& backend, const steer::TokenizedItem& item, const 
             for (std::size_t r = 0; r < o.residual.rows; ++r)
                 std::copy_n(o.residual.row(r), H, dst.row(static_cast<Eigen::Index>(tail_row0[o.seq] + r)).data());
         };
-        const double m0 =
-            detail::run_groups(backend, prefix, std::span<const model::Tail>(tails), 0, capture, 1, plan, item)[0];
-        rec.propensity.assign(L * M, 0.0);
+        const double m0 = run_groups(backend, prefix, std::span<const model::Tail>(tails), 0, capture, 1, plan, item)[0];
         for (std::size_t mi = 0; mi < M; ++mi)
             if (opt.multipliers[mi] == 0.0)
-                for (std::size_t li = 0; li < L; ++li) rec.propensity[li * M + mi] = m0;
+                for (std::size_t li = 0; li < L; ++li) prop[li * M + mi] = m0;
     }
     // Embeddings: the last prompt token is tail row 0.
-    rec.emb_mean.assign(E * H, 0.0f);
-    for (std::size_t e = 0; e < E; ++e) {
-        const MatrixRM& b = base[static_cast<std::size_t>(opt.embedding_layers[e])];
-        for (std::size_t c = 0; c < H; ++c) {
-            const float last = b(0, static_cast<Eigen::Index>(c));
-            rec.emb_last[e * H + c] = last;
-            rec.emb_mean[e * H + c] = static_cast<float>((emb_sum[e * H + c] + last) / static_cast<double>(P));
+    if (rec) {
+        rec->emb_last.assign(E * H, 0.0f);
+        rec->emb_mean.assign(E * H, 0.0f);
+        for (std::size_t e = 0; e < E; ++e) {
+            const MatrixRM& b = base[static_cast<std::size_t>(opt.embedding_layers[e])];
+            for (std::size_t c = 0; c < H; ++c) {
+                const float last = b(0, static_cast<Eigen::Index>(c));
+                rec->emb_last[e * H + c] = last;
+                rec->emb_mean[e * H + c] = static_cast<float>((emb_sum[e * H + c] + last) / static_cast<double>(P));
+            }
         }
     }
 
@@ -244,19 +254,123 @@ ItemRecord sweep_item(const B& backend, const steer::TokenizedItem& item, const 
             }
         }
         for (std::size_t s = 0; s < steered.size(); ++s)
-            detail::add_group(tails, plan, input.row(static_cast<Eigen::Index>(s * G)).data(), H);
-        const auto m = detail::run_groups(backend, prefix, std::span<const model::Tail>(tails), l + 1, model::Hook{},
-                                          steered.size(), plan, item);
-        for (std::size_t s = 0; s < steered.size(); ++s) rec.propensity[li * M + steered[s]] = m[s];
+            add_group(tails, plan, input.row(static_cast<Eigen::Index>(s * G)).data(), H);
+        const auto m = run_groups(backend, prefix, std::span<const model::Tail>(tails), l + 1, model::Hook{}, steered.size(),
+                                  plan, item);
+        for (std::size_t s = 0; s < steered.size(); ++s) prop[li * M + steered[s]] = m[s];
     }
-    // Slopes.
-    rec.slope.resize(L);
-    std::vector<double> y(M);
+    return prop;
+}
+
+/// Slopes [layers] of propensities [layers x multipliers].
+inline std::vector<double> slopes_of(const std::vector<double>& prop, const std::vector<double>& multipliers) {
+    const std::size_t M = multipliers.size(), L = prop.size() / M;
+    std::vector<double> out(L), y(M);
     for (std::size_t li = 0; li < L; ++li) {
-        for (std::size_t mi = 0; mi < M; ++mi) y[mi] = rec.propensity[li * M + mi];
-        rec.slope[li] = steer::slope(opt.multipliers, y);
+        for (std::size_t mi = 0; mi < M; ++mi) y[mi] = prop[li * M + mi];
+        out[li] = steer::slope(multipliers, y);
+    }
+    return out;
+}
+
+}  // namespace detail
+
+/// The sweep of one item in one or two answer orders (`orders`: the TokenizedItems of one item, order 0 first):
+/// propensity [layers x multipliers] and slope [layers] as the weighted sum over the orders (TokenizedItem::
+/// weight: the mean when mirrored, order 0 alone as given), each order's slope when there are two, the
+/// embeddings of order 0. `opt` must be resolved.
+template <model::Backend B>
+ItemRecord sweep_item(const B& backend, std::span<const steer::TokenizedItem> orders, const steer::VectorSet& vectors,
+                      const SweepOptions& opt) {
+    static_assert(model::check_backend<B>());
+    if (orders.empty() || orders.size() > 2) throw invalid_argument("sweep: an item has 1 or 2 answer orders, got " + std::to_string(orders.size()));
+    for (const auto& o : orders) {
+        if (o.prompt.empty()) throw invalid_argument("sweep: item " + std::to_string(o.item) + " has an empty prompt");
+        if (o.item != orders[0].item || o.scoring != orders[0].scoring)
+            throw invalid_argument("sweep: the orders of one item must share its index and scoring");
+    }
+    if (orders.size() == 2 && orders[0].order != 0) throw invalid_argument("sweep: order 0 (as given) must come first");
+    const std::size_t H = static_cast<std::size_t>(backend.hidden_size());
+    const std::size_t NL = static_cast<std::size_t>(backend.n_layers());
+    const std::size_t L = opt.layers.size(), M = opt.multipliers.size(), E = opt.embedding_layers.size();
+    std::vector<int> emb_slot(NL, -1);
+    for (std::size_t e = 0; e < E; ++e) emb_slot[static_cast<std::size_t>(opt.embedding_layers[e])] = static_cast<int>(e);
+
+    // The prefix every order shares (their prompts' common head, never a last prompt token), prefilled once.
+    std::size_t common = orders[0].prompt.size() - 1;
+    for (const auto& o : orders.subspan(1)) {
+        std::size_t c = 0;
+        while (c < common && c + 1 < o.prompt.size() && o.prompt[c] == orders[0].prompt[c]) ++c;
+        common = c;
+    }
+    auto shared = backend.new_session();
+    std::vector<double> emb_sum(E * H, 0.0);
+    if (common > 0) {
+        const model::Hook acc = [&](const model::BlockOutput& o) {
+            const int e = emb_slot[static_cast<std::size_t>(o.layer)];
+            if (e < 0) return;
+            double* dst = emb_sum.data() + static_cast<std::size_t>(e) * H;
+            for (std::size_t r = 0; r < o.residual.rows; ++r) {
+                const float* src = o.residual.row(r);
+                for (std::size_t c = 0; c < H; ++c) dst[c] += src[c];
+            }
+        };
+        backend.prefill(shared, std::span<const model::token_id>(orders[0].prompt.data(), common), acc, nullptr);
+    }
+    ItemRecord rec;
+    rec.item = orders[0].item;
+    rec.propensity.assign(L * M, 0.0);
+    std::vector<std::vector<double>> slopes;
+    for (std::size_t k = 0; k < orders.size(); ++k) {
+        const auto prop = detail::sweep_order(backend, shared, common, emb_sum, orders[k], vectors, opt, k == 0 ? &rec : nullptr);
+        for (std::size_t i = 0; i < L * M; ++i) rec.propensity[i] += orders[k].weight * prop[i];
+        slopes.push_back(detail::slopes_of(prop, opt.multipliers));
+    }
+    rec.slope = detail::slopes_of(rec.propensity, opt.multipliers);
+    if (orders.size() == 2) {
+        rec.slope_orders = slopes[0];
+        rec.slope_orders.insert(rec.slope_orders.end(), slopes[1].begin(), slopes[1].end());
     }
     return rec;
+}
+
+/// The sweep of one item measured in one order.
+template <model::Backend B>
+ItemRecord sweep_item(const B& backend, const steer::TokenizedItem& item, const steer::VectorSet& vectors, const SweepOptions& opt) {
+    return sweep_item(backend, std::span<const steer::TokenizedItem>(&item, 1), vectors, opt);
+}
+
+/// [first, last) ranges of `items` that belong to one item (its answer orders are adjacent).
+inline std::vector<std::pair<std::size_t, std::size_t>> item_groups(std::span<const steer::TokenizedItem> items) {
+    std::vector<std::pair<std::size_t, std::size_t>> g;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i == 0 || items[i].item != items[i - 1].item) g.push_back({i, i + 1});
+        else g.back().second = i + 1;
+    }
+    return g;
+}
+
+/// Orders per item of a list of tokenized items (1 or 2, the same for every item, with the same weights) and their
+/// scoring name; throws invalid_argument for a mixed list.
+struct OrderLayout {
+    int orders = 1;
+    std::vector<double> weights;
+    std::string scoring;
+};
+inline OrderLayout orders_and_scoring(std::span<const steer::TokenizedItem> items) {
+    const auto groups = item_groups(items);
+    if (groups.empty()) throw invalid_argument("sweep: no items");
+    const std::size_t n = groups[0].second - groups[0].first;
+    for (const auto& [a, b] : groups)
+        if (b - a != n || n > 2 || (n == 2 && (items[a].order != 0 || items[a + 1].order != 1)) || items[a].scoring != items[0].scoring ||
+            items[a].weight != items[0].weight || items[b - 1].weight != items[n - 1].weight)
+            throw invalid_argument("sweep: item " + std::to_string(items[a].item) +
+                                   " differs from the first item in its answer orders, their weights or its scoring (a list holds one kind)");
+    OrderLayout o;
+    o.orders = static_cast<int>(n);
+    for (std::size_t k = 0; k < n; ++k) o.weights.push_back(items[k].weight);
+    o.scoring = std::string(steer::scoring_name(items[0].scoring));
+    return o;
 }
 
 /// The header describing a sweep of `backend` with resolved options.
@@ -276,7 +390,7 @@ SweepHeader make_header(const B& backend, const SweepOptions& opt, std::string m
     return h;
 }
 
-/// Sweeps every item (in parallel inside `pool`), appending finished items to `out_path` (when not empty) and
+/// Sweeps every item (in parallel inside `pool`; an item's answer orders together), appending finished items to `out_path` (when not empty) and
 /// skipping items already in that file (resume). Returns all records of the file (old and new), sorted by item.
 template <model::Backend B>
 SweepData run_sweep(const B& backend, std::span<const steer::TokenizedItem> items, const steer::VectorSet& vectors,
@@ -288,23 +402,29 @@ SweepData run_sweep(const B& backend, std::span<const steer::TokenizedItem> item
     header.embedding_layers = opt.embedding_layers;
     header.n_layers = backend.n_layers();
     header.hidden = backend.hidden_size();
+    const auto layout = orders_and_scoring(items);
+    header.orders = layout.orders;
+    header.order_weights = layout.weights;
+    header.scoring = layout.scoring;
+    const auto groups = item_groups(items);
     std::unique_ptr<SweepWriter> writer;
     if (!out_path.empty()) writer = std::make_unique<SweepWriter>(out_path, header);
     SweepData out;
     out.header = header;
     std::vector<std::size_t> todo;
-    for (std::size_t i = 0; i < items.size(); ++i)
-        if (!writer || !writer->done(items[i].item)) todo.push_back(i);
+    for (std::size_t g = 0; g < groups.size(); ++g)
+        if (!writer || !writer->done(items[groups[g].first].item)) todo.push_back(g);
     std::mutex mu;
-    std::size_t done = items.size() - todo.size();
-    report(progress, "sweep", done, items.size());
+    std::size_t done = groups.size() - todo.size();
+    report(progress, "sweep", done, groups.size());
     pool.run([&] {
         parallel_for(0, todo.size(), 1, [&](std::size_t t) {
-            ItemRecord r = sweep_item(backend, items[todo[t]], vectors, opt);
+            const auto [a, b] = groups[todo[t]];
+            ItemRecord r = sweep_item(backend, items.subspan(a, b - a), vectors, opt);
             std::lock_guard<std::mutex> lock(mu);
             if (writer) writer->append(r);
             out.items.push_back(std::move(r));
-            report(progress, "sweep", ++done, items.size());
+            report(progress, "sweep", ++done, groups.size());
         });
     });
     if (writer && writer->n_done() > out.items.size()) {

@@ -2,18 +2,23 @@
 // s(x, l) for every layer, and the prompt's embeddings from the unsteered pass. Read by the router and the
 // evaluation.
 //
-// Format (little-endian), version 1:
+// Format (little-endian), version 2 (version 1 files, which have no "orders" and no per-order slopes, still read):
 //   magic    8 bytes  "W2SSWEEP"
-//   version  u32      1
+//   version  u32      2
 //   hlen     u64      length of the JSON header
 //   header   hlen bytes of JSON: {"format_version", "model", "model_sha256"(optional), "data", "variant",
 //                      "vectors", "n_layers", "hidden", "layers": [swept block indices], "multipliers": [...],
-//                      "embedding_layers": [block indices whose embeddings are stored], "settings": {...}}
+//                      "embedding_layers": [block indices whose embeddings are stored], "orders": 1 or 2,
+//                      "order_weights": [w per order],
+//                      "scoring": "logits" | "logprob-sum" | "logprob-mean", "settings": {...}}
 //   records, appended one per finished item (so an interrupted sweep resumes after the last whole record):
 //     u32 record magic 0x52535732 ("2WSR"), u64 item index,
-//     f64 propensity [n_swept_layers x n_multipliers] (row-major), f64 slope [n_swept_layers],
+//     f64 propensity [n_swept_layers x n_multipliers] (row-major), f64 slope [n_swept_layers]  (both the sum
+//         over the item's answer orders weighted by "order_weights": the mean when mirrored, order 0 as given),
+//     f64 slope_orders [2 x n_swept_layers]  (only when orders == 2: order 0 as given, order 1 mirrored),
 //     f32 emb_last [n_emb_layers x hidden]  (residual at the last prompt token, output of each embedding layer),
 //     f32 emb_mean [n_emb_layers x hidden]  (mean residual over the prompt tokens)
+//   (embeddings are those of the prompt as given, order 0: a new prompt arrives in one order)
 // A trailing partial record (an interrupted write) is ignored on reading and cut on resume.
 #pragma once
 
@@ -33,7 +38,7 @@
 namespace w2s::sweep {
 
 inline constexpr char kSweepMagic[8] = {'W', '2', 'S', 'S', 'W', 'E', 'E', 'P'};
-inline constexpr std::uint32_t kSweepVersion = 1;
+inline constexpr std::uint32_t kSweepVersion = 2;
 inline constexpr std::uint32_t kRecordMagic = 0x52535732u;
 
 struct SweepHeader {
@@ -46,12 +51,16 @@ struct SweepHeader {
     std::vector<int> layers;          ///< swept block indices
     std::vector<double> multipliers;  ///< λ values
     std::vector<int> embedding_layers;///< block indices whose prompt embeddings are stored
+    int orders = 1;                   ///< answer orders measured per item (2: A/B items, given and mirrored)
+    std::vector<double> order_weights{1.0};  ///< [orders] each order's share in the item's figures
+    std::string scoring = "logits";   ///< how responses were scored (steer::scoring_name)
     nlohmann::json settings = nlohmann::json::object();  ///< anything else worth recording (seed, split, ...)
 
     [[nodiscard]] nlohmann::json to_json() const {
         return {{"format_version", kSweepVersion}, {"model", model}, {"data", data}, {"variant", variant},
                 {"vectors", vectors}, {"n_layers", n_layers}, {"hidden", hidden}, {"layers", layers},
-                {"multipliers", multipliers}, {"embedding_layers", embedding_layers}, {"settings", settings}};
+                {"multipliers", multipliers}, {"embedding_layers", embedding_layers}, {"orders", orders}, {"order_weights", order_weights}, {"scoring", scoring},
+                {"settings", settings}};
     }
     static SweepHeader from_json(const nlohmann::json& j) {
         SweepHeader h;
@@ -64,6 +73,10 @@ struct SweepHeader {
         h.layers = j.at("layers").get<std::vector<int>>();
         h.multipliers = j.at("multipliers").get<std::vector<double>>();
         h.embedding_layers = j.at("embedding_layers").get<std::vector<int>>();
+        h.orders = j.value("orders", 1);
+        h.scoring = j.value("scoring", std::string("logits"));
+        h.order_weights = j.value("order_weights", std::vector<double>(static_cast<std::size_t>(h.orders == 2 ? 2 : 1), h.orders == 2 ? 0.5 : 1.0));
+        if (h.orders != 1 && h.orders != 2) throw format_error("sweep header: orders " + std::to_string(h.orders) + ", expected 1 or 2");
         h.settings = j.value("settings", nlohmann::json::object());
         return h;
     }
@@ -71,7 +84,8 @@ struct SweepHeader {
     [[nodiscard]] bool compatible(const SweepHeader& o) const {
         return model == o.model && data == o.data && variant == o.variant && n_layers == o.n_layers &&
                hidden == o.hidden && layers == o.layers && multipliers == o.multipliers &&
-               embedding_layers == o.embedding_layers;
+               embedding_layers == o.embedding_layers && orders == o.orders && scoring == o.scoring &&
+               order_weights == o.order_weights;
     }
 };
 
@@ -81,6 +95,7 @@ struct ItemRecord {
     std::uint64_t item = 0;
     std::vector<double> propensity;
     std::vector<double> slope;
+    std::vector<double> slope_orders;  ///< [2 x n_layers_swept] when the sweep has two orders, else empty
     std::vector<float> emb_last;
     std::vector<float> emb_mean;
 };
@@ -88,7 +103,8 @@ struct ItemRecord {
 namespace detail {
 inline std::size_t record_bytes(const SweepHeader& h) {
     const std::size_t L = h.layers.size(), M = h.multipliers.size(), E = h.embedding_layers.size();
-    return 4 + 8 + 8 * (L * M + L) + 4 * 2 * E * static_cast<std::size_t>(h.hidden);
+    const std::size_t O = h.orders == 2 ? 2 : 0;
+    return 4 + 8 + 8 * (L * M + L + O * L) + 4 * 2 * E * static_cast<std::size_t>(h.hidden);
 }
 template <class T>
 void put(std::ostream& os, const T& v) { os.write(reinterpret_cast<const char*>(&v), sizeof(T)); }
@@ -117,8 +133,9 @@ inline SweepData read_sweep(const std::string& path, std::size_t* partial_bytes 
     in.read(reinterpret_cast<char*>(&version), 4);
     in.read(reinterpret_cast<char*>(&hlen), 8);
     if (!in) throw format_error(path + ": truncated sweep header");
-    if (version != kSweepVersion)
-        throw format_error(path + ": sweep format version " + std::to_string(version) + ", this build reads version " + std::to_string(kSweepVersion));
+    if (version != 1 && version != kSweepVersion)
+        throw format_error(path + ": sweep format version " + std::to_string(version) + ", this build reads versions 1 and " +
+                           std::to_string(kSweepVersion));
     const auto fsize = std::filesystem::file_size(path);
     if (hlen > fsize) throw format_error(path + ": header length " + std::to_string(hlen) + " exceeds the file size");
     std::string hjson(hlen, '\0');
@@ -146,6 +163,10 @@ inline SweepData read_sweep(const std::string& path, std::size_t* partial_bytes 
         r.emb_mean.resize(E * H);
         in.read(reinterpret_cast<char*>(r.propensity.data()), static_cast<std::streamsize>(8 * L * M));
         in.read(reinterpret_cast<char*>(r.slope.data()), static_cast<std::streamsize>(8 * L));
+        if (h.orders == 2) {
+            r.slope_orders.resize(2 * L);
+            in.read(reinterpret_cast<char*>(r.slope_orders.data()), static_cast<std::streamsize>(8 * 2 * L));
+        }
         in.read(reinterpret_cast<char*>(r.emb_last.data()), static_cast<std::streamsize>(4 * E * H));
         in.read(reinterpret_cast<char*>(r.emb_mean.data()), static_cast<std::streamsize>(4 * E * H));
         if (!in) throw io_error(path + ": read failed at offset " + std::to_string(pos));
@@ -187,12 +208,14 @@ public:
 
     void append(const ItemRecord& r) {
         const std::size_t L = header_.layers.size(), M = header_.multipliers.size(), E = header_.embedding_layers.size(), H = static_cast<std::size_t>(header_.hidden);
-        if (r.propensity.size() != L * M || r.slope.size() != L || r.emb_last.size() != E * H || r.emb_mean.size() != E * H)
+        if (r.propensity.size() != L * M || r.slope.size() != L || r.emb_last.size() != E * H || r.emb_mean.size() != E * H ||
+            r.slope_orders.size() != (header_.orders == 2 ? 2 * L : 0))
             throw shape_error(path_ + ": item " + std::to_string(r.item) + ": record sizes do not match the header");
         detail::put(out_, kRecordMagic);
         detail::put(out_, r.item);
         detail::put_vec(out_, r.propensity);
         detail::put_vec(out_, r.slope);
+        detail::put_vec(out_, r.slope_orders);
         detail::put_vec(out_, r.emb_last);
         detail::put_vec(out_, r.emb_mean);
         out_.flush();

@@ -18,6 +18,11 @@
 //   gemma  — <bos><start_of_turn>{user|model}\n{content}<end_of_turn>\n ... ; contents trimmed; a system
 //            message is put in front of the first user turn followed by "\n\n" (Gemma 3; Gemma 1/2
 //            templates refuse system messages); generation prompt "<start_of_turn>model\n".
+//   plain  — no chat markup, for base models whose GGUF has no template (Gemma 3 270M) and only when asked for
+//            explicitly (ChatTemplate::plain(), `--template plain`): {bos}[{system}\n\n]User: {user}\nAssistant:\n
+//            (an assistant turn is "Assistant:\n{content}\n"); generation prompt "Assistant:\n". bos is the
+//            tokenizer's BOS text when it adds one (select_template does this), so the ids begin as plain
+//            encoding would.
 // The BOS text a template writes (<s>, <|begin_of_text|>, <bos>) becomes the BOS id when the rendered text
 // is encoded with parse_special = true; encode it with add_special = false so BOS is not doubled (as HF
 // apply_chat_template(tokenize=True) does).
@@ -51,7 +56,7 @@ struct Message {
     std::string content;
 };
 
-enum class ChatFamily { chatml, llama2, llama3, gemma };
+enum class ChatFamily { chatml, llama2, llama3, gemma, plain };
 
 inline std::string_view chat_family_name(ChatFamily f) noexcept {
     switch (f) {
@@ -59,6 +64,7 @@ inline std::string_view chat_family_name(ChatFamily f) noexcept {
         case ChatFamily::llama2: return "llama2";
         case ChatFamily::llama3: return "llama3";
         case ChatFamily::gemma: return "gemma";
+        case ChatFamily::plain: return "plain";
     }
     return "?";
 }
@@ -75,7 +81,9 @@ public:
     /// A family's format chosen by the caller (an override for templates w2s does not recognise).
     /// default_system: inserted when the first message is not a system message ("" = none).
     static ChatTemplate from_family(ChatFamily fam, std::string default_system = "", std::string bos = "", std::string eos = "");
-    /// Family from a name: "chatml", "llama2", "llama3", "gemma" (invalid_argument otherwise).
+    /// The plain transcript format (see the top) with `bos` written first ("" = none).
+    static ChatTemplate plain(std::string bos = "") { return ChatTemplate(ChatFamily::plain, "", std::move(bos), ""); }
+    /// Family from a name: "chatml", "llama2", "llama3", "gemma", "plain" (invalid_argument otherwise).
     static ChatFamily family_from_name(std::string_view name);
 
     /// == HF apply_chat_template(msgs, tokenize=False, add_generation_prompt). Roles other than
@@ -168,7 +176,8 @@ inline ChatFamily ChatTemplate::family_from_name(std::string_view name) {
     if (name == "llama2") return ChatFamily::llama2;
     if (name == "llama3") return ChatFamily::llama3;
     if (name == "gemma") return ChatFamily::gemma;
-    throw invalid_argument("chat family '" + std::string(name) + "' is unknown; expected chatml, llama2, llama3 or gemma");
+    if (name == "plain") return ChatFamily::plain;
+    throw invalid_argument("chat family '" + std::string(name) + "' is unknown; expected chatml, llama2, llama3, gemma or plain");
 }
 
 inline ChatTemplate ChatTemplate::from_family(ChatFamily fam, std::string default_system, std::string bos, std::string eos) {
@@ -271,8 +280,41 @@ inline std::string ChatTemplate::render(std::span<const Message> msgs, bool add_
             if (add_generation_prompt) out += "<start_of_turn>model\n";
             break;
         }
+        case ChatFamily::plain: {
+            out += bos_;
+            for (std::size_t i = 0; i < msgs.size(); ++i) {
+                const std::string& r = msgs[i].role;
+                if (r == "system" && i == 0) out += msgs[i].content + "\n\n";
+                else if (r == "user") out += "User: " + msgs[i].content + "\n";
+                else if (r == "assistant") out += "Assistant:\n" + msgs[i].content + "\n";
+                else
+                    throw invalid_argument("plain prompt format: message " + std::to_string(i) + " has role '" + r +
+                                           "', expected user or assistant (a system message only first)");
+            }
+            if (add_generation_prompt) out += "Assistant:\n";
+            break;
+        }
     }
     return out;
+}
+
+/// The prompt format for a model: "auto" = the model's own chat template (an error naming the model's missing
+/// template and the explicit choices when it has none: never a silent guess), "plain" = the plain transcript
+/// (with the tokenizer's BOS when it adds one), or a family name. M: has_chat_template(), chat_template(),
+/// tokenizer() (LlamaModel and the CUDA model).
+template <class M>
+ChatTemplate select_template(const M& model, std::string_view choice) {
+    if (choice == "auto" || choice.empty()) {
+        if (!model.has_chat_template())
+            throw invalid_argument("the model has no chat template (GGUF key tokenizer.chat_template): choose a prompt format "
+                                   "explicitly, e.g. the plain transcript (--template plain) for a base model");
+        return model.chat_template();
+    }
+    const auto& tok = model.tokenizer();
+    const std::string bos = tok.adds_bos() && tok.bos_id() >= 0 ? tok.token_to_piece(tok.bos_id()) : std::string();
+    const ChatFamily fam = ChatTemplate::family_from_name(choice);
+    if (fam == ChatFamily::plain) return ChatTemplate::plain(bos);
+    return ChatTemplate::from_family(fam);
 }
 
 inline std::string ChatTemplate::render_prompt(std::string_view system, std::string_view user) const {

@@ -1,0 +1,158 @@
+// w2s/eval/protocol.hpp — the whole protocol for one behaviour, from a data file to its report.
+//
+//   w2s::eval::ProtocolOptions opt;                       // mirrored A/B orders, CAA, BASE, all routers
+//   auto tmpl = w2s::text::select_template(model, "auto");
+//   auto rep  = w2s::eval::run_behaviour(model, tmpl, "corrigibility.jsonl", "out/corrigibility", opt, pool);
+//
+// Steps (PROTOCOL.md sections 1-7, with the project's two extensions):
+//  1. load the items (A/B: CAA JSON / MWE JSONL; free-text contrast pairs: JSONL {prompt, positive, negative}),
+//     the seeded 50/50 split, optional seeded subsets (max_train / max_test: the first items of each shuffled half);
+//  2. tokenize: train under BASE, test under every requested variant; A/B items in both answer orders unless
+//     `tokenize.orders == as_given` (steer::Orders); free-text pairs score log-probabilities (steer::Scoring);
+//  3. vectors at every swept layer from the train items (the estimator named by `estimator`; with two orders
+//     the mean over both, so the answer letter cancels);
+//  4. the sweep of the train items (BASE) and of the test items under each variant (sweep::run_sweep);
+//  5. routers on the train sweep, the evaluation per test variant (evaluate_behaviour): fixed, oracle, random,
+//     W2S per router x embedding, and the letter diagnostic where both orders were measured.
+// Every step's product is a file in `dir` named by the settings that produced it (orders, estimator, position,
+// train size), so a rerun resumes where an interrupted one stopped and never mixes the products of other
+// settings: vectors_<tag>.gguf, train_BASE_<tag>.w2ssweep, test_<VARIANT>_<tag>.w2ssweep.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "w2s/core/error.hpp"
+#include "w2s/core/parallel.hpp"
+#include "w2s/core/progress.hpp"
+#include "w2s/eval/w2s_pipeline.hpp"
+#include "w2s/model/backend.hpp"
+#include "w2s/steer/activations.hpp"
+#include "w2s/steer/control_vector.hpp"
+#include "w2s/steer/dataset.hpp"
+#include "w2s/steer/estimators.hpp"
+#include "w2s/steer/tokenized.hpp"
+#include "w2s/sweep/engine.hpp"
+
+namespace w2s::eval {
+
+struct ProtocolOptions {
+    std::vector<steer::Variant> variants{steer::Variant::base};  ///< test variants (vectors and routers fit on BASE)
+    std::size_t max_train = 0, max_test = 0;  ///< at most this many items per split (0 = all)
+    steer::TokenizeOptions tokenize;          ///< answer orders; free-text scoring and activation position
+    std::string estimator = "mean";           ///< "mean" (CAA), "pca" or "probe" (steer::for_estimator)
+    std::vector<int> layers;                  ///< swept layers (empty: 1..L-1, every layer a control vector expresses)
+    std::vector<int> embedding_blocks;        ///< blocks whose residuals embed prompts (empty: L/3, L/2, 2L/3)
+    PipelineOptions pipeline;                 ///< routers, embeddings, seed
+    std::string personas;                     ///< persona_prompts.json (empty: found beside the data)
+    std::string model_name;                   ///< recorded in the sweep headers
+    std::uint64_t split_seed = steer::kSplitSeed;
+};
+
+/// The seeded split of a data file with the subsets of `opt` applied.
+[[nodiscard]] inline steer::Split load_split(const std::string& data, const ProtocolOptions& opt) {
+    auto split = steer::split_items(steer::load_items(data), opt.split_seed);
+    if (opt.max_train && split.train.size() > opt.max_train) split.train.resize(opt.max_train);
+    if (opt.max_test && split.test.size() > opt.max_test) split.test.resize(opt.max_test);
+    if (split.train.size() < 2 || split.test.empty())
+        throw invalid_argument(data + ": " + std::to_string(split.train.size()) + " train and " + std::to_string(split.test.size()) +
+                               " test items after the split; the protocol needs at least 2 and 1");
+    return split;
+}
+
+/// The file-name tag of a run's products: what changes them (orders, estimator, position, scoring, train size).
+[[nodiscard]] inline std::string product_tag(const ProtocolOptions& opt, steer::ItemKind kind, std::size_t n_train) {
+    std::string t;
+    if (kind == steer::ItemKind::ab) t = std::string(steer::orders_name(opt.tokenize.orders));
+    else
+        t = "free-" + std::string(steer::read_at_name(opt.tokenize.free_text_read)) + "-" +
+            std::string(steer::scoring_name(opt.tokenize.free_text_scoring));
+    return t + "_" + opt.estimator + "_n" + std::to_string(n_train);
+}
+
+/// Runs the protocol for the behaviour in `data` (see the file comment); products go to `dir` (created).
+template <model::Backend B, steer::PromptTemplate T>
+BehaviourReport run_behaviour(const B& model, const T& tmpl, const std::string& data, const std::filesystem::path& dir,
+                              const ProtocolOptions& opt, ThreadPool& pool, const ProgressFn& progress = {}) {
+    namespace fs = std::filesystem;
+    const int L = model.n_layers();
+    // Everything that can be checked is checked before any work.
+    std::vector<int> emb_blocks = opt.embedding_blocks;
+    if (emb_blocks.empty()) emb_blocks = {L / 3, L / 2, 2 * L / 3};
+    for (int b : emb_blocks)
+        if (b < 0 || b >= L) throw invalid_argument("embedding block " + std::to_string(b) + " out of range 0.." + std::to_string(L - 1));
+    for (int l : opt.layers)
+        if (l < 1 || l >= L) throw invalid_argument("swept layer " + std::to_string(l) + " out of range 1.." + std::to_string(L - 1));
+    for (const auto& r : opt.pipeline.routers) detail::for_router(r, [](auto) {});
+    steer::for_estimator(opt.estimator, [](auto) {});
+    std::optional<steer::PersonaPrompts> personas;
+    for (auto v : opt.variants)
+        if (v != steer::Variant::base && !personas) personas = steer::find_persona_prompts(data, opt.personas);
+
+    const std::string beh = steer::behaviour_name(data);
+    const auto split = load_split(data, opt);
+    const steer::ItemKind kind = split.train.front().kind;
+    if (personas) (void)personas->at(beh);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw io_error(dir.string() + ": cannot create the output folder: " + ec.message());
+    const std::string tag = product_tag(opt, kind, split.train.size());
+    const auto& tok = model.tokenizer();
+    const auto train = steer::tokenize_items(tok, tmpl, split.train, steer::Variant::base, nullptr, opt.tokenize);
+
+    // Vectors on train (BASE).
+    steer::VectorSet vectors;
+    const std::string vec_path = (dir / ("vectors_" + tag + ".gguf")).string();
+    if (fs::exists(vec_path)) {
+        vectors = steer::load_control_vector(vec_path, L);
+    } else {
+        steer::ExtractOptions eo;
+        eo.layers = opt.layers;
+        vectors = steer::for_estimator(opt.estimator, [&]<class E>(std::type_identity<E>) {
+            return steer::extract_vectors(model, train, E{}, eo, pool, progress).vectors;
+        });
+        const std::string tmp = vec_path + ".partial";
+        steer::save_control_vector(vectors, tmp);
+        fs::rename(tmp, vec_path);
+    }
+    sweep::SweepOptions so;
+    so.layers = opt.layers;
+    so.embedding_layers = emb_blocks;
+    so = sweep::resolve_options(model, vectors, so);
+    auto sweep_of = [&](const std::vector<steer::TokenizedItem>& items, const std::string& split_name, steer::Variant v) {
+        const std::string vname(steer::variant_name(v));
+        auto h = sweep::make_header(model, so, opt.model_name, data, vname, vec_path);
+        h.settings = {{"split", split_name}, {"items", split_name == "train" ? split.train.size() : split.test.size()},
+                      {"split_seed", opt.split_seed}, {"estimator", opt.estimator}};
+        return sweep::run_sweep(model, items, vectors, so, h, (dir / (split_name + "_" + vname + "_" + tag + ".w2ssweep")).string(),
+                                pool, progress);
+    };
+    const auto train_sweep = sweep_of(train, "train", steer::Variant::base);
+    std::vector<sweep::SweepData> tests;
+    for (auto v : opt.variants) {
+        const auto test = steer::tokenize_items(tok, tmpl, split.test, v, personas ? &*personas : nullptr, opt.tokenize);
+        tests.push_back(sweep_of(test, "test", v));
+    }
+    return evaluate_behaviour(beh, train_sweep, tests, opt.pipeline);
+}
+
+/// The settings of a protocol run as report metadata.
+[[nodiscard]] inline nlohmann::json protocol_meta(const ProtocolOptions& opt) {
+    std::vector<std::string> variants;
+    for (auto v : opt.variants) variants.emplace_back(steer::variant_name(v));
+    return {{"variants", variants},
+            {"max_train", opt.max_train},
+            {"max_test", opt.max_test},
+            {"orders", std::string(steer::orders_name(opt.tokenize.orders))},
+            {"free_text_scoring", std::string(steer::scoring_name(opt.tokenize.free_text_scoring))},
+            {"free_text_position", std::string(steer::read_at_name(opt.tokenize.free_text_read))},
+            {"estimator", opt.estimator},
+            {"layers", opt.layers},
+            {"embedding_blocks", opt.embedding_blocks},
+            {"routers", opt.pipeline.routers},
+            {"split_seed", opt.split_seed},
+            {"seed", opt.pipeline.seed}};
+}
+
+}  // namespace w2s::eval
