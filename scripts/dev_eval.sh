@@ -1,42 +1,71 @@
 #!/usr/bin/env bash
-# The development-set evaluation of docs/results/: `w2s run` (vectors, sweeps, routers, report) on
-# SmolLM2-135M-Instruct over the behaviours of ../shared/datasets, with seeded subsets of each split.
-#   mwe-all : the 25 MWE behaviours (14 persona + 11 advanced-ai-risk), test prompts in all five variants
-#             (BASE in distribution; SYS.POS, SYS.NEG, USER.POS, USER.NEG out of distribution)
-#   caa-base: the 7 CAA behaviours (generate_dataset.json, split by the protocol), BASE only
-#             (the persona sentences exist for MWE behaviours only)
+# The evaluations of docs/results/: `w2s run` (vectors, sweeps, routers, report, letter diagnostic) with seeded
+# subsets of each split. Runs:
+#   freetext         SmolLM2-135M-Instruct on the project's free-text pairs (examples/data/freetext: sentiment,
+#                    formality, refusal, confidence), test prompts in all five variants (BASE in distribution;
+#                    SYS.POS, SYS.NEG, USER.POS, USER.NEG out of distribution), train-size study of the routers
+#   freetext-control the label-shuffled control: sentiment and refusal with each pair's replies exchanged at
+#                    random (scripts/make_shuffled_control.py, written to build/), BASE: what the pipeline reports
+#                    when there is no behaviour to steer
+#   freetext-gemma   the same data on Gemma 3 270M (a base model: --template plain), BASE and SYS.NEG
+#   caa-mirrored     the 7 CAA behaviours of ../shared/datasets (generate_dataset.json), BASE, both answer orders
+#   caa-as-given     the same in the single-order protocol (the mirror measured for the letter diagnostic only)
+#   mwe-mirrored     the 25 MWE behaviours, BASE, both answer orders
+#   mwe-as-given     the same in the single-order protocol
 # Work files (vectors, sweeps; resumable) go to build/results/<name>/, the reports are copied to
-# docs/results/<name>/. Environment: W2S_MODEL, W2S_DATASETS, MAX_TRAIN (40), MAX_TEST (16), THREADS (0 = all).
-# Usage: scripts/dev_eval.sh [mwe-all] [caa-base]   (both when none is named)
+# docs/results/<name>/. Environment: W2S_MODEL, W2S_GEMMA_MODEL, W2S_DATASETS, THREADS (0 = all), and per run
+# MAX_TRAIN / MAX_TEST to override its subset sizes.
+# Usage: scripts/dev_eval.sh NAME [NAME ...]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-model="${W2S_MODEL:-${W2S_CACHE:-$HOME/.cache/w2s}/SmolLM2-135M-Instruct.Q4_1.gguf}"
+cache="${W2S_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/w2s}"
+model="${W2S_MODEL:-$cache/SmolLM2-135M-Instruct.Q4_1.gguf}"
+gemma="${W2S_GEMMA_MODEL:-$cache/gemma-3-270m-q4_k_m.gguf}"
 data="${W2S_DATASETS:-$root/../shared/datasets}"
-max_train="${MAX_TRAIN:-40}"
-max_test="${MAX_TEST:-16}"
 threads="${THREADS:-0}"
 w2s="${W2S_BIN:-build/release/bin/w2s}"
 [[ -x "$w2s" ]] || { cmake --preset release -DW2S_BUILD_BENCHMARKS=OFF >/dev/null && cmake --build --preset release --target w2s; }
 [[ -f "$model" ]] || bash scripts/fetch_model.sh
-names=("$@")
-[[ ${#names[@]} -gt 0 ]] || names=(mwe-all caa-base)
-for name in "${names[@]}"; do
+[[ $# -gt 0 ]] || { echo "usage: scripts/dev_eval.sh freetext|freetext-control|freetext-gemma|caa-mirrored|caa-as-given|mwe-mirrored|mwe-as-given ..." >&2; exit 2; }
+every() { seq -s, "$1" "$2" "$3"; }  # every($first, $step, $last): a layer list
+ft=(); for b in sentiment formality refusal confidence; do ft+=(--data "examples/data/freetext/$b.jsonl"); done
+for name in "$@"; do
   args=()
   case "$name" in
-    mwe-all)
-      for f in "$data"/mwe/persona/*.jsonl "$data"/mwe/xrisk/*.jsonl; do args+=(--data "$f"); done
-      args+=(--variants all) ;;
-    caa-base)
+    freetext)
+      m="$model"; tr=64; te=24
+      args=("${ft[@]}" --variants all --layers "$(every 3 3 27)" --train-sizes 16,32) ;;
+    freetext-control)
+      m="$model"; tr=64; te=24
+      for b in sentiment refusal; do
+        python3 scripts/make_shuffled_control.py "examples/data/freetext/$b.jsonl" "build/control/$b-shuffled.jsonl"
+        args+=(--data "build/control/$b-shuffled.jsonl")
+      done
+      args+=(--variants BASE --layers "$(every 3 3 27)") ;;
+    freetext-gemma)
+      [[ -f "$gemma" ]] || bash scripts/fetch_gemma.sh
+      m="$gemma"; tr=32; te=16
+      args=("${ft[@]}" --template plain --variants BASE,SYS.NEG --layers "$(every 2 2 16)" --embedding-blocks 6,9,12) ;;
+    caa-mirrored|caa-as-given)
+      m="$model"; tr=40; te=16
       for f in "$data"/caa/generate/*/generate_dataset.json; do args+=(--data "$f"); done
-      args+=(--variants BASE) ;;
-    *) echo "dev_eval: unknown run '$name' (mwe-all, caa-base)" >&2; exit 2 ;;
+      args+=(--variants BASE --layers "$(every 2 2 28)" --orders "${name#caa-}") ;;
+    mwe-mirrored)
+      m="$model"; tr=32; te=12
+      for f in "$data"/mwe/persona/*.jsonl "$data"/mwe/xrisk/*.jsonl; do args+=(--data "$f"); done
+      args+=(--variants BASE --layers "$(every 2 2 28)" --orders mirrored) ;;
+    mwe-as-given)
+      m="$model"; tr=32; te=12
+      for f in "$data"/mwe/persona/*.jsonl "$data"/mwe/xrisk/*.jsonl; do args+=(--data "$f"); done
+      args+=(--variants BASE --layers "$(every 2 2 28)" --orders as-given) ;;
+    *) echo "dev_eval: unknown run '$name'" >&2; exit 2 ;;
   esac
+  tr="${MAX_TRAIN:-$tr}"; te="${MAX_TEST:-$te}"
   out="build/results/$name"
   mkdir -p "$out"
-  echo "=== $name: $(( ${#args[@]} / 2 - 1 )) behaviours, $max_train train / $max_test test items each ($(date +%T))"
-  "$w2s" run "$model" "${args[@]}" --max-train "$max_train" --max-test "$max_test" \
-         --routers linear,mlp,knn,profile --threads "$threads" --out "$out"
+  echo "=== $name: $tr train / $te test items per behaviour ($(date +%T))"
+  "$w2s" run "$m" "${args[@]}" --max-train "$tr" --max-test "$te" --routers linear,mlp,knn,profile --threads "$threads" --out "$out"
   dest="docs/results/$name"
   mkdir -p "$dest"
   cp "$out/report.json" "$out/report.md" "$dest/"

@@ -146,4 +146,33 @@ BOOST_AUTO_TEST_CASE(write_report_writes_parsable_files) {
     std::filesystem::remove_all(dir);
 }
 
+
+BOOST_AUTO_TEST_CASE(letter_diagnostic_by_hand) {
+    // Two items, two layers. Layer 0: the slope flips with the letter (s_m = -s_g); layer 1: both orders agree.
+    Eigen::MatrixXd g(2, 2), m(2, 2);
+    g << 1.0, 0.5, -2.0, 1.5;
+    m << -1.0, 0.5, 2.0, 1.5;
+    const auto d = ev::letter_diagnostic(g, m);
+    BOOST_TEST(d.letter_part == (std::vector<double>{1.5, 0.0}), tt::per_element());
+    BOOST_TEST(d.behaviour_part == (std::vector<double>{0.0, 1.0}), tt::per_element());
+    BOOST_TEST(d.correlation[0] == -1.0, tt::tolerance(1e-12));
+    BOOST_TEST(d.correlation[1] == 1.0, tt::tolerance(1e-12));
+    BOOST_TEST(d.mean_letter_part == 0.75);
+    BOOST_TEST(d.mean_behaviour_part == 0.5);
+    BOOST_TEST(d.dominated);  // 0.75 > 0.5
+    BOOST_TEST(d.warning.find("letter") != std::string::npos);
+    // Into a report: JSON round trip and a Markdown section.
+    auto r = two_behaviours();
+    r.behaviours[0].pairs[0].letter = d;
+    const auto j = ev::to_json(r);
+    BOOST_TEST(j["behaviours"][0]["pairs"][0]["letter_diagnostic"]["letter_dominates"].get<bool>());
+    BOOST_TEST(ev::to_json(ev::report_from_json(nlohmann::json::parse(j.dump()))).dump() == j.dump());
+    const std::string md = ev::to_markdown(r, {});
+    BOOST_TEST(md.find("## Letter diagnostic") != std::string::npos);
+    BOOST_TEST(md.find("**Warning:**") != std::string::npos);
+    // Orders that agree are not flagged.
+    BOOST_TEST(!ev::letter_diagnostic(g, g).dominated);
+    BOOST_CHECK_THROW((void)ev::letter_diagnostic(g, Eigen::MatrixXd(3, 2)), w2s::shape_error);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -12,6 +12,9 @@
 
 #include "w2s/gguf/reader.hpp"
 #include "w2s/model/model.hpp"
+#include "w2s/steer/activations.hpp"
+#include "w2s/steer/estimators.hpp"
+#include "w2s/sweep/engine.hpp"
 #include "w2s_test_support.hpp"
 
 using namespace w2s;
@@ -170,3 +173,42 @@ void check_model(const std::string& name, const std::string& path) {
 BOOST_AUTO_TEST_CASE(smollm2_matches_transformers) { check_model("smollm2", test::model_path()); }
 
 BOOST_AUTO_TEST_CASE(gemma3_matches_transformers) { check_model("gemma3", gemma_path()); }
+
+// Gemma 3 270M is a base model: its GGUF has no chat template. The steering path refuses to guess a format and
+// runs end to end with the plain transcript when it is asked for.
+BOOST_AUTO_TEST_CASE(gemma3_steers_free_text_with_the_plain_format) {
+    const auto m = LlamaModel::load(gemma_path());
+    BOOST_REQUIRE(!m.has_chat_template());
+    try {
+        (void)text::select_template(m, "auto");
+        BOOST_FAIL("a model without a chat template must not get one silently");
+    } catch (const invalid_argument& e) {
+        BOOST_TEST(std::string(e.what()).find("plain") != std::string::npos);
+    }
+    const auto tmpl = text::select_template(m, "plain");
+    const std::string p = tmpl.render_prompt("", "How was the film?");
+    BOOST_TEST(p == "<bos>User: How was the film?\nAssistant:\n");
+    const auto ids = m.tokenizer().encode(p);
+    BOOST_TEST(ids.front() == m.tokenizer().bos_id());
+    std::vector<steer::Item> items(3);
+    const char* replies[3][2] = {{"I loved it.", "I hated it."}, {"It was wonderful.", "It was dreadful."}, {"Great fun.", "Very dull."}};
+    for (std::size_t i = 0; i < 3; ++i) {
+        items[i].kind = steer::ItemKind::free_text;
+        items[i].question = "How was the film?";
+        items[i].matching = replies[i][0];
+        items[i].not_matching = replies[i][1];
+    }
+    const auto tok = steer::tokenize_items(m.tokenizer(), tmpl, items, steer::Variant::base);
+    BOOST_TEST(tok.size() == 3u);
+    ThreadPool pool(2);
+    steer::ExtractOptions eo;
+    eo.layers = {6, 12};
+    const auto vs = steer::extract_vectors(m, tok, steer::MeanDifference{}, eo, pool).vectors;
+    sweep::SweepOptions so;
+    so.layers = {6, 12};
+    so.embedding_layers = {9};
+    so = sweep::resolve_options(m, vs, so);
+    const auto rec = sweep::sweep_item(m, tok[0], vs, so);
+    for (double s : rec.slope) BOOST_TEST(std::isfinite(s));
+    BOOST_TEST(rec.slope.size() == 2u);
+}

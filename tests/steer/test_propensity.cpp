@@ -1,6 +1,8 @@
 // Propensity arithmetic, slope against numpy.polyfit (golden), steering hooks, summaries and reports.
 #include <boost/test/unit_test.hpp>
 
+#include <random>
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -106,6 +108,25 @@ BOOST_AUTO_TEST_CASE(steering_hook_positions) {
     BOOST_TEST(buf[2] == 5.0f);
     const std::vector<float> wrong{1, 2};
     BOOST_CHECK_THROW(run(SteeringHook({{2, 1.0f, wrong}}, Positions::all()), 2), w2s::shape_error);
+}
+
+
+BOOST_AUTO_TEST_CASE(fast_log_sum_exp_matches_the_reference) {
+    std::mt19937 g(4);
+    std::normal_distribution<float> nd(0.0f, 6.0f);
+    for (std::size_t n : {1u, 7u, 16u, 1000u, 49152u, 49157u}) {
+        std::vector<float> row(n);
+        for (auto& v : row) v = nd(g);
+        BOOST_TEST(std::abs(log_sum_exp(row) - log_sum_exp_ref(row)) < 1e-5, "n = " << n);
+    }
+    // Scores: log-probability sum and mean of a response, against a hand computation.
+    const std::vector<float> logits = {0.f, 1.f, 2.f, 3.f, 4.f, 5.f};  // 2 rows x 3
+    const w2s::ConstMatrixView v(logits.data(), 2, 3);
+    const std::vector<w2s::model::token_id> r = {2, 0};
+    const double lse0 = std::log(std::exp(0.) + std::exp(1.) + std::exp(2.)), lse1 = std::log(std::exp(3.) + std::exp(4.) + std::exp(5.));
+    BOOST_TEST(std::abs(response_score(v, 0, r, Scoring::logprob_sum) - ((2 - lse0) + (3 - lse1))) < 1e-6);
+    BOOST_TEST(std::abs(response_score(v, 0, r, Scoring::logprob_mean) - ((2 - lse0) + (3 - lse1)) / 2) < 1e-6);
+    BOOST_TEST(response_score(v, 0, r, Scoring::logits) == 5.0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -30,6 +30,21 @@ std::vector<std::string> behaviour_files() {
 }
 }  // namespace
 
+BOOST_AUTO_TEST_CASE(the_projects_free_text_pairs_load) {
+    const fs::path dir = fs::path(W2S_SOURCE_DIR) / "examples/data/freetext";
+    const PersonaPrompts pp = find_persona_prompts((dir / "sentiment.jsonl").string());
+    for (const char* b : {"sentiment", "formality", "refusal", "confidence"}) {
+        BOOST_TEST_CONTEXT(b) {
+            LoadReport rep;
+            const auto items = load_items((dir / (std::string(b) + ".jsonl")).string(), {}, &rep);
+            BOOST_TEST(rep.skipped == 0u);
+            BOOST_TEST(items.size() >= 300u);
+            BOOST_TEST((items[0].kind == ItemKind::free_text));
+            for (Variant v : kAllVariants) BOOST_CHECK_NO_THROW((void)make_turns(items[0], v, &pp));
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(every_behaviour_file_loads_cleanly) {
     const auto files = behaviour_files();
     BOOST_TEST(files.size() >= 39u);  // 7 CAA generate + 7 CAA test + 14 persona + 11 xrisk
@@ -55,6 +70,13 @@ BOOST_AUTO_TEST_CASE(every_behaviour_file_loads_cleanly) {
             if (f.find("mwe/") != std::string::npos) {
                 BOOST_CHECK_NO_THROW((void)pp.at(items[0].behaviour));
                 for (Variant v : kAllVariants) BOOST_CHECK_NO_THROW((void)make_turns(items[0], v, &pp));
+            }
+            // Every A/B item has a mirror order: the matching text under the other letter, and back again.
+            for (const auto& it : items) {
+                const Item m = mirror(it);
+                BOOST_TEST(m.matching == it.not_matching);
+                BOOST_TEST(m.question.size() == it.question.size());
+                BOOST_TEST(mirror(m).question == it.question);
             }
             const Split s = split_items(items);
             BOOST_TEST(s.train.size() == items.size() / 2);

@@ -50,7 +50,10 @@ struct Golden {
             BOOST_REQUIRE_EQUAL(all[i].index, i);
             sel.push_back(all[i]);
         }
-        auto t = tokenize_items(model.tokenizer(), model.chat_template(), sel, Variant::base);
+        // The reference is the single-order protocol (PROTOCOL.md): each item as given, one TokenizedItem each.
+        std::vector<TokenizedItem> t;
+        for (std::size_t i = 0; i < sel.size(); ++i)
+            t.push_back(tokenize_item(model.tokenizer(), model.chat_template(), sel[i], Variant::base, nullptr, i));
         for (std::size_t i = 0; i < t.size(); ++i) {
             const std::string h = fnv1a(t[i].sequence(0)) + ":" + fnv1a(t[i].sequence(1));
             BOOST_TEST_INFO("record " << j[records_key][i] << ": token ids differ from transformers' tokenization");

@@ -183,7 +183,9 @@ BOOST_AUTO_TEST_CASE(sweep_is_thread_independent_and_survives_a_vector_file) {
     auto vec = extract_vectors(f.model, f.tok, MeanDifference{}, {}, two).vectors;
     const auto r1 = measure_steerability(f.model, f.tok, vec, {}, one);
     BOOST_TEST(r1.layers == (std::vector<int>{1, 2}));
-    BOOST_TEST(r1.propensity.shape(0) == f.tok.size());
+    BOOST_TEST(f.tok.size() == 2 * f.items.size());  // both answer orders of every item
+    BOOST_TEST(r1.propensity.shape(0) == f.items.size());
+    BOOST_TEST(r1.order_steerability.shape(0) == f.items.size());
     BOOST_TEST(r1.propensity.shape(2) == 7u);
     BOOST_TEST((r1.best_layer == 1 || r1.best_layer == 2));
     const std::string p = (w2s::test::scratch_dir() / "tiny_cv.gguf").string();
@@ -193,7 +195,7 @@ BOOST_AUTO_TEST_CASE(sweep_is_thread_independent_and_survives_a_vector_file) {
     const auto r2 = measure_steerability(f.model, f.tok, back, {.layers = {}, .multipliers = {-1, 0, 1, 2}}, two,
                                          [&](const w2s::ProgressEvent& e) { done = e.done; });
     BOOST_TEST(done == f.tok.size());
-    for (std::size_t i = 0; i < f.tok.size(); ++i)
+    for (std::size_t i = 0; i < f.items.size(); ++i)
         for (std::size_t l = 0; l < 2; ++l) {
             BOOST_TEST(r2.propensity(i, l, 0) == r1.propensity(i, l, 1), boost::test_tools::tolerance(1e-6));
             BOOST_TEST(r2.propensity(i, l, 2) == r1.propensity(i, l, 5), boost::test_tools::tolerance(1e-6));

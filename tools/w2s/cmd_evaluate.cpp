@@ -5,10 +5,8 @@
 // sweep of the same dataset (the data path recorded in the sweep header).
 #include <filesystem>
 #include <iostream>
-#include <map>
 
 #include <w2s/eval/w2s_pipeline.hpp>
-#include <w2s/steer/dataset.hpp>
 
 #include "cli_util.hpp"
 #include "command.hpp"
@@ -34,29 +32,8 @@ const w2s::cli::Registrar reg{"evaluate", "Fixed layer vs oracle vs random vs W2
         w2s::eval::PipelineOptions opt;
         opt.seed = a->seed;
         opt.routers = a->routers == "none" ? std::vector<std::string>{} : w2s::cli::split_list(a->routers);
-        for (const auto& e : w2s::cli::split_list(a->embeddings)) {
-            const auto dash = e.find('-');
-            if (e.size() < 2 || e[0] != 'L' || dash == std::string::npos)
-                throw w2s::invalid_argument("--embeddings '" + e + "': expected L<block>-<last|mean>");
-            opt.embeddings.push_back({std::stoi(e.substr(1, dash - 1)), w2s::route::parse_pooling(e.substr(dash + 1))});
-        }
-        std::map<std::string, std::vector<w2s::sweep::SweepData>> tests;
-        for (const auto& t : a->test) {
-            auto d = w2s::sweep::read_sweep(t);
-            d.sort();
-            tests[d.header.data].push_back(std::move(d));
-        }
-        w2s::eval::Report report;
-        report.title = "w2s evaluation";
-        report.meta = {{"train", a->train}, {"test", a->test}, {"routers", opt.routers}, {"seed", opt.seed}};
-        for (const auto& tr : a->train) {
-            auto train = w2s::sweep::read_sweep(tr);
-            train.sort();
-            const auto it = tests.find(train.header.data);
-            if (it == tests.end()) throw w2s::invalid_argument(tr + ": no --test sweep of the same data (" + train.header.data + ")");
-            report.meta["model"] = train.header.model;
-            report.behaviours.push_back(w2s::eval::evaluate_behaviour(w2s::steer::behaviour_name(train.header.data), train, it->second, opt));
-        }
+        for (const auto& e : w2s::cli::split_list(a->embeddings)) opt.embeddings.push_back(w2s::eval::parse_embedding_choice(e));
+        const auto report = w2s::eval::evaluate_sweep_files(a->train, a->test, opt);
         w2s::eval::write_report(report, a->out);
         w2s::cli::print_average_table(std::cout, report);
         std::cout << "report written to " << a->out << "/report.md\n";

@@ -45,6 +45,9 @@ const w2s::cli::Registrar reg{"run", "The whole protocol for one or more behavio
     app.add_option("--estimator", a->opt.estimator, "mean (CAA), pca or probe");
     app.add_option("--threads", a->threads, "threads (0 = all cores)");
     app.add_option("--seed", a->opt.pipeline.seed, "seed of the routers and the random policy");
+    app.add_option("--train-sizes", a->opt.pipeline.train_sizes,
+                   "train-size study: also fit the fixed layer and routers on the first N train items (several allowed)")
+        ->delimiter(',');
     return w2s::cli::Runner([a] {
         namespace fs = std::filesystem;
         auto& opt = a->opt;

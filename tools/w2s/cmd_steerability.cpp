@@ -83,9 +83,16 @@ const w2s::cli::Registrar reg{"steerability", "Direct fixed-layer steerability s
         write_text(beside("_items.csv"), w2s::steer::items_csv(r, items));
         write_text(beside(".svg"), w2s::steer::plot_svg(r, behaviour + " (" + std::string(w2s::steer::variant_name(variant)) + ", " +
                                                               a->split + ", " + std::to_string(items.size()) + " items)"));
-        std::printf("%-6s %18s %18s\n", "layer", "mean steerability", "fraction steerable");
-        for (std::size_t l = 0; l < r.layers.size(); ++l)
-            std::printf("%-6d %18.4f %18.3f\n", r.layers[l], r.per_layer[l].mean, r.per_layer[l].fraction_steerable);
+        std::printf("%-6s %18s %18s", "layer", "mean steerability", "fraction steerable");
+        if (r.letter.present()) std::printf(" %12s %12s %14s", "orders corr", "letter part", "behaviour part");
+        std::printf("\n");
+        for (std::size_t l = 0; l < r.layers.size(); ++l) {
+            std::printf("%-6d %18.4f %18.3f", r.layers[l], r.per_layer[l].mean, r.per_layer[l].fraction_steerable);
+            if (r.letter.present())
+                std::printf(" %12.2f %12.4f %14.4f", r.letter.correlation[l], r.letter.letter_part[l], r.letter.behaviour_part[l]);
+            std::printf("\n");
+        }
+        if (r.letter.dominated) std::cout << "warning: " << r.letter.warning << '\n';
         std::cout << "best layer: " << r.best_layer << "; " << items.size() << " items x " << r.layers.size() << " layers in " << secs
                   << " s (" << static_cast<double>(items.size()) / secs << " items/s) -> " << a->out << ", " << beside(".csv")
                   << ", " << beside("_items.csv") << ", " << beside(".svg") << '\n';

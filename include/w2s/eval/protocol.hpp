@@ -151,6 +151,7 @@ BehaviourReport run_behaviour(const B& model, const T& tmpl, const std::string& 
             {"layers", opt.layers},
             {"embedding_blocks", opt.embedding_blocks},
             {"routers", opt.pipeline.routers},
+            {"router_train_sizes", opt.pipeline.train_sizes},
             {"split_seed", opt.split_seed},
             {"seed", opt.pipeline.seed}};
 }

@@ -13,6 +13,7 @@
 // back to block indices.
 #pragma once
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "w2s/eval/eval.hpp"
 #include "w2s/route/residual_embedding.hpp"
 #include "w2s/route/route.hpp"
+#include "w2s/steer/dataset.hpp"
 #include "w2s/sweep/sweep_file.hpp"
 
 namespace w2s::eval {
@@ -31,10 +33,31 @@ struct EmbeddingChoice {
     [[nodiscard]] std::string name() const { return "L" + std::to_string(block) + "-" + std::string(route::pooling_name(pooling)); }
 };
 
+/// "L<block>-<last|mean>" (e.g. "L15-last"), as EmbeddingChoice::name() writes it; invalid_argument otherwise.
+[[nodiscard]] inline EmbeddingChoice parse_embedding_choice(const std::string& e) {
+    const auto dash = e.find('-');
+    if (e.size() < 4 || e[0] != 'L' || dash == std::string::npos || dash < 2)
+        throw invalid_argument("embedding '" + e + "': expected L<block>-<last|mean>");
+    int block = 0;
+    try {
+        std::size_t used = 0;
+        block = std::stoi(e.substr(1, dash - 1), &used);
+        if (used != dash - 1) throw invalid_argument("");
+    } catch (const std::exception&) {
+        throw invalid_argument("embedding '" + e + "': the block is not a number");
+    }
+    return {block, route::parse_pooling(e.substr(dash + 1))};
+}
+
 struct PipelineOptions {
     std::vector<std::string> routers{"linear", "mlp", "knn", "profile"};  ///< router kinds to evaluate (empty: none)
     std::vector<EmbeddingChoice> embeddings;  ///< empty: every block stored in the train sweep x {last, mean}
     std::uint64_t seed = 1;                   ///< router fitting and the random policy
+    /// Train-size study: for each n here below the number of train items, the fixed layer and the routers are
+    /// also fitted on the first n train items alone (a seeded subset: the split is shuffled) and scored on the
+    /// first test sweep; the pair is named "<train variant>[n=<n>]-><test variant>". Vectors stay those of the
+    /// whole train split, so the study isolates what the router and the fixed-layer choice get from more items.
+    std::vector<std::size_t> train_sizes;
 };
 
 /// S [items x swept layers] of a sweep (rows in the sweep's item order).
@@ -144,7 +167,44 @@ void for_router(const std::string& kind, F&& f) {
             if (m.method == kFixed) m.note = "block " + std::to_string(p.block(p.fixed_layer));
         b.pairs.push_back(std::move(p));
     }
+    if (!tests.empty()) {
+        PipelineOptions sub = opt;
+        sub.train_sizes.clear();
+        for (std::size_t n : opt.train_sizes) {
+            if (n < 2 || n >= train.items.size()) continue;
+            sweep::SweepData part;
+            part.header = train.header;
+            part.items.assign(train.items.begin(), train.items.begin() + static_cast<std::ptrdiff_t>(n));
+            auto r = evaluate_behaviour(behaviour, part, std::span<const sweep::SweepData>(tests.data(), 1), sub);
+            r.pairs.front().train_variant += "[n=" + std::to_string(n) + "]";
+            b.pairs.push_back(std::move(r.pairs.front()));
+        }
+    }
     return b;
+}
+
+/// The evaluation of sweep files: each train sweep with the test sweeps of the same data file (the data path
+/// recorded in the headers), one behaviour each. Throws invalid_argument for a train sweep without a test sweep.
+[[nodiscard]] inline Report evaluate_sweep_files(const std::vector<std::string>& train_paths, const std::vector<std::string>& test_paths,
+                                                 const PipelineOptions& opt) {
+    std::map<std::string, std::vector<sweep::SweepData>> tests;
+    for (const auto& t : test_paths) {
+        auto d = sweep::read_sweep(t);
+        d.sort();
+        tests[d.header.data].push_back(std::move(d));
+    }
+    Report report;
+    report.title = "w2s evaluation";
+    report.meta = {{"train", train_paths}, {"test", test_paths}, {"routers", opt.routers}, {"seed", opt.seed}};
+    for (const auto& tr : train_paths) {
+        auto train = sweep::read_sweep(tr);
+        train.sort();
+        const auto it = tests.find(train.header.data);
+        if (it == tests.end()) throw invalid_argument(tr + ": no test sweep of the same data (" + train.header.data + ")");
+        report.meta["model"] = train.header.model;
+        report.behaviours.push_back(evaluate_behaviour(steer::behaviour_name(train.header.data), train, it->second, opt));
+    }
+    return report;
 }
 
 }  // namespace w2s::eval

@@ -33,6 +33,7 @@
 #include "w2s/model/backend.hpp"
 #include "w2s/steer/activations.hpp"
 #include "w2s/steer/apply.hpp"
+#include "w2s/steer/letter.hpp"
 #include "w2s/steer/propensity.hpp"
 #include "w2s/steer/tokenized.hpp"
 #include "w2s/steer/vector_set.hpp"
@@ -54,8 +55,9 @@ struct SteerabilityResult {
     std::vector<DatasetFigures> per_layer;  ///< [L]
     int best_layer = -1;                    ///< layer (a value of `layers`) with the highest mean s
     /// [items x 2 x L]: each order's own s when every item was measured in two answer orders (else empty);
-    /// steerability is their mean.
+    /// steerability is their weighted sum (TokenizedItem::weight).
     xt::xtensor<double, 3> order_steerability;
+    LetterDiagnostic letter;  ///< from order_steerability (empty when one order was measured)
 };
 
 /// m(item, l, λ) for every requested layer and multiplier: [layers x multipliers].
@@ -228,6 +230,13 @@ SteerabilityResult measure_steerability(const B& backend, std::span<const Tokeni
         r.order_steerability = xt::zeros<double>({n, std::size_t{2}, L});
         for (std::size_t v = 0; v < V; ++v)
             for (std::size_t l = 0; l < L; ++l) r.order_steerability(row_of[v], items[v].order == 0 ? 0 : 1, l) = s(v, l);
+        Eigen::MatrixXd g(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(L)), mi(g.rows(), g.cols());
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t l = 0; l < L; ++l) {
+                g(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(l)) = r.order_steerability(i, 0, l);
+                mi(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(l)) = r.order_steerability(i, 1, l);
+            }
+        r.letter = letter_diagnostic(g, mi);
     }
     summarize(r);
     return r;

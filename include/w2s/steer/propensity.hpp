@@ -10,6 +10,7 @@
 // These pieces are shared by the direct measurement (measure.hpp) and the fast sweep (w2s/sweep).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include <xsimd/xsimd.hpp>
 #include <xtensor/xtensor.hpp>
 
 #include "w2s/core/error.hpp"
@@ -46,12 +48,37 @@ inline double response_logit_sum(ConstMatrixView logits, std::size_t row0, std::
     return s;
 }
 
-/// log Σ_v exp(row[v]), in double.
-inline double log_sum_exp(std::span<const float> row) {
+/// log Σ_v exp(row[v]), the slow reference: double precision throughout.
+inline double log_sum_exp_ref(std::span<const float> row) {
     float mx = row.empty() ? 0.0f : row[0];
     for (float v : row) mx = v > mx ? v : mx;
     double s = 0.0;
     for (float v : row) s += std::exp(static_cast<double>(v) - static_cast<double>(mx));
+    return static_cast<double>(mx) + std::log(s);
+}
+
+/// log Σ_v exp(row[v]): xsimd's vectorised exp in float, partial sums per lane in float over blocks of 1024
+/// values, added in double (a vocabulary row of 49,152 logits per call in the free-text sweep). Within 1e-5 of
+/// log_sum_exp_ref (tests/steer).
+inline double log_sum_exp(std::span<const float> row) {
+    using batch = xsimd::batch<float>;
+    constexpr std::size_t W = batch::size;
+    const std::size_t n = row.size(), nv = n - n % W;
+    batch bm(row.empty() ? 0.0f : row[0]);
+    for (std::size_t i = 0; i < nv; i += W) bm = xsimd::max(bm, batch::load_unaligned(row.data() + i));
+    alignas(64) float lanes[W];
+    bm.store_aligned(lanes);
+    float mx = row.empty() ? 0.0f : *std::max_element(lanes, lanes + W);
+    for (std::size_t i = nv; i < n; ++i) mx = row[i] > mx ? row[i] : mx;
+    const batch m(mx);
+    double s = 0.0;
+    for (std::size_t b0 = 0; b0 < nv; b0 += 1024) {
+        batch acc(0.0f);
+        const std::size_t b1 = std::min(nv, b0 + 1024);
+        for (std::size_t i = b0; i < b1; i += W) acc += xsimd::exp(batch::load_unaligned(row.data() + i) - m);
+        s += static_cast<double>(xsimd::hadd(acc));
+    }
+    for (std::size_t i = nv; i < n; ++i) s += std::exp(static_cast<double>(row[i]) - static_cast<double>(mx));
     return static_cast<double>(mx) + std::log(s);
 }
 

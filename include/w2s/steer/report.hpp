@@ -50,6 +50,10 @@ inline nlohmann::ordered_json report_json(const SteerabilityResult& r, const Rep
     j["best_layer"] = r.best_layer;
     j["best_mean_steerability"] = L ? r.per_layer[best_i].mean : 0.0;
     j["best_fraction_steerable"] = L ? r.per_layer[best_i].fraction_steerable : 0.0;
+    if (r.letter.present())
+        j["letter_diagnostic"] = {{"correlation", r.letter.correlation}, {"letter_part", r.letter.letter_part},
+                                  {"behaviour_part", r.letter.behaviour_part}, {"letter_dominates", r.letter.dominated},
+                                  {"warning", r.letter.warning}};
     auto& it = j["items"] = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < n; ++i) {
         nlohmann::ordered_json e;
