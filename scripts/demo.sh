@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# The README's demo command: set-up, release build of the tool, then W2S on the project's own embedded data
-# (examples/data: four behaviours written for this project): CAA vectors from the train split, the per-item
-# sweep, routers, and the table fixed layer vs W2S vs oracle on the test split.
-# W2S_DEMO_TRAIN (default 60) and W2S_DEMO_TEST (default 40) cap the items per split and behaviour so that the
-# run stays well under 10 minutes on 2 cores (0 = every item). The routers read the residual after block 20
-# (2L/3), the best embedding block of the development runs in docs/results/.
+# The README's demo command: set-up, release build of the tool, then W2S on the project's own data (written for
+# this project, examples/data/):
+#  1. free-text contrast pairs (freetext/: sentiment, formality, refusal, confidence): vectors from the train
+#     split at the reply's last token, the per-item sweep over every third block (3..27), routers on the residual
+#     after block 15, and fixed layer vs W2S vs oracle vs random on the test split;
+#  2. the A/B items (corrigibility, honesty, sycophancy, caution) measured in both answer orders (mirrored, so
+#     the answer letter cancels), with the letter diagnostic.
+# W2S_DEMO_TRAIN / W2S_DEMO_TEST (default 32 / 12) cap the free-text items per split and behaviour, W2S_DEMO_AB_TRAIN
+# / W2S_DEMO_AB_TEST (default 24 / 12) the A/B items, so that the run stays under 10 minutes on 2 cores after
+# set-up (0 = every item). docs/results/ has the same runs at larger sizes and out of distribution.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -13,11 +17,19 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target w2s_cli
 model="${W2S_MODEL:-${W2S_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/w2s}/SmolLM2-135M-Instruct.Q4_1.gguf}"
 out="${W2S_DEMO_OUT:-build/demo}"
-n_train="${W2S_DEMO_TRAIN:-60}"
-n_test="${W2S_DEMO_TEST:-40}"
+layers="$(seq -s, 3 3 27)"
 ./build/release/bin/w2s info "$model" | head -6
 echo
+echo "=== 1. free-text contrast pairs (examples/data/freetext)"
+time ./build/release/bin/w2s run "$model" \
+  --data examples/data/freetext/sentiment.jsonl --data examples/data/freetext/formality.jsonl \
+  --data examples/data/freetext/refusal.jsonl --data examples/data/freetext/confidence.jsonl \
+  --max-train "${W2S_DEMO_TRAIN:-32}" --max-test "${W2S_DEMO_TEST:-12}" --layers "$layers" \
+  --routers linear,mlp,knn,profile --embedding-blocks 15 --out "$out/freetext"
+echo
+echo "=== 2. A/B items in both answer orders (examples/data)"
 time ./build/release/bin/w2s run "$model" \
   --data examples/data/corrigibility.jsonl --data examples/data/honesty.jsonl \
-  --data examples/data/sycophancy.jsonl --data examples/data/caution.jsonl \
-  --max-train "$n_train" --max-test "$n_test" --routers linear,mlp,knn,profile --embedding-blocks 20 --out "$out"
+  --data examples/data/sycophancy.jsonl --data examples/data/caution.jsonl --orders mirrored \
+  --max-train "${W2S_DEMO_AB_TRAIN:-24}" --max-test "${W2S_DEMO_AB_TEST:-12}" --layers "$layers" \
+  --routers linear,mlp,knn,profile --embedding-blocks 15 --out "$out/ab-mirrored"

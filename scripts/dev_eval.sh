@@ -45,18 +45,18 @@ for name in "$@"; do
       args+=(--variants BASE --layers "$(every 3 3 27)") ;;
     freetext-gemma)
       [[ -f "$gemma" ]] || bash scripts/fetch_gemma.sh
-      m="$gemma"; tr=32; te=16
-      args=("${ft[@]}" --template plain --variants BASE,SYS.NEG --layers "$(every 2 2 16)" --embedding-blocks 6,9,12) ;;
+      m="$gemma"; tr=24; te=12
+      args=("${ft[@]}" --template plain --variants BASE,SYS.NEG --layers "$(every 3 3 15)" --embedding-blocks 6,9,12) ;;
     caa-mirrored|caa-as-given)
       m="$model"; tr=40; te=16
       for f in "$data"/caa/generate/*/generate_dataset.json; do args+=(--data "$f"); done
       args+=(--variants BASE --layers "$(every 2 2 28)" --orders "${name#caa-}") ;;
     mwe-mirrored)
-      m="$model"; tr=32; te=12
+      m="$model"; tr=24; te=8
       for f in "$data"/mwe/persona/*.jsonl "$data"/mwe/xrisk/*.jsonl; do args+=(--data "$f"); done
       args+=(--variants BASE --layers "$(every 2 2 28)" --orders mirrored) ;;
     mwe-as-given)
-      m="$model"; tr=32; te=12
+      m="$model"; tr=24; te=8
       for f in "$data"/mwe/persona/*.jsonl "$data"/mwe/xrisk/*.jsonl; do args+=(--data "$f"); done
       args+=(--variants BASE --layers "$(every 2 2 28)" --orders as-given) ;;
     *) echo "dev_eval: unknown run '$name'" >&2; exit 2 ;;

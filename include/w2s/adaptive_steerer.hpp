@@ -49,7 +49,7 @@ inline constexpr int kBundleVersion = 1;
 struct AdaptiveOptions {
     std::vector<int> layers;            ///< candidate layers (empty: every layer the vector set has, 1..L-1)
     std::vector<double> multipliers{steer::kMultipliers.begin(), steer::kMultipliers.end()};
-    int embedding_block = -1;           ///< block whose residual embeds the prompt (-1: the middle block, L/2)
+    int embedding_block = -1;           ///< block whose residual embeds the prompt (-1, and only -1: the middle block, L/2)
     route::Pooling pooling = route::Pooling::last;
     std::uint64_t seed = 1;             ///< router fitting seed
 };
@@ -75,15 +75,25 @@ public:
     /// Policies arrive built (or default-constructed); the backend must outlive the steerer.
     explicit AdaptiveSteerer(const B& backend, E estimator = {}, R router = {}, AdaptiveOptions opts = {})
         : backend_(&backend), est_(std::move(estimator)), router_(std::move(router)), opts_(std::move(opts)) {
-        if (opts_.embedding_block < 0) opts_.embedding_block = backend.n_layers() / 2;
-        if (opts_.embedding_block >= backend.n_layers())
+        // Every option is checked here, before any work.
+        const int L = backend.n_layers();
+        if (opts_.embedding_block == -1) opts_.embedding_block = L / 2;
+        if (opts_.embedding_block < 0 || opts_.embedding_block >= L)
             throw invalid_argument("AdaptiveSteerer: embedding block " + std::to_string(opts_.embedding_block) + " out of range 0.." +
-                                   std::to_string(backend.n_layers() - 1));
+                                   std::to_string(L - 1) + " (-1 chooses the middle block)");
+        for (int l : opts_.layers)
+            if (l < 1 || l >= L)
+                throw invalid_argument("AdaptiveSteerer: candidate layer " + std::to_string(l) + " out of range 1.." + std::to_string(L - 1) +
+                                       " (block 0 cannot be written to a control vector)");
+        if (opts_.multipliers.size() < 2) throw invalid_argument("AdaptiveSteerer: need at least two multipliers");
+        for (double m : opts_.multipliers) steer::check_multiplier(m, "AdaptiveSteerer: multiplier");
         emb_ = route::ResidualEmbedding(opts_.embedding_block, opts_.pooling, static_cast<std::size_t>(backend.hidden_size()));
     }
 
     /// Everything from train items: vectors at every candidate layer (estimator), the sweep, the router.
     FitSummary fit(std::span<const steer::TokenizedItem> train, ThreadPool& pool, const ProgressFn& progress = {}) {
+        if (steer::count_items(train) < 2)
+            throw invalid_argument("AdaptiveSteerer::fit: need at least 2 train items, got " + std::to_string(steer::count_items(train)));
         steer::ExtractOptions eo;
         eo.layers = opts_.layers;
         auto ext = steer::extract_vectors(*backend_, train, est_, eo, pool, progress);
@@ -161,6 +171,7 @@ public:
 
     /// The layer W2S picks for a prompt (token ids of the chat-formatted prompt).
     [[nodiscard]] int choose_layer(std::span<const model::token_id> prompt) const {
+        require_fitted("choose_layer");
         auto s = backend_->new_session();
         return choose_layer(prompt_residuals(s, prompt));
     }
@@ -180,6 +191,9 @@ public:
     /// on (the prompt prefix is computed once and serves both the embedding and the generation).
     SteeredGeneration generate(std::span<const model::token_id> prompt, float alpha, const model::GenerateOptions& go = {},
                                const model::TokenCallback& on_token = {}) const {
+        require_fitted("generate");
+        steer::check_multiplier(alpha, "AdaptiveSteerer::generate: alpha");
+        if (prompt.empty()) throw invalid_argument("AdaptiveSteerer::generate: empty prompt");
         auto s = backend_->new_session();
         const int layer = choose_layer(prompt_residuals(s, prompt));
         const auto h = hook(layer, alpha, prompt.size() - 1);
@@ -190,20 +204,38 @@ public:
         return out;
     }
 
+    /// Writes the bundle folder. Each file is written under a temporary name and renamed into place, bundle.json
+    /// (what load() reads first) last, so an interrupted save never leaves a file that reads as valid but is half
+    /// written. Throws io_error naming the file that could not be written.
     void save(const std::string& dir) const {
         require_fitted("save");
-        std::filesystem::create_directories(dir);
-        steer::save_control_vector(vectors_, dir + "/vectors.gguf");
-        std::ofstream os(dir + "/router.bin", std::ios::binary);
-        if (!os) throw io_error(dir + "/router.bin: cannot write");
-        std_.save(os);
-        router_.save(os);
-        if (!os) throw io_error(dir + "/router.bin: write failed");
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        if (ec) throw io_error(dir + ": cannot create the bundle folder: " + ec.message());
+        steer::save_control_vector(vectors_, dir + "/vectors.gguf.partial");
+        {
+            std::ofstream os(dir + "/router.bin.partial", std::ios::binary);
+            if (!os) throw io_error(dir + "/router.bin: cannot write");
+            std_.save(os);
+            router_.save(os);
+            os.flush();
+            if (!os) throw io_error(dir + "/router.bin: write failed");
+        }
         const nlohmann::json j = {{"format", "w2s-bundle"}, {"format_version", kBundleVersion}, {"router", std::string(R::kind)},
                                   {"estimator", vectors_.estimator.empty() ? std::string(E::name) : vectors_.estimator}, {"layers", layers_}, {"fixed_layer", fixed_layer_},
                                   {"embedding_block", opts_.embedding_block}, {"pooling", std::string(route::pooling_name(opts_.pooling))},
                                   {"multipliers", opts_.multipliers}, {"n_layers", backend_->n_layers()}, {"hidden", backend_->hidden_size()}};
-        std::ofstream(dir + "/bundle.json") << j.dump(2) << '\n';
+        {
+            std::ofstream js(dir + "/bundle.json.partial");
+            js << j.dump(2) << '\n';
+            js.flush();
+            if (!js) throw io_error(dir + "/bundle.json: write failed");
+        }
+        for (const char* f : {"vectors.gguf", "router.bin", "bundle.json"}) {
+            fs::rename(dir + "/" + f + ".partial", dir + "/" + f, ec);
+            if (ec) throw io_error(dir + "/" + f + ": cannot move into place: " + ec.message());
+        }
     }
 
     /// Loads a bundle saved by save() for the same kind of router, checking it fits `backend`.
@@ -216,7 +248,18 @@ public:
         } catch (const nlohmann::json::exception& e) {
             throw format_error(dir + "/bundle.json: " + e.what());
         }
-        if (j.value("format", "") != "w2s-bundle") throw format_error(dir + "/bundle.json: not a w2s bundle");
+        try {
+            return load_from(backend, dir, j);
+        } catch (const nlohmann::json::exception& e) {
+            throw format_error(dir + "/bundle.json: " + e.what());
+        }
+    }
+
+    [[nodiscard]] const steer::VectorSet& vectors() const noexcept { return vectors_; }
+
+private:
+    static AdaptiveSteerer load_from(const B& backend, const std::string& dir, const nlohmann::json& j) {
+        if (!j.is_object() || j.value("format", "") != "w2s-bundle") throw format_error(dir + "/bundle.json: not a w2s bundle");
         if (j.value("format_version", 0) != kBundleVersion)
             throw format_error(dir + "/bundle.json: bundle version " + std::to_string(j.value("format_version", 0)) + ", this build reads " +
                                std::to_string(kBundleVersion));
@@ -245,7 +288,7 @@ public:
         return s;
     }
 
-    [[nodiscard]] const steer::VectorSet& vectors() const noexcept { return vectors_; }
+public:
     [[nodiscard]] const std::vector<int>& layers() const noexcept { return layers_; }
     [[nodiscard]] int fixed_layer() const noexcept { return fixed_layer_; }
     [[nodiscard]] const R& router() const noexcept { return router_; }

@@ -1,7 +1,9 @@
 #define BOOST_TEST_MODULE adaptive
 #include <boost/test/unit_test.hpp>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <random>
 
 #include <w2s/adaptive_steerer.hpp>
@@ -92,6 +94,52 @@ BOOST_AUTO_TEST_CASE(bundle_of_another_router_is_refused) {
 BOOST_AUTO_TEST_CASE(unfitted_steerer_refuses_to_choose) {
     w2s::AdaptiveSteerer<w2s::model::LlamaModel> s(model);
     BOOST_CHECK_THROW((void)s.choose_layer(items[0].prompt), w2s::invalid_argument);
+    BOOST_CHECK_THROW((void)s.generate(items[0].prompt, 1.0f, {}), w2s::invalid_argument);
+    BOOST_CHECK_THROW(s.save(dir + "/never"), w2s::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(bad_arguments_are_refused_before_any_work) {
+    using S = w2s::AdaptiveSteerer<w2s::model::LlamaModel>;
+    auto with = [&](auto set) {
+        w2s::AdaptiveOptions o;
+        set(o);
+        return o;
+    };
+    BOOST_CHECK_THROW(S(model, {}, {}, with([](auto& o) { o.embedding_block = -2; })), w2s::invalid_argument);
+    BOOST_CHECK_THROW(S(model, {}, {}, with([&](auto& o) { o.embedding_block = model.n_layers(); })), w2s::invalid_argument);
+    BOOST_CHECK_THROW(S(model, {}, {}, with([](auto& o) { o.layers = {0, 1}; })), w2s::invalid_argument);
+    BOOST_CHECK_THROW(S(model, {}, {}, with([](auto& o) { o.multipliers = {-1.0, std::nan("")}; })), w2s::invalid_argument);
+    w2s::ThreadPool pool(1);
+    S s(model);
+    BOOST_CHECK_THROW((void)s.fit(std::span(items).first(1), pool), w2s::invalid_argument);  // one item: before the sweep
+    (void)s.fit(std::span(items).first(8), pool);
+    for (float alpha : {std::nanf(""), std::numeric_limits<float>::infinity(), 1e30f})
+        BOOST_CHECK_THROW((void)s.generate(items[0].prompt, alpha, {}), w2s::invalid_argument);
+    BOOST_CHECK_THROW((void)s.generate({}, 1.0f, {}), w2s::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(a_non_finite_steered_residual_is_an_error_naming_the_layer) {
+    w2s::steer::VectorSet vs(model.n_layers(), model.hidden_size());
+    std::vector<float> v(static_cast<std::size_t>(model.hidden_size()), 0.0f);
+    v[3] = std::numeric_limits<float>::infinity();
+    vs.set(1, v);
+    const w2s::steer::SteeringHook h(vs, 1, 1.0f, w2s::steer::Positions::all());
+    auto session = model.new_session();
+    try {
+        model.prefill(session, items[0].prompt, [&](const w2s::model::BlockOutput& o) { h(o); });
+        BOOST_FAIL("no error");
+    } catch (const w2s::numeric_error& e) {
+        BOOST_TEST(std::string(e.what()).find("layer 1") != std::string::npos);
+    }
+    // A prompt beyond the model's context (2048 for the tiny model) is refused with the context in the message.
+    std::vector<w2s::model::token_id> longp(model.context_length() + 1, 5);
+    auto s2 = model.new_session();
+    try {
+        model.prefill(s2, longp);
+        BOOST_FAIL("no error");
+    } catch (const w2s::invalid_argument& e) {
+        BOOST_TEST(std::string(e.what()).find("context of 2048") != std::string::npos);
+    }
 }
 
 

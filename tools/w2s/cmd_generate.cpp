@@ -38,6 +38,7 @@ int run_generate(const GenerateArgs& a) {
     namespace wm = w2s::model;
     w2s::ThreadPool pool(a.threads);
     return pool.run([&] {
+        w2s::steer::check_multiplier(a.alpha, "--alpha");  // before anything is loaded or run
         const auto model = wm::LlamaModel::load(a.model);
         const std::vector<wm::token_id> ids = w2s::cli::prompt_ids(model, a.prompt, a.system, a.chat, a.tmpl);
 

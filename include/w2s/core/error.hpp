@@ -48,6 +48,10 @@ struct unsupported_error : error {
 struct shape_error : error {
     explicit shape_error(const std::string& m) : error("shape_error", m) {}
 };
+/// A computation produced a non-finite value (NaN, Inf), e.g. a steered residual that overflowed.
+struct numeric_error : error {
+    explicit numeric_error(const std::string& m) : error("numeric_error", m) {}
+};
 
 /// Re-throw `e` (of its own dynamic kind when it is a w2s::error) with `context + ": "` prefixed.
 /// Use inside a catch block:  catch (const w2s::error& e) { w2s::rethrow_with_context(e, "loading " + path); }
@@ -61,6 +65,7 @@ struct shape_error : error {
     if (dynamic_cast<const data_error*>(&e)) throw data_error(m);
     if (dynamic_cast<const unsupported_error*>(&e)) throw unsupported_error(m);
     if (dynamic_cast<const shape_error*>(&e)) throw shape_error(m);
+    if (dynamic_cast<const numeric_error*>(&e)) throw numeric_error(m);
     throw error(e.kind(), m);
 }
 

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <functional>
@@ -204,8 +205,12 @@ GenerateResult generate(const B& backend, typename B::Session& session, std::spa
         if (logits.rows() < 1 || logits.cols() != vocab)
             throw shape_error("generate: the backend returned logits of shape " + std::to_string(logits.rows()) + "x" +
                               std::to_string(logits.cols()) + ", expected rows x " + std::to_string(vocab));
-        const token_id next = sampler.sample(
-            std::span<const float>(logits.row(logits.rows() - 1).data(), static_cast<std::size_t>(vocab)));
+        const std::span<const float> last(logits.row(logits.rows() - 1).data(), static_cast<std::size_t>(vocab));
+        for (float v : last)
+            if (!std::isfinite(v))
+                throw numeric_error("generate: the logits after " + std::to_string(res.tokens.size()) +
+                                    " generated token(s) are not finite (NaN or Inf); a steering hook or the weights produced them");
+        const token_id next = sampler.sample(last);
         if (is_stop(next)) {
             res.reason = StopReason::stop_token;
             res.stop_token = next;

@@ -13,6 +13,8 @@
 // (it only reads its own state and writes the view it is given).
 #pragma once
 
+#include <cmath>
+
 #include <cstddef>
 #include <span>
 #include <string>
@@ -41,13 +43,31 @@ struct SteeringTerm {
     std::span<const float> vector;
 };
 
+/// The largest |multiplier| a steering term accepts. Residual norms of the models w2s runs are O(1..100) and
+/// useful multipliers O(1..10); beyond this bound a multiplier is a mistake (a unit slip, a parse error), and
+/// it is refused before any forward pass instead of producing an overflowed residual.
+inline constexpr float kMaxMultiplier = 1000.0f;
+
+/// Throws invalid_argument unless `m` is finite and |m| <= kMaxMultiplier; `what` names it in the message.
+inline void check_multiplier(double m, const std::string& what) {
+    if (!std::isfinite(m))
+        throw invalid_argument(what + " is " + std::to_string(m) + ": a steering multiplier must be a finite number");
+    if (std::abs(m) > kMaxMultiplier)
+        throw invalid_argument(what + " is " + std::to_string(m) + ": beyond +-" + std::to_string(static_cast<int>(kMaxMultiplier)) +
+                               ", which would swamp the residual stream (useful multipliers are of order 1-10)");
+}
+
 class SteeringHook {
 public:
     SteeringHook() = default;
-    SteeringHook(std::vector<SteeringTerm> terms, Positions where) : terms_(std::move(terms)), where_(where) {}
+    SteeringHook(std::vector<SteeringTerm> terms, Positions where) : terms_(std::move(terms)), where_(where) {
+        for (const auto& t : terms_) check_multiplier(t.multiplier, "the multiplier at layer " + std::to_string(t.layer));
+    }
     /// One term from a vector set (the set must outlive the hook).
     SteeringHook(const VectorSet& vs, int layer, float multiplier, Positions where)
-        : terms_{SteeringTerm{layer, multiplier, vs.at(layer)}}, where_(where) {}
+        : terms_{SteeringTerm{layer, multiplier, vs.at(layer)}}, where_(where) {
+        check_multiplier(multiplier, "the multiplier at layer " + std::to_string(layer));
+    }
 
     void operator()(const model::BlockOutput& o) const {
         for (const auto& t : terms_) {
@@ -62,10 +82,18 @@ public:
                 case Positions::Kind::from: r0 = where_.first > o.pos0 ? where_.first - o.pos0 : 0; break;
                 case Positions::Kind::last: r0 = rows ? rows - 1 : 0; break;
             }
+            bool finite = true;
             for (std::size_t r = r0; r < rows; ++r) {
                 float* x = o.residual.row(r);
-                for (std::size_t j = 0; j < o.residual.cols; ++j) x[j] += t.multiplier * t.vector[j];
+                for (std::size_t j = 0; j < o.residual.cols; ++j) {
+                    x[j] += t.multiplier * t.vector[j];
+                    finite = finite && std::isfinite(x[j]);
+                }
             }
+            if (!finite)
+                throw numeric_error("steering at layer " + std::to_string(t.layer) + " (multiplier " + std::to_string(t.multiplier) +
+                                    ") made the residual non-finite (NaN or Inf): the vector or the residual entering it is not "
+                                    "finite, or the sum overflowed");
         }
     }
     [[nodiscard]] const std::vector<SteeringTerm>& terms() const noexcept { return terms_; }

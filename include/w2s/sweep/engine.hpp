@@ -36,6 +36,7 @@
 #include "w2s/core/progress.hpp"
 #include "w2s/core/tensor.hpp"
 #include "w2s/model/backend.hpp"
+#include "w2s/steer/apply.hpp"
 #include "w2s/steer/propensity.hpp"
 #include "w2s/steer/tokenized.hpp"
 #include "w2s/steer/vector_set.hpp"
@@ -161,6 +162,7 @@ SweepOptions resolve_options(const B& backend, const steer::VectorSet& vectors, 
         if (l < 0 || l >= backend.n_layers())
             throw invalid_argument("sweep: embedding layer " + std::to_string(l) + " out of range 0.." + std::to_string(backend.n_layers() - 1));
     if (opt.multipliers.size() < 2) throw invalid_argument("sweep: need at least two multipliers");
+    for (double m : opt.multipliers) steer::check_multiplier(m, "sweep: multiplier");
     return opt;
 }
 

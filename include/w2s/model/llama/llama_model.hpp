@@ -89,6 +89,9 @@ public:
     [[nodiscard]] int hidden_size() const noexcept { return hp_.hidden; }
     [[nodiscard]] int vocab_size() const noexcept { return hp_.vocab; }
     [[nodiscard]] const HParams& hparams() const noexcept { return hp_; }
+    /// The context the model was trained for (GGUF <arch>.context_length; 0 when the file does not say).
+    /// prefill and forward_tails refuse positions beyond it.
+    [[nodiscard]] std::size_t context_length() const noexcept { return hp_.ctx_train > 0 ? static_cast<std::size_t>(hp_.ctx_train) : 0; }
     [[nodiscard]] const gguf::File& file() const noexcept { return *file_; }
     [[nodiscard]] const text::Tokenizer& tokenizer() const;
     [[nodiscard]] bool has_chat_template() const noexcept { return chat_ != nullptr; }
@@ -295,6 +298,10 @@ inline void LlamaModel::prefill(Session& s, std::span<const token_id> tokens, co
         if (logits) logits->resize(0, hp_.vocab);
         return;
     }
+    if (const std::size_t ctx = context_length(); ctx && s.size() + tokens.size() > ctx)
+        throw invalid_argument("prefill: " + std::to_string(tokens.size()) + " tokens after the " + std::to_string(s.size()) +
+                               " already in the session make " + std::to_string(s.size() + tokens.size()) +
+                               " positions, beyond the model's context of " + std::to_string(ctx) + " (context_length in the GGUF)");
     Seq seq;
     seq.len = tokens.size();
     seq.pos0 = s.size();
@@ -377,6 +384,9 @@ inline void LlamaModel::tails_impl(const Session& prefix, std::span<const Tail> 
             s.ancestors.emplace_back(a.row0, a.row0 + a.len);
             s.pos0 += a.len;
         }
+        if (const std::size_t ctx = context_length(); ctx && s.pos0 + s.len > ctx)
+            throw invalid_argument(where + " reaches position " + std::to_string(s.pos0 + s.len) + ", beyond the model's context of " +
+                                   std::to_string(ctx));
         row += s.len;
         ids.insert(ids.end(), t.tokens.begin(), t.tokens.end());
         inputs.push_back(t.input);
