@@ -168,6 +168,20 @@ SweepOptions resolve_options(const B& backend, const steer::VectorSet& vectors, 
 
 namespace detail {
 
+/// A hook that adds every row of the residual after an embedding block (emb_slot[block] >= 0) to emb_sum
+/// [embedding blocks x H]; both must outlive the hook.
+inline model::Hook embedding_sum_hook(const std::vector<int>& emb_slot, std::vector<double>& emb_sum, std::size_t H) {
+    return [&emb_slot, &emb_sum, H](const model::BlockOutput& o) {
+        const int e = emb_slot[static_cast<std::size_t>(o.layer)];
+        if (e < 0) return;
+        double* dst = emb_sum.data() + static_cast<std::size_t>(e) * H;
+        for (std::size_t r = 0; r < o.residual.rows; ++r) {
+            const float* src = o.residual.row(r);
+            for (std::size_t c = 0; c < H; ++c) dst[c] += src[c];
+        }
+    };
+}
+
 /// One answer order of one item: its propensity [layers x multipliers]; the embeddings when `rec` is non-null.
 /// `prefix` holds prompt[0, done) already (unsteered); `emb_sum` the sum of the embedding blocks' residuals over
 /// those positions (read only when rec is non-null).
@@ -184,17 +198,7 @@ std::vector<double> sweep_order(const B& backend, typename B::Session prefix, st
 
     // 1. The rest of the prefix (all prompt tokens but the last), unsteered.
     if (P - 1 > done) {
-        model::Hook acc;
-        if (rec)
-            acc = [&](const model::BlockOutput& o) {
-                const int e = emb_slot[static_cast<std::size_t>(o.layer)];
-                if (e < 0) return;
-                double* dst = emb_sum.data() + static_cast<std::size_t>(e) * H;
-                for (std::size_t r = 0; r < o.residual.rows; ++r) {
-                    const float* src = o.residual.row(r);
-                    for (std::size_t c = 0; c < H; ++c) dst[c] += src[c];
-                }
-            };
+        const model::Hook acc = rec ? embedding_sum_hook(emb_slot, emb_sum, H) : model::Hook{};
         backend.prefill(prefix, std::span<const model::token_id>(item.prompt.data() + done, P - 1 - done), acc, nullptr);
     }
 
@@ -308,16 +312,8 @@ ItemRecord sweep_item(const B& backend, std::span<const steer::TokenizedItem> or
     auto shared = backend.new_session();
     std::vector<double> emb_sum(E * H, 0.0);
     if (common > 0) {
-        const model::Hook acc = [&](const model::BlockOutput& o) {
-            const int e = emb_slot[static_cast<std::size_t>(o.layer)];
-            if (e < 0) return;
-            double* dst = emb_sum.data() + static_cast<std::size_t>(e) * H;
-            for (std::size_t r = 0; r < o.residual.rows; ++r) {
-                const float* src = o.residual.row(r);
-                for (std::size_t c = 0; c < H; ++c) dst[c] += src[c];
-            }
-        };
-        backend.prefill(shared, std::span<const model::token_id>(orders[0].prompt.data(), common), acc, nullptr);
+        backend.prefill(shared, std::span<const model::token_id>(orders[0].prompt.data(), common),
+                        detail::embedding_sum_hook(emb_slot, emb_sum, H), nullptr);
     }
     ItemRecord rec;
     rec.item = orders[0].item;
