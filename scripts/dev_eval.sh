@@ -4,7 +4,7 @@
 #   freetext         SmolLM2-135M-Instruct on the project's free-text pairs (examples/data/freetext: sentiment,
 #                    formality, refusal, confidence), test prompts in all five variants (BASE in distribution;
 #                    SYS.POS, SYS.NEG, USER.POS, USER.NEG out of distribution), train-size study of the routers
-#   freetext-control the label-shuffled control: sentiment and refusal with each pair's replies exchanged at
+#   freetext-control the label-shuffled control: sentiment with each pair's replies exchanged at
 #                    random (scripts/make_shuffled_control.py, written to build/), BASE: what the pipeline reports
 #                    when there is no behaviour to steer
 #   freetext-gemma   the same data on Gemma 3 270M (a base model: --template plain), BASE and SYS.NEG
@@ -38,7 +38,7 @@ for name in "$@"; do
       args=("${ft[@]}" --variants all --layers "$(every 3 3 27)" --train-sizes 16,32) ;;
     freetext-control)
       m="$model"; tr=64; te=24
-      for b in sentiment refusal; do
+      for b in sentiment; do
         python3 scripts/make_shuffled_control.py "examples/data/freetext/$b.jsonl" "build/control/$b-shuffled.jsonl"
         args+=(--data "build/control/$b-shuffled.jsonl")
       done
