@@ -45,20 +45,16 @@ for name in "$@"; do
       args+=(--variants BASE --layers "$(every 3 3 27)") ;;
     freetext-gemma)
       [[ -f "$gemma" ]] || bash scripts/fetch_gemma.sh
-      m="$gemma"; tr=24; te=12
+      m="$gemma"; tr=16; te=8
       args=("${ft[@]}" --template plain --variants BASE,SYS.NEG --layers "$(every 3 3 15)" --embedding-blocks 6,9,12) ;;
     caa-mirrored|caa-as-given)
       m="$model"; tr=40; te=16
       for f in "$data"/caa/generate/*/generate_dataset.json; do args+=(--data "$f"); done
       args+=(--variants BASE --layers "$(every 2 2 28)" --orders "${name#caa-}") ;;
-    mwe-mirrored)
-      m="$model"; tr=24; te=8
+    mwe-mirrored|mwe-as-given)
+      m="$model"; tr=16; te=8
       for f in "$data"/mwe/persona/*.jsonl "$data"/mwe/xrisk/*.jsonl; do args+=(--data "$f"); done
-      args+=(--variants BASE --layers "$(every 2 2 28)" --orders mirrored) ;;
-    mwe-as-given)
-      m="$model"; tr=24; te=8
-      for f in "$data"/mwe/persona/*.jsonl "$data"/mwe/xrisk/*.jsonl; do args+=(--data "$f"); done
-      args+=(--variants BASE --layers "$(every 2 2 28)" --orders as-given) ;;
+      args+=(--variants BASE --layers "$(every 2 4 26)" --orders "${name#mwe-}") ;;
     *) echo "dev_eval: unknown run '$name'" >&2; exit 2 ;;
   esac
   tr="${MAX_TRAIN:-$tr}"; te="${MAX_TEST:-$te}"
