@@ -108,18 +108,11 @@ struct PromptArgs {
     }
 };
 
-/// Persona prompts for a non-BASE variant: the given file, else persona_prompts.json beside the data file or
-/// one folder up (the layout of shared/datasets and examples/data). BASE needs none.
+/// Persona prompts for a non-BASE variant (steer::find_persona_prompts: the given file, else one beside the data
+/// or above it). BASE needs none.
 inline std::optional<steer::PersonaPrompts> personas_for(steer::Variant v, const std::string& given, const std::string& data) {
     if (v == steer::Variant::base) return std::nullopt;
-    if (!given.empty()) return steer::load_persona_prompts(given);
-    namespace fs = std::filesystem;
-    for (fs::path dir = fs::path(data).parent_path(); !dir.empty(); dir = dir.parent_path()) {
-        if (fs::exists(dir / "persona_prompts.json")) return steer::load_persona_prompts((dir / "persona_prompts.json").string());
-        if (dir == dir.parent_path()) break;
-    }
-    throw invalid_argument("variant " + std::string(steer::variant_name(v)) + " needs persona prompts: none found near " + data +
-                           "; pass --personas FILE");
+    return steer::find_persona_prompts(data, given);
 }
 
 }  // namespace w2s::cli

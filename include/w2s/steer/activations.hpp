@@ -118,18 +118,15 @@ void contrastive_activations(const B& backend, const TokenizedItem& item, std::s
 }
 
 template <Estimator E, model::Backend B>
-ExtractionResult extract_vectors(const B& backend, std::span<const TokenizedItem> all_items, const E& est,
+ExtractionResult extract_vectors(const B& backend, std::span<const TokenizedItem> items, const E& est,
                                  const ExtractOptions& opts, ThreadPool& pool, const ProgressFn& progress) {
     static_assert(check_estimator<E>());
     static_assert(model::check_backend<B>());
-    // Orders measured for the letter diagnostic only (weight 0) make no pair.
-    std::vector<TokenizedItem> kept_storage;
-    if (std::any_of(all_items.begin(), all_items.end(), [](const TokenizedItem& t) { return t.weight <= 0.0; })) {
-        for (const auto& t : all_items)
-            if (t.weight > 0.0) kept_storage.push_back(t);
-    }
-    const std::span<const TokenizedItem> items = kept_storage.empty() ? all_items : std::span<const TokenizedItem>(kept_storage);
-    if (items.empty()) throw invalid_argument("extract_vectors: no items");
+    // Orders measured for the letter diagnostic only (weight 0) make no pair; `kept` indexes the others.
+    std::vector<std::size_t> kept;
+    for (std::size_t i = 0; i < items.size(); ++i)
+        if (items[i].weight > 0.0) kept.push_back(i);
+    if (kept.empty()) throw invalid_argument("extract_vectors: no items");
     const int L = backend.n_layers();
     const std::vector<int> layers = detail::resolve_layers(opts.layers, L, 1);
     const std::size_t k = layers.size(), h = static_cast<std::size_t>(backend.hidden_size());
@@ -138,24 +135,24 @@ ExtractionResult extract_vectors(const B& backend, std::span<const TokenizedItem
     std::vector<typename E::State> states;
     states.reserve(k);
     for (std::size_t i = 0; i < k; ++i) states.push_back(est.start(h));
-    std::vector<MatrixRM> acts(std::min(batch, items.size()));  // [batch] x [2k x hidden]
-    report(progress, "vectors", 0, items.size());
+    std::vector<MatrixRM> acts(std::min(batch, kept.size()));  // [batch] x [2k x hidden]
+    report(progress, "vectors", 0, kept.size());
     pool.run([&] {
-        for (std::size_t b0 = 0; b0 < items.size(); b0 += batch) {
-            const std::size_t nb = std::min(batch, items.size() - b0);
-            parallel_for(0, nb, 1, [&](std::size_t j) { contrastive_activations(backend, items[b0 + j], layers, acts[j]); });
+        for (std::size_t b0 = 0; b0 < kept.size(); b0 += batch) {
+            const std::size_t nb = std::min(batch, kept.size() - b0);
+            parallel_for(0, nb, 1, [&](std::size_t j) { contrastive_activations(backend, items[kept[b0 + j]], layers, acts[j]); });
             parallel_for(0, k, 1, [&](std::size_t li) {
                 const auto row = [&](std::size_t j, std::size_t r) {
                     return std::span<const float>(acts[j].row(static_cast<Eigen::Index>(r)).data(), h);
                 };
                 for (std::size_t j = 0; j < nb; ++j) est.add(states[li], row(j, 2 * li), row(j, 2 * li + 1));
             });
-            report(progress, "vectors", b0 + nb, items.size());
+            report(progress, "vectors", b0 + nb, kept.size());
         }
     });
     ExtractionResult r;
     r.layers = layers;
-    r.n_items = items.size();
+    r.n_items = kept.size();
     r.fits.resize(k);
     pool.run([&] { parallel_for(0, k, 1, [&](std::size_t li) { r.fits[li] = est.finish(states[li]); }); });
     r.vectors = VectorSet(L, static_cast<int>(h));

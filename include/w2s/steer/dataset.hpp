@@ -270,7 +270,7 @@ inline std::string get_text_field(const nlohmann::json& j, const char* key) {
     return it->get<std::string>();
 }
 
-/// Converts one parsed record (0-based index i in its file) to an Item; throws data_error without location.
+/// A free-text contrast pair {prompt, positive, negative[, system]} as an Item; throws data_error without location.
 inline Item convert_free_text(const nlohmann::json& j) {
     Item it;
     it.kind = ItemKind::free_text;
@@ -289,6 +289,7 @@ inline bool is_free_text_record(const nlohmann::json& j) {
     return j.is_object() && j.contains("prompt") && (j.contains("positive") || j.contains("negative")) && !j.contains("question");
 }
 
+/// Converts one parsed record (0-based index i in its file) to an Item; throws data_error without location.
 inline Item convert_record(const nlohmann::json& j, std::size_t i) {
     if (!j.is_object()) throw data_error(std::string("record is ") + j.type_name() + ", expected an object");
     if (is_free_text_record(j)) return convert_free_text(j);

@@ -197,16 +197,15 @@ SteerabilityResult measure_steerability(const B& backend, std::span<const Tokeni
     if (r.layers.empty()) throw invalid_argument("measure_steerability: the vector set has no layers");
     r.multipliers = opts.multipliers;
     const std::size_t L = r.layers.size(), M = r.multipliers.size(), V = items.size();
-    // row_of[v]: the output row of view v (views of one item are adjacent).
-    std::vector<std::size_t> row_of(V), n_views;
-    for (std::size_t v = 0; v < V; ++v) {
-        if (v == 0 || items[v].item != items[v - 1].item) n_views.push_back(0);
-        row_of[v] = n_views.size() - 1;
-        ++n_views.back();
-    }
-    const std::size_t n = n_views.size();
+    // row_of[v]: the output row of view v (an item's answer orders are adjacent).
+    const auto groups = item_groups(items);
+    const std::size_t n = groups.size();
+    std::vector<std::size_t> row_of(V);
     bool two_orders = true;
-    for (auto c : n_views) two_orders = two_orders && c == 2;
+    for (std::size_t g = 0; g < n; ++g) {
+        two_orders = two_orders && groups[g].second - groups[g].first == 2;
+        for (std::size_t v = groups[g].first; v < groups[g].second; ++v) row_of[v] = g;
+    }
     xt::xtensor<double, 3> per_view = xt::zeros<double>({V, L, M});
     std::mutex mu;
     std::size_t done = 0;

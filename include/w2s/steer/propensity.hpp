@@ -99,11 +99,11 @@ inline double propensity(ConstMatrixView logits_match, std::size_t row0_match, s
     return response_score(logits_match, row0_match, match, scoring) - response_score(logits_nonmatch, row0_nonmatch, nonmatch, scoring);
 }
 
-/// m = response_logit_sum(match) − response_logit_sum(nonmatch), each with its own logits block.
+/// The protocol's A/B propensity: raw logits (Scoring::logits).
 inline double propensity(ConstMatrixView logits_match, std::size_t row0_match, std::span<const model::token_id> match,
                          ConstMatrixView logits_nonmatch, std::size_t row0_nonmatch,
                          std::span<const model::token_id> nonmatch) {
-    return response_logit_sum(logits_match, row0_match, match) - response_logit_sum(logits_nonmatch, row0_nonmatch, nonmatch);
+    return propensity(logits_match, row0_match, match, logits_nonmatch, row0_nonmatch, nonmatch, Scoring::logits);
 }
 
 /// Least-squares slope of y against x (same length >= 2, x not all equal): Σ(x−x̄)(y−ȳ) / Σ(x−x̄)².

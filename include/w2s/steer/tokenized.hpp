@@ -163,13 +163,18 @@ std::vector<TokenizedItem> tokenize_items(const Tok& tok, const Tmpl& tmpl, std:
     return out;
 }
 
-/// Number of distinct items (not orders) in a list of tokenized items.
-inline std::size_t count_items(std::span<const TokenizedItem> items) {
-    std::size_t n = 0;
-    for (std::size_t i = 0; i < items.size(); ++i)
-        if (i == 0 || items[i].item != items[i - 1].item) ++n;
-    return n;
+/// [first, last) ranges of `items` that belong to one item (its answer orders are adjacent).
+inline std::vector<std::pair<std::size_t, std::size_t>> item_groups(std::span<const TokenizedItem> items) {
+    std::vector<std::pair<std::size_t, std::size_t>> g;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i == 0 || items[i].item != items[i - 1].item) g.push_back({i, i + 1});
+        else g.back().second = i + 1;
+    }
+    return g;
 }
+
+/// Number of distinct items (not orders) in a list of tokenized items.
+inline std::size_t count_items(std::span<const TokenizedItem> items) { return item_groups(items).size(); }
 
 inline std::string_view scoring_name(Scoring s) {
     switch (s) {

@@ -338,16 +338,6 @@ ItemRecord sweep_item(const B& backend, const steer::TokenizedItem& item, const 
     return sweep_item(backend, std::span<const steer::TokenizedItem>(&item, 1), vectors, opt);
 }
 
-/// [first, last) ranges of `items` that belong to one item (its answer orders are adjacent).
-inline std::vector<std::pair<std::size_t, std::size_t>> item_groups(std::span<const steer::TokenizedItem> items) {
-    std::vector<std::pair<std::size_t, std::size_t>> g;
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        if (i == 0 || items[i].item != items[i - 1].item) g.push_back({i, i + 1});
-        else g.back().second = i + 1;
-    }
-    return g;
-}
-
 /// Orders per item of a list of tokenized items (1 or 2, the same for every item, with the same weights) and their
 /// scoring name; throws invalid_argument for a mixed list.
 struct OrderLayout {
@@ -355,8 +345,8 @@ struct OrderLayout {
     std::vector<double> weights;
     std::string scoring;
 };
-inline OrderLayout orders_and_scoring(std::span<const steer::TokenizedItem> items) {
-    const auto groups = item_groups(items);
+inline OrderLayout order_layout(std::span<const steer::TokenizedItem> items) {
+    const auto groups = steer::item_groups(items);
     if (groups.empty()) throw invalid_argument("sweep: no items");
     const std::size_t n = groups[0].second - groups[0].first;
     for (const auto& [a, b] : groups)
@@ -400,11 +390,11 @@ SweepData run_sweep(const B& backend, std::span<const steer::TokenizedItem> item
     header.embedding_layers = opt.embedding_layers;
     header.n_layers = backend.n_layers();
     header.hidden = backend.hidden_size();
-    const auto layout = orders_and_scoring(items);
+    const auto layout = order_layout(items);
     header.orders = layout.orders;
     header.order_weights = layout.weights;
     header.scoring = layout.scoring;
-    const auto groups = item_groups(items);
+    const auto groups = steer::item_groups(items);
     std::unique_ptr<SweepWriter> writer;
     if (!out_path.empty()) writer = std::make_unique<SweepWriter>(out_path, header);
     SweepData out;
