@@ -118,19 +118,24 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_refused_before_any_work) {
     BOOST_CHECK_THROW((void)s.generate({}, 1.0f, {}), w2s::invalid_argument);
 }
 
-BOOST_AUTO_TEST_CASE(a_non_finite_steered_residual_is_an_error_naming_the_layer) {
+BOOST_AUTO_TEST_CASE(a_non_finite_steering_term_is_an_error_naming_the_layer) {
     w2s::steer::VectorSet vs(model.n_layers(), model.hidden_size());
     std::vector<float> v(static_cast<std::size_t>(model.hidden_size()), 0.0f);
     v[3] = std::numeric_limits<float>::infinity();
     vs.set(1, v);
-    const w2s::steer::SteeringHook h(vs, 1, 1.0f, w2s::steer::Positions::all());
-    auto session = model.new_session();
     try {
-        model.prefill(session, items[0].prompt, [&](const w2s::model::BlockOutput& o) { h(o); });
+        const w2s::steer::SteeringHook h(vs, 1, 1.0f, w2s::steer::Positions::all());
         BOOST_FAIL("no error");
     } catch (const w2s::numeric_error& e) {
         BOOST_TEST(std::string(e.what()).find("layer 1") != std::string::npos);
+        BOOST_TEST(std::string(e.what()).find("index 3") != std::string::npos);
     }
+    // Finite values whose product with the multiplier overflows are refused the same way.
+    v[3] = 1e37f;
+    vs.set(1, v);
+    BOOST_CHECK_THROW(w2s::steer::SteeringHook(vs, 1, 100.0f, w2s::steer::Positions::all()), w2s::numeric_error);
+    // A multiplier of zero adds nothing and is accepted whatever the vector's size.
+    BOOST_CHECK_NO_THROW(w2s::steer::SteeringHook(vs, 1, 0.0f, w2s::steer::Positions::all()));
     // A prompt beyond the model's context (2048 for the tiny model) is refused with the context in the message.
     std::vector<w2s::model::token_id> longp(model.context_length() + 1, 5);
     auto s2 = model.new_session();

@@ -61,12 +61,12 @@ class SteeringHook {
 public:
     SteeringHook() = default;
     SteeringHook(std::vector<SteeringTerm> terms, Positions where) : terms_(std::move(terms)), where_(where) {
-        for (const auto& t : terms_) check_multiplier(t.multiplier, "the multiplier at layer " + std::to_string(t.layer));
+        for (const auto& t : terms_) check_term(t);
     }
     /// One term from a vector set (the set must outlive the hook).
     SteeringHook(const VectorSet& vs, int layer, float multiplier, Positions where)
         : terms_{SteeringTerm{layer, multiplier, vs.at(layer)}}, where_(where) {
-        check_multiplier(multiplier, "the multiplier at layer " + std::to_string(layer));
+        check_term(terms_.front());
     }
 
     void operator()(const model::BlockOutput& o) const {
@@ -82,24 +82,28 @@ public:
                 case Positions::Kind::from: r0 = where_.first > o.pos0 ? where_.first - o.pos0 : 0; break;
                 case Positions::Kind::last: r0 = rows ? rows - 1 : 0; break;
             }
-            bool finite = true;
             for (std::size_t r = r0; r < rows; ++r) {
                 float* x = o.residual.row(r);
-                for (std::size_t j = 0; j < o.residual.cols; ++j) {
-                    x[j] += t.multiplier * t.vector[j];
-                    finite = finite && std::isfinite(x[j]);
-                }
+                for (std::size_t j = 0; j < o.residual.cols; ++j) x[j] += t.multiplier * t.vector[j];
             }
-            if (!finite)
-                throw numeric_error("steering at layer " + std::to_string(t.layer) + " (multiplier " + std::to_string(t.multiplier) +
-                                    ") made the residual non-finite (NaN or Inf): the vector or the residual entering it is not "
-                                    "finite, or the sum overflowed");
         }
     }
     [[nodiscard]] const std::vector<SteeringTerm>& terms() const noexcept { return terms_; }
     [[nodiscard]] Positions positions() const noexcept { return where_; }
 
 private:
+    // Everything that could make the added term non-finite is refused here, once, so that the per-row loop is a
+    // plain axpy: the multiplier (check_multiplier) and every multiplier * v[j] must be finite.
+    static void check_term(const SteeringTerm& t) {
+        const std::string what = "the multiplier at layer " + std::to_string(t.layer);
+        check_multiplier(t.multiplier, what);
+        for (std::size_t j = 0; j < t.vector.size(); ++j)
+            if (!std::isfinite(t.multiplier * t.vector[j]))
+                throw numeric_error("steering at layer " + std::to_string(t.layer) + ": multiplier " + std::to_string(t.multiplier) +
+                                    " times the vector's value " + std::to_string(t.vector[j]) + " at index " + std::to_string(j) +
+                                    " is not finite (NaN or Inf); the vector is corrupt or the multiplier too large for it");
+    }
+
     std::vector<SteeringTerm> terms_;
     Positions where_;
 };
