@@ -135,6 +135,40 @@ BOOST_AUTO_TEST_CASE(last_logits_prefill_equals_the_last_row_of_a_full_prefill) 
     }
 }
 
+BOOST_AUTO_TEST_CASE(the_output_head_gives_the_same_logits_asked_for_alone_or_together) {
+    // Selected logits and full logits in one call must each equal the call that asks for it alone (the head
+    // normalises once, into its own buffer), and the final residual it reads must stay as the hooks saw it.
+    for (const auto& arch : kArchs) {
+        BOOST_TEST_CONTEXT("arch " << arch) {
+            const auto& m = tiny(arch);
+            const auto all = toks({1, 40, 41, 42, 100, 7});
+            Capture cap;
+            auto s = m.new_session();
+            MatrixRM full;
+            m.prefill(s, all, cap.hook(), &full);
+            const MatrixRM x = cap.at.at({m.n_layers() - 1, 0});  // [tokens x hidden]
+            MatrixRM x_copy = x;
+            const ConstMatrixView xv{x_copy.data(), static_cast<std::size_t>(x.rows()), static_cast<std::size_t>(x.cols())};
+            const std::vector<LogitQuery> q{{0, 5}, {3, 17}, {5, 5}, {5, 250}};
+            std::vector<float> alone(q.size()), together(q.size());
+            MatrixRM head_full, head_both;
+            m.output_head(xv, &head_full);
+            m.output_head(xv, nullptr, q, alone);
+            m.output_head(xv, &head_both, q, together);
+            BOOST_TEST(max_abs_diff(head_full, full) <= 1e-6f);
+            BOOST_TEST(max_abs_diff(head_both, full) <= 1e-6f);
+            for (std::size_t i = 0; i < q.size(); ++i) {
+                BOOST_TEST(std::abs(together[i] - alone[i]) <= 1e-6f);
+                BOOST_TEST(std::abs(alone[i] - full(static_cast<Eigen::Index>(q[i].row), q[i].token)) <= 1e-4f);
+            }
+            BOOST_TEST(max_abs_diff(x_copy, x) == 0.f);
+            const std::vector<LogitQuery> bad{{6, 0}};
+            std::vector<float> one(1);
+            BOOST_CHECK_THROW(m.output_head(xv, nullptr, bad, one), w2s::invalid_argument);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(tails_equal_prefill_of_prefix_plus_tail) {
     for (const auto& arch : kArchs) {
         for (bool tied : {true, false}) {

@@ -118,6 +118,12 @@ public:
     void forward_tails_logits(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook,
                               std::span<const LogitQuery> queries, std::span<float> out) const;
 
+    /// The output head, the one place it is written: logits = softcap(W_out · rms_norm(x) ⊙ g_out) for the
+    /// final block's residual rows x ([rows x hidden], not modified). Fills `logits` ([rows x vocab]) when given,
+    /// and qout[i] = logit(queries[i].row, queries[i].token) for each query (only those rows of W_out are read);
+    /// both may be asked for in one call. Throws invalid_argument for a query out of range or a wrong width.
+    void output_head(ConstMatrixView x, MatrixRM* logits, std::span<const LogitQuery> queries = {}, std::span<float> qout = {}) const;
+
 private:
     struct Seq {
         std::size_t row0 = 0, len = 0, pos0 = 0;
@@ -328,14 +334,42 @@ inline void LlamaModel::prefill_last_logits(Session& s, std::span<const token_id
         if (o.layer == top && o.residual.rows) std::copy_n(o.residual.row(o.residual.rows - 1), D, last.data());
     };
     prefill(s, tokens, grab, nullptr);
-    const MatrixView xv{last.data(), 1, D};
-    detail::rms_norm_rows(xv, gvec_[static_cast<std::size_t>(Slot::output_norm)], xv, hp_.eps);
-    logits->resize(1, hp_.vocab);
-    kernels::matmul(gmat_[static_cast<std::size_t>(Slot::output)], xv, MatrixView{logits->data(), 1, static_cast<std::size_t>(hp_.vocab)});
-    if (hp_.final_softcap > 0.f) {
-        const float c = hp_.final_softcap;
-        float* p = logits->data();
-        for (Eigen::Index i = 0; i < logits->size(); ++i) p[i] = c * std::tanh(p[i] / c);
+    output_head(ConstMatrixView{last.data(), 1, D}, logits);
+}
+
+inline void LlamaModel::output_head(ConstMatrixView x, MatrixRM* logits, std::span<const LogitQuery> queries,
+                                    std::span<float> qout) const {
+    const auto D = static_cast<std::size_t>(hp_.hidden);
+    const auto V = static_cast<std::size_t>(hp_.vocab);
+    if (x.cols != D) throw invalid_argument("output_head: rows of " + std::to_string(x.cols) + " values, hidden size " + std::to_string(D));
+    if (qout.size() != queries.size())
+        throw invalid_argument("output_head: " + std::to_string(queries.size()) + " queries, output of " + std::to_string(qout.size()));
+    for (const auto& q : queries)
+        if (q.row >= x.rows || q.token < 0 || static_cast<std::size_t>(q.token) >= V)
+            throw invalid_argument("output_head: query (row " + std::to_string(q.row) + ", token " + std::to_string(q.token) + ") outside " +
+                                   std::to_string(x.rows) + " rows x " + std::to_string(V) + " tokens");
+    if (!logits && queries.empty()) return;
+    const float c = hp_.final_softcap;
+    const auto softcap = [c](float y) { return c > 0.f ? c * std::tanh(y / c) : y; };
+    // [rows x hidden] normalised once, into a buffer of its own: x stays as the caller (and the hooks) saw it.
+    std::vector<float> normed(x.rows * D);
+    const MatrixView nv{normed.data(), x.rows, D};
+    detail::rms_norm_rows(x, gvec_[static_cast<std::size_t>(Slot::output_norm)], nv, hp_.eps);
+    const kernels::WeightMatrix& W = gmat_[static_cast<std::size_t>(Slot::output)];
+    for (std::size_t i = 0; i < queries.size(); ++i) {
+        // only the head's row for the query's token, dotted with the normed row
+        const auto one = kernels::WeightMatrix::from_raw(W.type, W.row(static_cast<std::size_t>(queries[i].token)), W.n_in, 1);
+        float y = 0.f;
+        kernels::matmul(one, ConstMatrixView(nv.row(queries[i].row), 1, W.n_in), MatrixView{&y, 1, 1});
+        qout[i] = softcap(y);
+    }
+    if (logits) {
+        logits->resize(static_cast<Eigen::Index>(x.rows), static_cast<Eigen::Index>(V));
+        kernels::matmul(W, nv, MatrixView{logits->data(), x.rows, V});
+        if (c > 0.f) {
+            float* p = logits->data();
+            for (Eigen::Index i = 0; i < logits->size(); ++i) p[i] = softcap(p[i]);
+        }
     }
 }
 
@@ -571,29 +605,7 @@ inline void LlamaModel::run(const Session& prefix, std::span<const Seq> seqs, st
     }
     if (append) append->tokens_.insert(append->tokens_.end(), ids.begin(), ids.end());
 
-    if (!queries.empty()) {
-        // Only the requested logits: the output head's row for each query's token, dotted with the normed row.
-        detail::rms_norm_rows(xv, gvec_[static_cast<std::size_t>(Slot::output_norm)], xv, h.eps);
-        const kernels::WeightMatrix& W = gmat_[static_cast<std::size_t>(Slot::output)];
-        for (std::size_t i = 0; i < queries.size(); ++i) {
-            const auto one = kernels::WeightMatrix::from_raw(W.type, W.row(static_cast<std::size_t>(queries[i].token)), W.n_in, 1);
-            float y = 0.f;
-            kernels::matmul(one, ConstMatrixView(xv.row(queries[i].row), 1, W.n_in), MatrixView{&y, 1, 1});
-            if (h.final_softcap > 0.f) y = h.final_softcap * std::tanh(y / h.final_softcap);
-            qout[i] = y;
-        }
-    }
-    if (logits) {
-        detail::rms_norm_rows(xv, gvec_[static_cast<std::size_t>(Slot::output_norm)], xv, h.eps);
-        logits->resize(static_cast<Eigen::Index>(n), h.vocab);
-        kernels::matmul(gmat_[static_cast<std::size_t>(Slot::output)], xv,
-                        MatrixView{logits->data(), n, static_cast<std::size_t>(h.vocab)});
-        if (h.final_softcap > 0.f) {
-            const float c = h.final_softcap;
-            float* p = logits->data();
-            for (Eigen::Index i = 0; i < logits->size(); ++i) p[i] = c * std::tanh(p[i] / c);
-        }
-    }
+    output_head(xv, logits, queries, std::span<float>(qout, queries.size()));
 }
 
 }  // namespace w2s::model::llama
