@@ -108,7 +108,7 @@ public:
     }
 
     /// From precomputed pieces: a vector set and the sweep of the train items made with it.
-    FitSummary fit(steer::VectorSet vectors, const sweep::SweepData& train_sweep) {
+    FitSummary fit(steer::VectorSet vectors, const io::SweepData& train_sweep) {
         const auto& h = train_sweep.header;
         if (train_sweep.items.size() < 2) throw invalid_argument("AdaptiveSteerer::fit: need at least 2 swept items");
         vectors_ = std::move(vectors);

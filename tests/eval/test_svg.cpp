@@ -8,9 +8,9 @@
 #include <boost/property_tree/ptree.hpp>
 #include <boost/property_tree/xml_parser.hpp>
 
-#include <w2s/eval/svg.hpp>
+#include <w2s/io/svg.hpp>
 
-namespace svg = w2s::eval::svg;
+namespace svg = w2s::io::svg;
 namespace pt = boost::property_tree;
 
 namespace {

@@ -108,7 +108,7 @@ BOOST_AUTO_TEST_CASE(interrupted_sweep_resumes_without_redoing_items) {
     const auto size = std::filesystem::file_size(path);
     std::filesystem::resize_file(path, size - 100);
     std::size_t partial = 0;
-    const auto cut = w2s::sweep::read_sweep(path, &partial);
+    const auto cut = w2s::io::read_sweep(path, &partial);
     BOOST_TEST(cut.items.size() == 2u);
     BOOST_TEST(partial > 0u);
     std::size_t progress_calls = 0, first_done = 99;
@@ -118,7 +118,7 @@ BOOST_AUTO_TEST_CASE(interrupted_sweep_resumes_without_redoing_items) {
                                                });
     BOOST_TEST(first_done == 2u);  // two items were already there
     BOOST_TEST(resumed.items.size() == items.size());
-    const auto reread = w2s::sweep::read_sweep(path, &partial);
+    const auto reread = w2s::io::read_sweep(path, &partial);
     BOOST_TEST(partial == 0u);
     BOOST_TEST(reread.items.size() == items.size());
     for (std::size_t i = 0; i < 3; ++i)
@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(interrupted_sweep_resumes_without_redoing_items) {
     // A file from different settings is refused.
     auto other = header;
     other.variant = "SYS.POS";
-    BOOST_CHECK_THROW(w2s::sweep::SweepWriter(path, other), w2s::invalid_argument);
+    BOOST_CHECK_THROW(w2s::io::SweepWriter(path, other), w2s::invalid_argument);
 }
 
 namespace {
@@ -283,7 +283,7 @@ BOOST_AUTO_TEST_CASE(two_order_sweep_file_round_trip) {
     const auto a = w2s::sweep::run_sweep(model, std::span(views), vectors, {}, header, path, pool);
     BOOST_TEST(a.items.size() == 3u);
     BOOST_TEST(a.header.orders == 2);
-    const auto b = w2s::sweep::read_sweep(path);
+    const auto b = w2s::io::read_sweep(path);
     BOOST_TEST(b.header.orders == 2);
     BOOST_TEST((b.header.order_weights == std::vector<double>{0.5, 0.5}));
     auto sorted = b;
@@ -297,7 +297,7 @@ BOOST_AUTO_TEST_CASE(two_order_sweep_file_round_trip) {
 BOOST_AUTO_TEST_CASE(bad_sweep_files_are_refused) {
     const std::string path = dir + "/bad.w2ssweep";
     { std::ofstream(path) << "NOTASWEEPFILE"; }
-    BOOST_CHECK_THROW(w2s::sweep::read_sweep(path), w2s::format_error);
+    BOOST_CHECK_THROW(w2s::io::read_sweep(path), w2s::format_error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

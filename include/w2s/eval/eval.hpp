@@ -5,4 +5,4 @@
 #include "w2s/eval/metrics.hpp"
 #include "w2s/eval/report.hpp"
 #include "w2s/eval/report_io.hpp"
-#include "w2s/eval/svg.hpp"
+#include "w2s/io/svg.hpp"

@@ -129,7 +129,7 @@ BehaviourReport run_behaviour(const B& model, const T& tmpl, const std::string& 
                                 pool, progress);
     };
     const auto train_sweep = sweep_of(train, "train", steer::Variant::base);
-    std::vector<sweep::SweepData> tests;
+    std::vector<io::SweepData> tests;
     for (auto v : opt.variants) {
         const auto test = steer::tokenize_items(tok, tmpl, split.test, v, personas ? &*personas : nullptr, opt.tokenize);
         tests.push_back(sweep_of(test, "test", v));

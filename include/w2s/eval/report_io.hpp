@@ -30,7 +30,7 @@
 
 #include "w2s/core/error.hpp"
 #include "w2s/eval/report.hpp"
-#include "w2s/eval/svg.hpp"
+#include "w2s/io/svg.hpp"
 
 namespace w2s::eval {
 
@@ -48,8 +48,8 @@ struct MarkdownOptions {
 
 /// File-name stem for a behaviour's pair: "<behaviour>_<train>-to-<test>", characters outside [A-Za-z0-9._-] -> '_'.
 [[nodiscard]] std::string figure_stem(const std::string& behaviour, const PairResult& p);
-[[nodiscard]] svg::LinePlot steerability_plot(const PairResult& p, const std::string& title);
-[[nodiscard]] svg::BarChart best_layer_chart(const PairResult& p, const std::string& title);
+[[nodiscard]] io::svg::LinePlot steerability_plot(const PairResult& p, const std::string& title);
+[[nodiscard]] io::svg::BarChart best_layer_chart(const PairResult& p, const std::string& title);
 
 /// Writes dir/report.json, dir/report.md and dir/<figure_dir>/<stem>_{steerability,best_layers}.svg
 /// (creating folders). Returns the paths written. Throws io_error on failure.
@@ -274,20 +274,20 @@ inline std::string figure_stem(const std::string& behaviour, const PairResult& p
     return s;
 }
 
-inline svg::LinePlot steerability_plot(const PairResult& p, const std::string& title) {
-    svg::LinePlot plot;
+inline io::svg::LinePlot steerability_plot(const PairResult& p, const std::string& title) {
+    io::svg::LinePlot plot;
     plot.title = title;
     plot.x_label = "layer";
     plot.y_label = "steerability s(x, l)";
     std::vector<double> x(p.spread.mean.size());
     for (std::size_t l = 0; l < x.size(); ++l) x[l] = static_cast<double>(p.block(static_cast<int>(l)));
-    svg::Series med;
+    io::svg::Series med;
     med.name = "median, IQR band";
     med.x = x;
     med.y = p.spread.median;
     med.band_lo = p.spread.q25;
     med.band_hi = p.spread.q75;
-    svg::Series mean;
+    io::svg::Series mean;
     mean.name = "mean";
     mean.x = x;
     mean.y = p.spread.mean;
@@ -299,8 +299,8 @@ inline svg::LinePlot steerability_plot(const PairResult& p, const std::string& t
     return plot;
 }
 
-inline svg::BarChart best_layer_chart(const PairResult& p, const std::string& title) {
-    svg::BarChart c;
+inline io::svg::BarChart best_layer_chart(const PairResult& p, const std::string& title) {
+    io::svg::BarChart c;
     c.title = title;
     c.x_label = "best layer (per item)";
     c.y_label = "items";
@@ -405,10 +405,10 @@ inline std::vector<std::filesystem::path> write_report(const Report& r, const st
         for (const auto& p : b.pairs) {
             const std::string stem = figure_stem(b.behaviour, p);
             out.push_back(fig / (stem + "_steerability.svg"));
-            detail::write_file(out.back(), svg::render(steerability_plot(p, b.behaviour + ": " + p.name())));
+            detail::write_file(out.back(), io::svg::render(steerability_plot(p, b.behaviour + ": " + p.name())));
             out.push_back(fig / (stem + "_best_layers.svg"));
             detail::write_file(out.back(),
-                               svg::render(best_layer_chart(p, b.behaviour + ": best layer per item, " + p.name())));
+                               io::svg::render(best_layer_chart(p, b.behaviour + ": best layer per item, " + p.name())));
         }
     return out;
 }

@@ -23,7 +23,7 @@
 #include "w2s/route/residual_embedding.hpp"
 #include "w2s/route/route.hpp"
 #include "w2s/steer/dataset.hpp"
-#include "w2s/sweep/sweep_file.hpp"
+#include "w2s/io/sweep_file.hpp"
 
 namespace w2s::eval {
 
@@ -61,7 +61,7 @@ struct PipelineOptions {
 };
 
 /// S [items x swept layers] of a sweep (rows in the sweep's item order).
-[[nodiscard]] inline route::Profiles profiles(const sweep::SweepData& s) {
+[[nodiscard]] inline route::Profiles profiles(const io::SweepData& s) {
     const auto L = static_cast<Eigen::Index>(s.header.layers.size());
     route::Profiles S(static_cast<Eigen::Index>(s.items.size()), L);
     for (std::size_t i = 0; i < s.items.size(); ++i)
@@ -70,7 +70,7 @@ struct PipelineOptions {
 }
 
 /// The two answer orders' slopes [items x swept layers] each (given, mirrored) of a sweep with two orders.
-[[nodiscard]] inline std::pair<route::Profiles, route::Profiles> order_profiles(const sweep::SweepData& s) {
+[[nodiscard]] inline std::pair<route::Profiles, route::Profiles> order_profiles(const io::SweepData& s) {
     if (s.header.orders != 2) throw invalid_argument("order_profiles: the sweep (" + s.header.variant + ") has one answer order");
     const auto n = static_cast<Eigen::Index>(s.items.size()), L = static_cast<Eigen::Index>(s.header.layers.size());
     route::Profiles g(n, L), m(n, L);
@@ -85,7 +85,7 @@ struct PipelineOptions {
 }
 
 /// X [items x hidden]: the embedding `e` of every item of a sweep.
-[[nodiscard]] inline route::Features embeddings(const sweep::SweepData& s, const EmbeddingChoice& e) {
+[[nodiscard]] inline route::Features embeddings(const io::SweepData& s, const EmbeddingChoice& e) {
     const route::ResidualEmbedding emb(e.block, e.pooling, static_cast<std::size_t>(s.header.hidden));
     route::Features X(static_cast<Eigen::Index>(s.items.size()), static_cast<Eigen::Index>(emb.dim()));
     for (std::size_t i = 0; i < s.items.size(); ++i)
@@ -125,8 +125,8 @@ void for_router(const std::string& kind, F&& f) {
 }  // namespace detail
 
 /// One behaviour's report: one pair (train variant -> test variant) per test sweep.
-[[nodiscard]] inline BehaviourReport evaluate_behaviour(const std::string& behaviour, const sweep::SweepData& train,
-                                                        std::span<const sweep::SweepData> tests, const PipelineOptions& opt) {
+[[nodiscard]] inline BehaviourReport evaluate_behaviour(const std::string& behaviour, const io::SweepData& train,
+                                                        std::span<const io::SweepData> tests, const PipelineOptions& opt) {
     BehaviourReport b;
     b.behaviour = behaviour;
     const route::Profiles Str = profiles(train);
@@ -172,10 +172,10 @@ void for_router(const std::string& kind, F&& f) {
         sub.train_sizes.clear();
         for (std::size_t n : opt.train_sizes) {
             if (n < 2 || n >= train.items.size()) continue;
-            sweep::SweepData part;
+            io::SweepData part;
             part.header = train.header;
             part.items.assign(train.items.begin(), train.items.begin() + static_cast<std::ptrdiff_t>(n));
-            auto r = evaluate_behaviour(behaviour, part, std::span<const sweep::SweepData>(tests.data(), 1), sub);
+            auto r = evaluate_behaviour(behaviour, part, std::span<const io::SweepData>(tests.data(), 1), sub);
             r.pairs.front().train_variant += "[n=" + std::to_string(n) + "]";
             b.pairs.push_back(std::move(r.pairs.front()));
         }
@@ -187,9 +187,9 @@ void for_router(const std::string& kind, F&& f) {
 /// recorded in the headers), one behaviour each. Throws invalid_argument for a train sweep without a test sweep.
 [[nodiscard]] inline Report evaluate_sweep_files(const std::vector<std::string>& train_paths, const std::vector<std::string>& test_paths,
                                                  const PipelineOptions& opt) {
-    std::map<std::string, std::vector<sweep::SweepData>> tests;
+    std::map<std::string, std::vector<io::SweepData>> tests;
     for (const auto& t : test_paths) {
-        auto d = sweep::read_sweep(t);
+        auto d = io::read_sweep(t);
         d.sort();
         tests[d.header.data].push_back(std::move(d));
     }
@@ -197,7 +197,7 @@ void for_router(const std::string& kind, F&& f) {
     report.title = "w2s evaluation";
     report.meta = {{"train", train_paths}, {"test", test_paths}, {"routers", opt.routers}, {"seed", opt.seed}};
     for (const auto& tr : train_paths) {
-        auto train = sweep::read_sweep(tr);
+        auto train = io::read_sweep(tr);
         train.sort();
         const auto it = tests.find(train.header.data);
         if (it == tests.end()) throw invalid_argument(tr + ": no test sweep of the same data (" + train.header.data + ")");

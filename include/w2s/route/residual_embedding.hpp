@@ -16,7 +16,7 @@
 
 #include "w2s/core/error.hpp"
 #include "w2s/route/embedding.hpp"
-#include "w2s/sweep/sweep_file.hpp"
+#include "w2s/io/sweep_file.hpp"
 
 namespace w2s::route {
 
@@ -29,7 +29,7 @@ struct PromptResiduals {
     std::vector<float> mean;
 
     /// From a sweep record and its header (the blocks are the header's embedding_layers).
-    static PromptResiduals from_record(const sweep::SweepHeader& h, const sweep::ItemRecord& r) {
+    static PromptResiduals from_record(const io::SweepHeader& h, const io::ItemRecord& r) {
         return {h.embedding_layers, static_cast<std::size_t>(h.hidden), r.emb_last, r.emb_mean};
     }
 };

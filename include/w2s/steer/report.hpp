@@ -21,7 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "w2s/eval/svg.hpp"
+#include "w2s/io/svg.hpp"
 #include "w2s/steer/dataset.hpp"
 #include "w2s/steer/measure.hpp"
 
@@ -105,12 +105,12 @@ inline std::string items_csv(const SteerabilityResult& r, std::span<const Item> 
 }
 
 inline std::string plot_svg(const SteerabilityResult& r, const std::string& title) {
-    eval::svg::LinePlot p;
+    io::svg::LinePlot p;
     p.title = title;
     p.x_label = "layer (output of block l)";
     p.y_label = "steerability";
-    eval::svg::Series mean{"mean steerability", {}, {}, {}, {}, "", true};
-    eval::svg::Series frac{"fraction steerable", {}, {}, {}, {}, "", true};
+    io::svg::Series mean{"mean steerability", {}, {}, {}, {}, "", true};
+    io::svg::Series frac{"fraction steerable", {}, {}, {}, {}, "", true};
     for (std::size_t l = 0; l < r.layers.size(); ++l) {
         mean.x.push_back(r.layers[l]);
         mean.y.push_back(r.per_layer[l].mean);
@@ -119,7 +119,7 @@ inline std::string plot_svg(const SteerabilityResult& r, const std::string& titl
     }
     p.series = {std::move(mean), std::move(frac)};
     if (r.best_layer >= 0) p.markers.push_back({static_cast<double>(r.best_layer), "best layer " + std::to_string(r.best_layer), "#444444"});
-    return eval::svg::render(p);
+    return io::svg::render(p);
 }
 
 }  // namespace w2s::steer

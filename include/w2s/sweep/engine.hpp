@@ -40,9 +40,16 @@
 #include "w2s/steer/propensity.hpp"
 #include "w2s/steer/tokenized.hpp"
 #include "w2s/steer/vector_set.hpp"
-#include "w2s/sweep/sweep_file.hpp"
+#include "w2s/io/sweep_file.hpp"
 
 namespace w2s::sweep {
+
+// The sweep's products are the sweep file's types (w2s/io/sweep_file.hpp, a format below every room that
+// reads it); named here too because the engine returns them.
+using io::ItemRecord;
+using io::SweepData;
+using io::SweepHeader;
+using io::SweepWriter;
 
 struct SweepOptions {
     std::vector<int> layers;            ///< blocks to sweep (empty = every layer present in the vector set)
@@ -417,7 +424,7 @@ SweepData run_sweep(const B& backend, std::span<const steer::TokenizedItem> item
     });
     if (writer && writer->n_done() > out.items.size()) {
         writer.reset();
-        out = read_sweep(out_path);
+        out = io::read_sweep(out_path);
     }
     out.sort();
     return out;

@@ -1,4 +1,4 @@
-// w2s/eval/svg.hpp — a tiny dependency-free SVG writer for the reports' figures.
+// w2s/io/svg.hpp — a tiny dependency-free SVG writer for the reports' figures.
 //
 // Two figure kinds, each a plain struct filled by the caller and turned into a standalone SVG document
 // (std::string, UTF-8, well-formed XML) by render():
@@ -25,7 +25,7 @@
 
 #include "w2s/core/error.hpp"
 
-namespace w2s::eval::svg {
+namespace w2s::io::svg {
 
 /// One vertical line at data coordinate x (line plot) or at category index x (bar chart), with a label.
 struct Marker {
@@ -385,4 +385,4 @@ inline BarChart histogram(std::span<const double> values, int bins, double lo, d
     return c;
 }
 
-}  // namespace w2s::eval::svg
+}  // namespace w2s::io::svg

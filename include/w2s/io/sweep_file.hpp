@@ -1,4 +1,4 @@
-// w2s/sweep/sweep_file.hpp — the sweep file: per item, the propensity for every (layer, multiplier), the slope
+// w2s/io/sweep_file.hpp — the sweep file: per item, the propensity for every (layer, multiplier), the slope
 // s(x, l) for every layer, and the prompt's embeddings from the unsteered pass. Read by the router and the
 // evaluation.
 //
@@ -35,7 +35,7 @@
 
 #include "w2s/core/error.hpp"
 
-namespace w2s::sweep {
+namespace w2s::io {
 
 inline constexpr char kSweepMagic[8] = {'W', '2', 'S', 'S', 'W', 'E', 'E', 'P'};
 inline constexpr std::uint32_t kSweepVersion = 2;
@@ -230,4 +230,4 @@ private:
     std::map<std::uint64_t, bool> done_;
 };
 
-}  // namespace w2s::sweep
+}  // namespace w2s::io
