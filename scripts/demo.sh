@@ -2,7 +2,7 @@
 # The README's demo command: set-up, release build of the tool, then W2S on the project's own data (written for
 # this project, examples/data/):
 #  1. free-text contrast pairs (freetext/: sentiment, formality, refusal, confidence): vectors from the train
-#     split at the reply's last token, the per-item sweep over every third block (3..27), routers on the residual
+#     split at the reply's last token, the per-item sweep over every fourth block (3, 7, ..., 27), routers on the residual
 #     after block 15, and fixed layer vs W2S vs oracle vs random on the test split;
 #  2. the A/B items (corrigibility, honesty, sycophancy, caution) measured in both answer orders (mirrored, so
 #     the answer letter cancels), with the letter diagnostic.
@@ -17,7 +17,7 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target w2s_cli
 model="${W2S_MODEL:-${W2S_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/w2s}/SmolLM2-135M-Instruct.Q4_1.gguf}"
 out="${W2S_DEMO_OUT:-build/demo}"
-layers="$(seq -s, 3 3 27)"
+layers="$(seq -s, 3 4 27)"
 ./build/release/bin/w2s info "$model" | head -6
 echo
 echo "=== 1. free-text contrast pairs (examples/data/freetext)"

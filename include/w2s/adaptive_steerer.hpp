@@ -1,22 +1,30 @@
 // w2s/adaptive_steerer.hpp — W2S composed: per-prompt layer choice, then steering at that layer.
 //
-//   using Steerer = w2s::AdaptiveSteerer<w2s::model::LlamaModel>;          // CAA + residual embedding + ProfileCV
-//   Steerer s(model);
-//   s.fit(train_items, pool);                 // vectors for every layer, the sweep, the router (train only)
-//   int l = s.choose_layer(prompt_ids);       // the layer W2S picks for this prompt
-//   auto out = s.generate(prompt_ids, /*alpha=*/1.0f, {});   // steered generation at that layer
+//   using Steerer = w2s::AdaptiveSteerer<w2s::model::LlamaModel>;          // ProfileCV router, residual embedding
+//   Steerer s(model);                           // options: AdaptiveOptions (layers, embedding, prompt format, ...)
+//   s.fit(train_items, pool);                   // vectors (CAA by default) at every candidate layer, the sweep, the router
+//   int l = s.choose_layer("user message");     // the layer W2S picks for this prompt (formatted as fit formatted its own)
+//   auto out = s.generate("user message", /*alpha=*/1.0f, {});   // steered generation at that layer
 //   s.save("bundle/");  auto t = Steerer::load(model, "bundle/");
+//   w2s::with_bundle(model, "bundle/", [&](const auto& t) { ... });   // any bundle, whatever its router
 //
-// Policies (template parameters, each checked by its concept where it is used):
+// Policy slots, in the order users change them (each checked by its concept with a written message):
+//   Router     w2s::route::Router        — embedding -> layer (class parameter: LinearCV, MlpCV, KnnCV, ProfileCV, yours)
+//   Estimator  w2s::steer::Estimator     — how vectors are made: an argument of fit() (MeanDifference = CAA by
+//                                          default, PCA, LogisticProbe); the bundle records which one made them
 //   Backend    w2s::model::Backend       — the transformer (w2s/model/backend.hpp)
-//   Estimator  w2s::steer::Estimator     — how vectors are made (MeanDifference = CAA, PCA, LogisticProbe)
-//   Router     w2s::route::Router        — embedding -> layer (LinearCV, MlpCV, KnnCV, ProfileCV)
 // The embedding is the model's residual after block `embedding_block`, at the last prompt token or averaged
 // over the prompt (route::ResidualEmbedding), standardized with statistics fitted on train. It is captured
 // from the unsteered pass over the prompt that steering runs anyway: no extra forward pass.
 //
+// Prompts: the steerer owns one text::PromptFormat (chat format + system prompt; AdaptiveOptions::format). fit()
+// on raw items, choose_layer(text) and generate(text) all format with it, and the bundle stores it, so a prompt is
+// always routed in the format the router was trained on. The id-level calls (fit on TokenizedItems,
+// choose_layer / generate on ids) are for callers who format prompts themselves and take that on.
+//
 // A bundle is a folder: vectors.gguf (llama.cpp control vector: direction.N is added to the output of block N),
-// router.bin (standardizer + router, versioned), bundle.json (format version, settings, candidate layers).
+// router.bin (standardizer + router, versioned), bundle.json (format version, settings, prompt format, candidate
+// layers). Version 2 added the prompt format; version 1 bundles load with the protocol's default format.
 #pragma once
 
 #include <filesystem>
@@ -41,10 +49,11 @@
 #include "w2s/steer/estimators.hpp"
 #include "w2s/steer/tokenized.hpp"
 #include "w2s/sweep/engine.hpp"
+#include "w2s/text/prompt_format.hpp"
 
 namespace w2s {
 
-inline constexpr int kBundleVersion = 1;
+inline constexpr int kBundleVersion = 2;
 
 struct AdaptiveOptions {
     std::vector<int> layers;            ///< candidate layers (empty: every layer the vector set has, 1..L-1)
@@ -52,6 +61,18 @@ struct AdaptiveOptions {
     int embedding_block = -1;           ///< block whose residual embeds the prompt (-1, and only -1: the middle block, L/2)
     route::Pooling pooling = route::Pooling::last;
     std::uint64_t seed = 1;             ///< router fitting seed
+    /// How a user message becomes prompt ids: the model's chat template and the protocol's default system
+    /// prompt, as the evaluation formats its items (steer::make_turns). A base model needs {"plain", ...}.
+    text::PromptFormat format{"auto", std::string(steer::kDefaultSystemPrompt)};
+    /// Where the train items came from, recorded in the sweep header and the bundle (free text, optional).
+    std::string model_name, data_name, variant_name;
+};
+
+/// How fit() on raw items turns them into prompts (beyond the steerer's prompt format).
+struct ItemFitOptions {
+    steer::TokenizeOptions tokenize;                ///< answer orders; free-text scoring and activation position
+    steer::Variant variant = steer::Variant::base;  ///< prompt variant of the train prompts (non-BASE: needs personas)
+    const steer::PersonaPrompts* personas = nullptr;
 };
 
 struct FitSummary {
@@ -62,19 +83,18 @@ struct FitSummary {
     route::FitStatus router_status = route::FitStatus::success;
 };
 
-template <model::Backend B, steer::Estimator E = steer::MeanDifference, route::Router R = route::DefaultRouter>
+template <class B, class R = route::DefaultRouter>
 class AdaptiveSteerer {
     static_assert(model::check_backend<B>());
     W2S_REQUIRE_ROUTER(R);
 
 public:
     using backend_type = B;
-    using estimator_type = E;
     using router_type = R;
 
-    /// Policies arrive built (or default-constructed); the backend must outlive the steerer.
-    explicit AdaptiveSteerer(const B& backend, E estimator = {}, R router = {}, AdaptiveOptions opts = {})
-        : backend_(&backend), est_(std::move(estimator)), router_(std::move(router)), opts_(std::move(opts)) {
+    /// The router arrives built (or default-constructed); the backend must outlive the steerer.
+    explicit AdaptiveSteerer(const B& backend, R router = {}, AdaptiveOptions opts = {})
+        : backend_(&backend), router_(std::move(router)), opts_(std::move(opts)) {
         // Every option is checked here, before any work.
         const int L = backend.n_layers();
         if (opts_.embedding_block == -1) opts_.embedding_block = L / 2;
@@ -90,21 +110,38 @@ public:
         emb_ = route::ResidualEmbedding(opts_.embedding_block, opts_.pooling, static_cast<std::size_t>(backend.hidden_size()));
     }
 
-    /// Everything from train items: vectors at every candidate layer (estimator), the sweep, the router.
-    FitSummary fit(std::span<const steer::TokenizedItem> train, ThreadPool& pool, const ProgressFn& progress = {}) {
+    /// Everything from train items (token ids, formatted by the caller): vectors at every candidate layer made by
+    /// `estimator`, the sweep, the router.
+    template <class E = steer::MeanDifference>
+    FitSummary fit(std::span<const steer::TokenizedItem> train, ThreadPool& pool, const ProgressFn& progress = {}, const E& estimator = {}) {
+        static_assert(steer::check_estimator<E>());
         if (steer::count_items(train) < 2)
             throw invalid_argument("AdaptiveSteerer::fit: need at least 2 train items, got " + std::to_string(steer::count_items(train)));
         steer::ExtractOptions eo;
         eo.layers = opts_.layers;
-        auto ext = steer::extract_vectors(*backend_, train, est_, eo, pool, progress);
+        auto ext = steer::extract_vectors(*backend_, train, estimator, eo, pool, progress);
         sweep::SweepOptions so;
         so.layers = ext.layers;
         so.multipliers = opts_.multipliers;
         so.embedding_layers = {opts_.embedding_block};
         so = sweep::resolve_options(*backend_, ext.vectors, so);
-        auto header = sweep::make_header(*backend_, so, "", "", "", "");
+        auto header = sweep::make_header(*backend_, so, opts_.model_name, opts_.data_name, opts_.variant_name, "");
         const auto sw = sweep::run_sweep(*backend_, train, ext.vectors, so, header, "", pool, progress);
         return fit(std::move(ext.vectors), sw);
+    }
+
+    /// Everything from raw items (A/B or free text), formatted with the steerer's prompt format: its system prompt
+    /// where an item brings none, the BASE variant and both answer orders for A/B items unless `io` says otherwise.
+    /// Needs a backend with a tokenizer and chat templates (text::select_template's requirements).
+    template <class E = steer::MeanDifference>
+    FitSummary fit(std::span<const steer::Item> train, ThreadPool& pool, const ProgressFn& progress = {}, const E& estimator = {},
+                   const ItemFitOptions& io = {}) {
+        std::vector<steer::Item> items(train.begin(), train.end());
+        for (auto& it : items)
+            if (it.system.empty()) it.system = opts_.format.system;
+        const text::ChatTemplate t = text::select_template(*backend_, opts_.format.tmpl);
+        const auto tok = steer::tokenize_items(backend_->tokenizer(), t, items, io.variant, io.personas, io.tokenize);
+        return fit(std::span<const steer::TokenizedItem>(tok), pool, progress, estimator);
     }
 
     /// From precomputed pieces: a vector set and the sweep of the train items made with it.
@@ -176,6 +213,17 @@ public:
         return choose_layer(prompt_residuals(s, prompt));
     }
 
+    /// The ids of a user message in the steerer's prompt format (the format fit() on raw items used).
+    [[nodiscard]] std::vector<model::token_id> prompt_ids(std::string_view user) const {
+        return text::prompt_ids(*backend_, opts_.format, user);
+    }
+
+    /// The layer W2S picks for a user message, formatted with the steerer's prompt format.
+    [[nodiscard]] int choose_layer(std::string_view user) const {
+        require_fitted("choose_layer");
+        return choose_layer(std::span<const model::token_id>(prompt_ids(user)));
+    }
+
     /// The steering hook at `layer` with multiplier alpha, from absolute position `from` on.
     [[nodiscard]] steer::SteeringHook hook(int layer, float alpha, std::size_t from) const {
         require_fitted("hook");
@@ -204,6 +252,15 @@ public:
         return out;
     }
 
+    /// generate() for a user message, formatted with the steerer's prompt format.
+    SteeredGeneration generate(std::string_view user, float alpha, const model::GenerateOptions& go = {},
+                               const model::TokenCallback& on_token = {}) const {
+        require_fitted("generate");
+        steer::check_multiplier(alpha, "AdaptiveSteerer::generate: alpha");
+        const auto ids = prompt_ids(user);
+        return generate(std::span<const model::token_id>(ids), alpha, go, on_token);
+    }
+
     /// Writes the bundle folder. Each file is written under a temporary name and renamed into place, bundle.json
     /// (what load() reads first) last, so an interrupted save never leaves a file that reads as valid but is half
     /// written. Throws io_error naming the file that could not be written.
@@ -223,9 +280,11 @@ public:
             if (!os) throw io_error(dir + "/router.bin: write failed");
         }
         const nlohmann::json j = {{"format", "w2s-bundle"}, {"format_version", kBundleVersion}, {"router", std::string(R::kind)},
-                                  {"estimator", vectors_.estimator.empty() ? std::string(E::name) : vectors_.estimator}, {"layers", layers_}, {"fixed_layer", fixed_layer_},
+                                  {"estimator", vectors_.estimator}, {"layers", layers_}, {"fixed_layer", fixed_layer_},
                                   {"embedding_block", opts_.embedding_block}, {"pooling", std::string(route::pooling_name(opts_.pooling))},
-                                  {"multipliers", opts_.multipliers}, {"n_layers", backend_->n_layers()}, {"hidden", backend_->hidden_size()}};
+                                  {"multipliers", opts_.multipliers}, {"n_layers", backend_->n_layers()}, {"hidden", backend_->hidden_size()},
+                                  {"template", opts_.format.tmpl}, {"system", opts_.format.system},
+                                  {"model", opts_.model_name}, {"data", opts_.data_name}, {"variant", opts_.variant_name}};
         {
             std::ofstream js(dir + "/bundle.json.partial");
             js << j.dump(2) << '\n';
@@ -260,8 +319,9 @@ public:
 private:
     static AdaptiveSteerer load_from(const B& backend, const std::string& dir, const nlohmann::json& j) {
         if (!j.is_object() || j.value("format", "") != "w2s-bundle") throw format_error(dir + "/bundle.json: not a w2s bundle");
-        if (j.value("format_version", 0) != kBundleVersion)
-            throw format_error(dir + "/bundle.json: bundle version " + std::to_string(j.value("format_version", 0)) + ", this build reads " +
+        const int version = j.value("format_version", 0);
+        if (version < 1 || version > kBundleVersion)
+            throw format_error(dir + "/bundle.json: bundle version " + std::to_string(version) + ", this build reads 1.." +
                                std::to_string(kBundleVersion));
         if (j.value("router", "") != std::string(R::kind))
             throw invalid_argument(dir + ": bundle holds a '" + j.value("router", "") + "' router, this steerer uses '" + std::string(R::kind) + "'");
@@ -274,7 +334,13 @@ private:
         o.multipliers = j.at("multipliers").get<std::vector<double>>();
         o.embedding_block = j.at("embedding_block").get<int>();
         o.pooling = route::parse_pooling(j.at("pooling").get<std::string>());
-        AdaptiveSteerer s(backend, E{}, R{}, o);
+        if (version >= 2) {
+            o.format = {j.at("template").get<std::string>(), j.at("system").get<std::string>()};
+            o.model_name = j.value("model", "");
+            o.data_name = j.value("data", "");
+            o.variant_name = j.value("variant", "");
+        }
+        AdaptiveSteerer s(backend, R{}, o);
         s.vectors_ = steer::load_control_vector(dir + "/vectors.gguf", backend.n_layers());
         s.layers_ = o.layers;
         s.fixed_layer_ = j.at("fixed_layer").get<int>();
@@ -300,7 +366,6 @@ private:
     }
 
     const B* backend_;
-    E est_;
     R router_;
     AdaptiveOptions opts_;
     route::ResidualEmbedding emb_;
@@ -310,5 +375,27 @@ private:
     int fixed_layer_ = -1;
     bool fitted_ = false;
 };
+
+/// The router kind recorded in a bundle's bundle.json ("linear", "mlp", "knn", "profile"). Throws io_error for
+/// a folder without bundle.json, format_error for one that does not parse or names no router.
+inline std::string bundle_router_kind(const std::string& dir) {
+    std::ifstream f(dir + "/bundle.json");
+    if (!f) throw io_error(dir + "/bundle.json: cannot open (not a w2s bundle?)");
+    try {
+        return nlohmann::json::parse(f).at("router").get<std::string>();
+    } catch (const nlohmann::json::exception& e) {
+        throw format_error(dir + "/bundle.json: " + e.what());
+    }
+}
+
+/// Loads any bundle of the project's routers and calls f(steerer) with an AdaptiveSteerer<B, R> of the router
+/// kind the bundle holds (route::for_router); returns what f returns.
+template <class B, class F>
+decltype(auto) with_bundle(const B& backend, const std::string& dir, F&& f) {
+    return route::for_router(bundle_router_kind(dir), [&]<class R>(std::type_identity<R>) {
+        const auto s = AdaptiveSteerer<B, R>::load(backend, dir);
+        return f(s);
+    });
+}
 
 }  // namespace w2s

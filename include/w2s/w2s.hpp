@@ -2,14 +2,18 @@
 #pragma once
 
 #include "w2s/core/error.hpp"
+#include "w2s/core/fit_status.hpp"
 #include "w2s/core/parallel.hpp"
 #include "w2s/core/progress.hpp"
 #include "w2s/core/tensor.hpp"
 #include "w2s/gguf/reader.hpp"
 #include "w2s/gguf/writer.hpp"
 #include "w2s/gguf/quants.hpp"
+#include "w2s/io/svg.hpp"
+#include "w2s/io/sweep_file.hpp"
 #include "w2s/text/tokenizer.hpp"
 #include "w2s/text/chat_template.hpp"
+#include "w2s/text/prompt_format.hpp"
 #include "w2s/model/backend.hpp"
 #include "w2s/model/model.hpp"
 #include "w2s/model/generate.hpp"

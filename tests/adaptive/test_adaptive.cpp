@@ -3,11 +3,16 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <type_traits>
 #include <limits>
 #include <random>
 
 #include <w2s/adaptive_steerer.hpp>
 #include <w2s/model/model.hpp>
+#include <w2s/text/prompt_format.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include "tiny_model.hpp"
 
@@ -78,7 +83,7 @@ BOOST_AUTO_TEST_CASE(profile_router_end_to_end) {
 }
 
 BOOST_AUTO_TEST_CASE(knn_router_end_to_end) {
-    check_fit_choose_save_load<w2s::AdaptiveSteerer<w2s::model::LlamaModel, w2s::steer::MeanDifference, w2s::route::KnnCV>>(model, items, dir);
+    check_fit_choose_save_load<w2s::AdaptiveSteerer<w2s::model::LlamaModel, w2s::route::KnnCV>>(model, items, dir);
 }
 
 BOOST_AUTO_TEST_CASE(bundle_of_another_router_is_refused) {
@@ -86,7 +91,7 @@ BOOST_AUTO_TEST_CASE(bundle_of_another_router_is_refused) {
     w2s::AdaptiveSteerer<w2s::model::LlamaModel> s(model);
     s.fit(std::span(items).first(12), pool);
     s.save(dir + "/b_profile");
-    using Knn = w2s::AdaptiveSteerer<w2s::model::LlamaModel, w2s::steer::MeanDifference, w2s::route::KnnCV>;
+    using Knn = w2s::AdaptiveSteerer<w2s::model::LlamaModel, w2s::route::KnnCV>;
     BOOST_CHECK_THROW(Knn::load(model, dir + "/b_profile"), w2s::invalid_argument);
     BOOST_CHECK_THROW(w2s::AdaptiveSteerer<w2s::model::LlamaModel>::load(model, dir + "/missing"), w2s::io_error);
 }
@@ -105,17 +110,17 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_refused_before_any_work) {
         set(o);
         return o;
     };
-    BOOST_CHECK_THROW(S(model, {}, {}, with([](auto& o) { o.embedding_block = -2; })), w2s::invalid_argument);
-    BOOST_CHECK_THROW(S(model, {}, {}, with([&](auto& o) { o.embedding_block = model.n_layers(); })), w2s::invalid_argument);
-    BOOST_CHECK_THROW(S(model, {}, {}, with([](auto& o) { o.layers = {0, 1}; })), w2s::invalid_argument);
-    BOOST_CHECK_THROW(S(model, {}, {}, with([](auto& o) { o.multipliers = {-1.0, std::nan("")}; })), w2s::invalid_argument);
+    BOOST_CHECK_THROW(S(model, {}, with([](auto& o) { o.embedding_block = -2; })), w2s::invalid_argument);
+    BOOST_CHECK_THROW(S(model, {}, with([&](auto& o) { o.embedding_block = model.n_layers(); })), w2s::invalid_argument);
+    BOOST_CHECK_THROW(S(model, {}, with([](auto& o) { o.layers = {0, 1}; })), w2s::invalid_argument);
+    BOOST_CHECK_THROW(S(model, {}, with([](auto& o) { o.multipliers = {-1.0, std::nan("")}; })), w2s::invalid_argument);
     w2s::ThreadPool pool(1);
     S s(model);
     BOOST_CHECK_THROW((void)s.fit(std::span(items).first(1), pool), w2s::invalid_argument);  // one item: before the sweep
     (void)s.fit(std::span(items).first(8), pool);
     for (float alpha : {std::nanf(""), std::numeric_limits<float>::infinity(), 1e30f})
         BOOST_CHECK_THROW((void)s.generate(items[0].prompt, alpha, {}), w2s::invalid_argument);
-    BOOST_CHECK_THROW((void)s.generate({}, 1.0f, {}), w2s::invalid_argument);
+    BOOST_CHECK_THROW((void)s.generate(std::span<const w2s::model::token_id>{}, 1.0f, {}), w2s::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(a_non_finite_steering_term_is_an_error_naming_the_layer) {
@@ -164,6 +169,101 @@ BOOST_AUTO_TEST_CASE(free_text_pairs_fit_and_round_trip) {
         ft.push_back(it);
     }
     check_fit_choose_save_load<w2s::AdaptiveSteerer<w2s::model::LlamaModel>>(model, ft, dir + "/free");
+}
+
+namespace {
+/// Free-text items as text (the steerer formats them): prompts and replies over a small vocabulary.
+std::vector<w2s::steer::Item> text_items(std::size_t n) {
+    const char* words[] = {"cat", "sat", "on", "the", "mat", "in", "a", "hat", "and", "ran"};
+    std::vector<w2s::steer::Item> out;
+    std::mt19937_64 g(3);
+    auto phrase = [&](std::size_t k) {
+        std::string s;
+        for (std::size_t j = 0; j < k; ++j) s += std::string(j ? " " : "") + words[g() % 10];
+        return s;
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        w2s::steer::Item it;
+        it.kind = w2s::steer::ItemKind::free_text;
+        it.behaviour = "toy";
+        it.source = "generated";
+        it.line = i + 1;
+        it.question = phrase(3 + i % 4);
+        it.matching = phrase(2 + i % 3);
+        do it.not_matching = phrase(2 + i % 2); while (it.not_matching == it.matching);
+        out.push_back(it);
+    }
+    return out;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_steerer_formats_prompts_one_way_and_its_bundle_keeps_the_format) {
+    w2s::ThreadPool pool(2);
+    const auto items = text_items(14);
+    w2s::AdaptiveOptions o;
+    o.format.system = "Be brief.";
+    w2s::AdaptiveSteerer<w2s::model::LlamaModel, w2s::route::KnnCV> s(model, {}, o);
+    (void)s.fit(std::span<const w2s::steer::Item>(items), pool, {}, w2s::steer::PCA{});
+    // Text calls use the steerer's format: the same ids as rendering (system, user) with the model's template.
+    const auto want = w2s::text::prompt_ids(model, {"auto", "Be brief."}, "the cat ran");
+    BOOST_TEST(s.prompt_ids("the cat ran") == want, boost::test_tools::per_element());
+    BOOST_TEST(s.choose_layer("the cat ran") == s.choose_layer(std::span<const w2s::model::token_id>(want)));
+    w2s::model::GenerateOptions go;
+    go.max_tokens = 3;
+    go.stop_at_eog = false;
+    const auto g_text = s.generate("the cat ran", 0.0f, go);
+    const auto g_ids = s.generate(std::span<const w2s::model::token_id>(want), 0.0f, go);
+    BOOST_TEST(g_text.layer == g_ids.layer);
+    BOOST_TEST(g_text.result.tokens == g_ids.result.tokens, boost::test_tools::per_element());
+    // The bundle keeps the format and the estimator; with_bundle finds the router kind by itself.
+    const std::string b = dir + "/formatted";
+    s.save(b);
+    int layer = -1;
+    std::string kind;
+    w2s::with_bundle(model, b, [&](const auto& t) {
+        kind = std::string(std::remove_cvref_t<decltype(t)>::router_type::kind);
+        BOOST_TEST(t.options().format.system == "Be brief.");
+        BOOST_TEST(t.vectors().estimator == "pca");
+        layer = t.choose_layer("the cat ran");
+    });
+    BOOST_TEST(kind == "knn");
+    BOOST_TEST(layer == s.choose_layer("the cat ran"));
+    BOOST_TEST(w2s::bundle_router_kind(b) == "knn");
+    // A version-1 bundle (no prompt format) still loads, with the protocol's default format.
+    nlohmann::json j;
+    {
+        std::ifstream f(b + "/bundle.json");
+        j = nlohmann::json::parse(f);
+    }
+    j["format_version"] = 1;
+    j.erase("template");
+    j.erase("system");
+    {
+        std::ofstream f(b + "/bundle.json");
+        f << j.dump();
+    }
+    const auto v1 = w2s::AdaptiveSteerer<w2s::model::LlamaModel, w2s::route::KnnCV>::load(model, b);
+    BOOST_TEST(v1.options().format.system == std::string(w2s::steer::kDefaultSystemPrompt));
+    j["format_version"] = 3;
+    {
+        std::ofstream f(b + "/bundle.json");
+        f << j.dump();
+    }
+    BOOST_CHECK_THROW(w2s::with_bundle(model, b, [](const auto&) {}), w2s::format_error);
+    BOOST_CHECK_THROW((void)w2s::bundle_router_kind(dir + "/nowhere"), w2s::io_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_control_vector_becomes_a_hook_at_one_layer_or_all) {
+    w2s::steer::VectorSet vs(model.n_layers(), model.hidden_size());
+    std::vector<float> v(static_cast<std::size_t>(model.hidden_size()), 0.5f);
+    vs.set(1, v);
+    vs.set(2, v);
+    BOOST_TEST(w2s::steer::control_vector_hook(vs, 2.0f).terms().size() == 2u);
+    const auto one = w2s::steer::control_vector_hook(vs, 2.0f, 2);
+    BOOST_TEST(one.terms().size() == 1u);
+    BOOST_TEST(one.terms()[0].layer == 2);
+    BOOST_TEST(one.terms()[0].multiplier == 2.0f);
+    BOOST_CHECK_THROW((void)w2s::steer::control_vector_hook(vs, 1.0f, 0), w2s::invalid_argument);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -88,7 +88,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(recovers_direction_sign_and_scale, E, AllEstimator
     const Synthetic d;
     const LayerFit f = fit(E{}, d);
     BOOST_TEST_INFO(E::name << ": " << f.message);
-    BOOST_TEST((f.status == FitStatus::ok));
+    BOOST_TEST((f.status == FitStatus::success));
     BOOST_REQUIRE_EQUAL(f.vector.size(), static_cast<Eigen::Index>(d.hidden));
     const Eigen::VectorXf mu = d.mean_difference();
     const double cos = f.vector.dot(d.dir) / f.vector.norm();
@@ -143,11 +143,11 @@ BOOST_AUTO_TEST_CASE(pca_matches_svd_of_the_difference_matrix) {
 BOOST_AUTO_TEST_CASE(probe_reports_non_convergence) {
     const Synthetic d(13);
     const LayerFit f = fit(LogisticProbe{.l2 = 1e-2, .max_iterations = 1, .tolerance = 1e-12}, d);
-    BOOST_TEST((f.status == FitStatus::not_converged));
+    BOOST_TEST((f.status == FitStatus::no_convergence));
     BOOST_TEST(f.iterations == 1);
     BOOST_TEST(!f.message.empty());
     const LayerFit ok = fit(LogisticProbe{}, d);
-    BOOST_TEST((ok.status == FitStatus::ok));
+    BOOST_TEST((ok.status == FitStatus::success));
     BOOST_TEST(ok.iterations < 50);
 }
 

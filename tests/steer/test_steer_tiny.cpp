@@ -136,7 +136,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(every_estimator_extracts_oriented_vectors, E, AllE
         const Eigen::Map<const Eigen::VectorXf> mu(mean.vectors.at(l).data(), f.model.hidden_size());
         BOOST_TEST(v.allFinite());
         BOOST_TEST(v.norm() == mu.norm(), boost::test_tools::tolerance(1e-4f));
-        if (r.fits[static_cast<std::size_t>(l)].status == FitStatus::ok) BOOST_TEST(v.dot(mu) > 0.0f);
+        if (r.fits[static_cast<std::size_t>(l)].status == FitStatus::success) BOOST_TEST(v.dot(mu) > 0.0f);
     }
 }
 

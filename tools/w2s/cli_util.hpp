@@ -1,4 +1,4 @@
-// Small helpers shared by the CLI's subcommands: parsing layer lists and number lists, loading a split.
+// Small helpers shared by the CLI's subcommands: parsing layer lists and number lists, the prompt options.
 #pragma once
 
 #include <filesystem>
@@ -69,23 +69,6 @@ inline std::vector<double> parse_doubles(const std::string& text) {
     return out;
 }
 
-/// Items of `path`, then the protocol's seeded split: "train", "test" or "all"; at most max_items (the first of
-/// the shuffled split, so a seeded subset) when max_items > 0.
-inline std::vector<steer::Item> load_split(const std::string& path, const std::string& which, std::size_t max_items) {
-    auto items = steer::load_items(path);
-    std::vector<steer::Item> out;
-    if (which == "all") {
-        out = std::move(items);
-    } else {
-        auto split = steer::split_items(std::move(items));
-        if (which == "train") out = std::move(split.train);
-        else if (which == "test") out = std::move(split.test);
-        else throw invalid_argument("--split '" + which + "': expected train, test or all");
-    }
-    if (max_items && out.size() > max_items) out.resize(max_items);
-    return out;
-}
-
 /// The options every subcommand that turns items into prompts shares: answer orders, prompt format, free-text
 /// scoring and activation position.
 struct PromptArgs {
@@ -107,12 +90,5 @@ struct PromptArgs {
         return steer::tokenize_items(m.tokenizer(), t, items, v, personas, options());
     }
 };
-
-/// Persona prompts for a non-BASE variant (steer::find_persona_prompts: the given file, else one beside the data
-/// or above it). BASE needs none.
-inline std::optional<steer::PersonaPrompts> personas_for(steer::Variant v, const std::string& given, const std::string& data) {
-    if (v == steer::Variant::base) return std::nullopt;
-    return steer::find_persona_prompts(data, given);
-}
 
 }  // namespace w2s::cli

@@ -10,7 +10,6 @@
 #include "cli_util.hpp"
 #include "command.hpp"
 #include "progress_bar.hpp"
-#include "router_dispatch.hpp"
 
 namespace cmd_fit {  // named, not anonymous: the tool is a unity build
 
@@ -20,12 +19,6 @@ struct Args {
     int embedding_block = -1, threads = 0;
     std::size_t max_items = 0;
 };
-
-template <class E>
-w2s::steer::ExtractionResult extract(const w2s::model::LlamaModel& m, std::span<const w2s::steer::TokenizedItem> items,
-                                     const w2s::steer::ExtractOptions& eo, w2s::ThreadPool& pool, const w2s::ProgressFn& p) {
-    return w2s::steer::extract_vectors(m, items, E{}, eo, pool, p);
-}
 
 const w2s::cli::Registrar reg{"fit", "Fit W2S (vectors, sweep, router) on a dataset's train split and save a bundle", [](CLI::App& app) {
     auto a = std::make_shared<Args>();
@@ -45,38 +38,31 @@ const w2s::cli::Registrar reg{"fit", "Fit W2S (vectors, sweep, router) on a data
     return w2s::cli::Runner([a] {
         const auto model = w2s::model::LlamaModel::load(a->model);
         const auto variant = w2s::steer::parse_variant(a->variant);
-        const auto items = w2s::cli::load_split(a->data, "train", a->max_items);
-        const auto personas = w2s::cli::personas_for(variant, a->personas, a->data);
-        const auto tok = a->prompt.tokenize(model, items, variant, personas ? &*personas : nullptr);
-        w2s::ThreadPool pool(a->threads);
-        w2s::cli::ProgressBar bar;
-        w2s::steer::ExtractOptions eo;
-        if (!a->layers.empty()) eo.layers = w2s::cli::parse_layers(a->layers, model.n_layers());
-        w2s::steer::ExtractionResult ext;
-        if (a->estimator == "mean") ext = extract<w2s::steer::MeanDifference>(model, tok, eo, pool, bar.callback());
-        else if (a->estimator == "pca") ext = extract<w2s::steer::PCA>(model, tok, eo, pool, bar.callback());
-        else if (a->estimator == "probe") ext = extract<w2s::steer::LogisticProbe>(model, tok, eo, pool, bar.callback());
-        else throw w2s::invalid_argument("--estimator '" + a->estimator + "': expected mean, pca or probe");
+        const auto items = w2s::steer::load_part(a->data, "train", a->max_items);
+        const auto personas = w2s::steer::personas_for(variant, a->data, a->personas);
         w2s::AdaptiveOptions ao;
-        ao.layers = ext.layers;
+        if (!a->layers.empty()) ao.layers = w2s::cli::parse_layers(a->layers, model.n_layers());
         ao.embedding_block = a->embedding_block;
         ao.pooling = w2s::route::parse_pooling(a->pooling);
-        w2s::sweep::SweepOptions so;
-        so.layers = ext.layers;
-        so.embedding_layers = {a->embedding_block >= 0 ? a->embedding_block : model.n_layers() / 2};
-        so = w2s::sweep::resolve_options(model, ext.vectors, so);
-        const auto sw = w2s::sweep::run_sweep(model, tok, ext.vectors, so, w2s::sweep::make_header(model, so, a->model, a->data, a->variant, ""),
-                                              "", pool, bar.callback());
-        bar.finish();
-        return w2s::cli::with_router(a->router, [&]<class R>(std::type_identity<R>) {
-            w2s::AdaptiveSteerer<w2s::model::LlamaModel, w2s::steer::MeanDifference, R> s(model, {}, R{}, ao);
-            const auto summary = s.fit(ext.vectors, sw);
-            s.save(a->out);
-            std::cout << "fit: " << summary.n_items << " train items, " << summary.layers.size() << " candidate layers, router "
-                      << a->router << " (" << w2s::route::to_string(summary.router_status) << "), best fixed layer "
-                      << summary.fixed_layer << " (mean steerability " << summary.fixed_mean << ")\n"
-                      << "bundle written to " << a->out << "\n";
-            return 0;
+        ao.format.tmpl = a->prompt.tmpl;
+        ao.model_name = a->model;
+        ao.data_name = a->data;
+        ao.variant_name = a->variant;
+        const w2s::ItemFitOptions fo{a->prompt.options(), variant, personas ? &*personas : nullptr};
+        w2s::ThreadPool pool(a->threads);
+        w2s::cli::ProgressBar bar;
+        return w2s::route::for_router(a->router, [&]<class R>(std::type_identity<R>) {
+            return w2s::steer::for_estimator(a->estimator, [&]<class E>(std::type_identity<E>) {
+                w2s::AdaptiveSteerer<w2s::model::LlamaModel, R> s(model, R{}, ao);
+                const auto summary = s.fit(std::span<const w2s::steer::Item>(items), pool, bar.callback(), E{}, fo);
+                bar.finish();
+                s.save(a->out);
+                std::cout << "fit: " << summary.n_items << " train items, " << summary.layers.size() << " candidate layers, vectors "
+                          << a->estimator << ", router " << a->router << " (" << w2s::to_string(summary.router_status)
+                          << "), best fixed layer " << summary.fixed_layer << " (mean steerability " << summary.fixed_mean << ")\n"
+                          << "bundle written to " << a->out << "\n";
+                return 0;
+            });
         });
     });
 }};

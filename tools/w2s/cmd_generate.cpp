@@ -19,10 +19,9 @@
 #include <w2s/adaptive_steerer.hpp>
 #include <w2s/steer/apply.hpp>
 #include <w2s/steer/control_vector.hpp>
+#include <w2s/text/prompt_format.hpp>
 
 #include "command.hpp"
-#include "prompt_ids.hpp"
-#include "router_dispatch.hpp"
 
 namespace cmd_generate {  // named, not anonymous: the tool is a unity build
 
@@ -40,38 +39,36 @@ int run_generate(const GenerateArgs& a) {
     return pool.run([&] {
         w2s::steer::check_multiplier(a.alpha, "--alpha");  // before anything is loaded or run
         const auto model = wm::LlamaModel::load(a.model);
-        const std::vector<wm::token_id> ids = w2s::cli::prompt_ids(model, a.prompt, a.system, a.chat, a.tmpl);
+        if (!a.chat && !a.system.empty()) throw w2s::invalid_argument("--system needs --chat");
+        if (!a.steer.empty() && !a.bundle.empty()) throw w2s::invalid_argument("--steer and --bundle exclude each other");
+        if (!a.bundle.empty() && (a.chat || !a.system.empty() || a.tmpl != "auto" || a.layer >= 0))
+            throw w2s::invalid_argument("--bundle formats the prompt as its router was trained (no --chat/--system/--template) and picks the layer (no --layer)");
+        if (a.steer.empty() && a.layer >= 0) throw w2s::invalid_argument("--layer needs --steer");
 
-        // Steering: a control vector's directions, scaled by alpha, added at every position.
+        std::vector<wm::token_id> ids;
         w2s::steer::VectorSet vectors;
         wm::Hook hook;
-        if (!a.steer.empty()) {
-            vectors = w2s::steer::load_control_vector(a.steer, model.n_layers());
-            if (vectors.hidden() != model.hidden_size())
-                throw w2s::shape_error(a.steer + ": vectors have " + std::to_string(vectors.hidden()) +
-                                       " values, the model's hidden size is " + std::to_string(model.hidden_size()));
-            std::vector<w2s::steer::SteeringTerm> terms;
-            if (a.layer >= 0) {
-                if (!vectors.has(a.layer))
-                    throw w2s::invalid_argument("--layer " + std::to_string(a.layer) + ": " + a.steer +
-                                                " has no direction." + std::to_string(a.layer));
-                terms.push_back({a.layer, a.alpha, vectors.at(a.layer)});
-            } else {
-                for (int l : vectors.layers()) terms.push_back({l, a.alpha, vectors.at(l)});
-            }
-            hook = w2s::steer::SteeringHook(std::move(terms), w2s::steer::Positions::all());
-        } else if (!a.bundle.empty()) {
-            // W2S: the bundle's router picks the layer for this prompt; steer there from the last prompt token on.
-            if (a.layer >= 0) throw w2s::invalid_argument("--layer and --bundle exclude each other: the bundle picks the layer");
-            const int layer = w2s::cli::with_router(w2s::cli::bundle_router(a.bundle), [&]<class R>(std::type_identity<R>) {
-                const auto s = w2s::AdaptiveSteerer<wm::LlamaModel, w2s::steer::MeanDifference, R>::load(model, a.bundle);
+        if (!a.bundle.empty()) {
+            // W2S: the bundle's router picks the layer for this prompt (in the bundle's prompt format); steer there
+            // from the last prompt token on.
+            int layer = -1;
+            w2s::with_bundle(model, a.bundle, [&](const auto& s) {
+                ids = s.prompt_ids(a.prompt);
                 vectors = s.vectors();
-                return s.choose_layer(ids);
+                layer = s.choose_layer(std::span<const wm::token_id>(ids));
             });
             std::cerr << "w2s: the W2S router chose layer " << layer << " for this prompt (alpha " << a.alpha << ")\n";
             hook = w2s::steer::SteeringHook(vectors, layer, a.alpha, w2s::steer::Positions::from(ids.size() - 1));
-        } else if (a.layer >= 0) {
-            throw w2s::invalid_argument("--layer needs --steer");
+        } else {
+            ids = a.chat ? w2s::text::prompt_ids(model, {a.tmpl, a.system}, a.prompt) : w2s::text::raw_prompt_ids(model, a.prompt);
+            if (!a.steer.empty()) {
+                // A control vector's directions, scaled by alpha, added at every position.
+                vectors = w2s::steer::load_control_vector(a.steer, model.n_layers());
+                if (vectors.hidden() != model.hidden_size())
+                    throw w2s::shape_error(a.steer + ": vectors have " + std::to_string(vectors.hidden()) +
+                                           " values, the model's hidden size is " + std::to_string(model.hidden_size()));
+                hook = w2s::steer::control_vector_hook(vectors, a.alpha, a.layer);
+            }
         }
 
         wm::GenerateOptions opt;
@@ -118,7 +115,7 @@ const w2s::cli::Registrar reg{"generate", "Generate text from a prompt (optional
     app.add_option("--top-p", a->top_p, "nucleus: keep the most likely tokens up to this mass")->check(CLI::Range(0.0, 1.0))->capture_default_str();
     app.add_option("--threads", a->threads, "worker threads (0 = all cores)")->check(CLI::NonNegativeNumber)->capture_default_str();
     app.add_option("--steer", a->steer, "control-vector GGUF (llama.cpp format: direction.N added after block N)")->check(CLI::ExistingFile);
-    app.add_option("--bundle", a->bundle, "W2S bundle (w2s fit): its router picks the layer per prompt")->check(CLI::ExistingDirectory);
+    app.add_option("--bundle", a->bundle, "W2S bundle (w2s fit): its router picks the layer per prompt; the prompt is formatted as the bundle says")->check(CLI::ExistingDirectory);
     app.add_option("--layer", a->layer, "steer at this block only (default: every direction in the file)");
     app.add_option("--alpha", a->alpha, "multiplier of the steering vector")->capture_default_str();
     app.add_flag("--stats", a->stats, "print speed and stop reason to stderr");

@@ -16,7 +16,7 @@
 #include <w2s/model/sampling.hpp>
 
 #include "command.hpp"
-#include "prompt_ids.hpp"
+#include <w2s/text/prompt_format.hpp>
 
 namespace cmd_logits {  // named, not anonymous: the tool is a unity build
 
@@ -32,12 +32,12 @@ int run_logits(const LogitsArgs& a) {
     return pool.run([&] {
         const auto model = wm::LlamaModel::load(a.model);
         const auto& tok = model.tokenizer();
-        const std::vector<wm::token_id> ids = w2s::cli::prompt_ids(model, a.prompt, a.system, a.chat, a.tmpl);
+        if (!a.chat && !a.system.empty()) throw w2s::invalid_argument("--system needs --chat");
+        const auto ids = a.chat ? w2s::text::prompt_ids(model, {a.tmpl, a.system}, a.prompt) : w2s::text::raw_prompt_ids(model, a.prompt);
 
         auto session = model.new_session();
         w2s::MatrixRM logits;  // [1 x vocab]: only the last position is needed
-        if (ids.size() > 1) model.prefill(session, std::span<const wm::token_id>(ids).first(ids.size() - 1), {}, nullptr);
-        model.prefill(session, std::span<const wm::token_id>(ids).last(1), {}, &logits);
+        model.prefill_last_logits(session, ids, {}, &logits);
         const std::span<const float> row(logits.row(0).data(), static_cast<std::size_t>(logits.cols()));
 
         // The sorted head of the full softmax (T = 1, no top-p): ids, logits and probabilities.

@@ -54,8 +54,8 @@ const w2s::cli::Registrar reg{"steerability", "Direct fixed-layer steerability s
         const auto model = w2s::model::LlamaModel::load(a->model);
         const auto vectors = w2s::steer::load_control_vector(a->vectors, model.n_layers());
         const auto variant = w2s::steer::parse_variant(a->variant);
-        const auto items = w2s::cli::load_split(a->data, a->split, a->max_items);
-        const auto personas = w2s::cli::personas_for(variant, a->personas, a->data);
+        const auto items = w2s::steer::load_part(a->data, a->split, a->max_items);
+        const auto personas = w2s::steer::personas_for(variant, a->data, a->personas);
         const auto tok = a->prompt.tokenize(model, items, variant, personas ? &*personas : nullptr);
         w2s::steer::MeasureOptions opt;
         if (a->layers != "all") opt.layers = w2s::cli::parse_layers(a->layers, model.n_layers());

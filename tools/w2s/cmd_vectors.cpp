@@ -49,8 +49,8 @@ const w2s::cli::Registrar reg{"vectors", "Fit steering vectors from A/B items; w
     return w2s::cli::Runner([a] {
         const auto model = w2s::model::LlamaModel::load(a->model);
         const auto variant = w2s::steer::parse_variant(a->variant);
-        const auto items = w2s::cli::load_split(a->data, a->split, a->max_items);
-        const auto personas = w2s::cli::personas_for(variant, a->personas, a->data);
+        const auto items = w2s::steer::load_part(a->data, a->split, a->max_items);
+        const auto personas = w2s::steer::personas_for(variant, a->data, a->personas);
         const auto tok = a->prompt.tokenize(model, items, variant, personas ? &*personas : nullptr);
         w2s::steer::ExtractOptions opt;
         opt.batch = a->batch;
@@ -74,8 +74,8 @@ const w2s::cli::Registrar reg{"vectors", "Fit steering vectors from A/B items; w
         r.vectors.model_hint = model.file().get_string("general.architecture", "llama");
         w2s::steer::save_control_vector(r.vectors, a->out);
         for (std::size_t i = 0; i < r.layers.size(); ++i)
-            if (r.fits[i].status != w2s::steer::FitStatus::ok)
-                std::cerr << "warning: layer " << r.layers[i] << ": " << w2s::steer::fit_status_name(r.fits[i].status) << ": "
+            if (r.fits[i].status != w2s::steer::FitStatus::success)
+                std::cerr << "warning: layer " << r.layers[i] << ": " << w2s::to_string(r.fits[i].status) << ": "
                           << r.fits[i].message << '\n';
         std::cout << "vectors: " << a->estimator << " from " << r.n_items << " " << a->split << " items ("
                   << w2s::steer::variant_name(variant) << "), layers " << r.layers.front() << ".." << r.layers.back() << " in "

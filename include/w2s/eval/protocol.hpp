@@ -72,9 +72,10 @@ struct ProtocolOptions {
 }
 
 /// Runs the protocol for the behaviour in `data` (see the file comment); products go to `dir` (created).
-template <model::Backend B, steer::PromptTemplate T>
+template <class B, steer::PromptTemplate T>
 BehaviourReport run_behaviour(const B& model, const T& tmpl, const std::string& data, const std::filesystem::path& dir,
                               const ProtocolOptions& opt, ThreadPool& pool, const ProgressFn& progress = {}) {
+    static_assert(model::check_backend<B>());
     namespace fs = std::filesystem;
     const int L = model.n_layers();
     // Everything that can be checked is checked before any work.
@@ -84,7 +85,7 @@ BehaviourReport run_behaviour(const B& model, const T& tmpl, const std::string& 
         if (b < 0 || b >= L) throw invalid_argument("embedding block " + std::to_string(b) + " out of range 0.." + std::to_string(L - 1));
     for (int l : opt.layers)
         if (l < 1 || l >= L) throw invalid_argument("swept layer " + std::to_string(l) + " out of range 1.." + std::to_string(L - 1));
-    for (const auto& r : opt.pipeline.routers) detail::for_router(r, [](auto) {});
+    for (const auto& r : opt.pipeline.routers) route::for_router(r, [](auto) {});
     steer::for_estimator(opt.estimator, [](auto) {});
     std::optional<steer::PersonaPrompts> personas;
     for (auto v : opt.variants)

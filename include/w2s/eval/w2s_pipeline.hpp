@@ -113,15 +113,6 @@ RoutedMethod routed(const std::string& kind, const EmbeddingChoice& e, const rou
     return {};
 }
 
-template <class F>
-void for_router(const std::string& kind, F&& f) {
-    if (kind == "linear") f(std::type_identity<route::LinearCV>{});
-    else if (kind == "mlp") f(std::type_identity<route::MlpCV>{});
-    else if (kind == "knn") f(std::type_identity<route::KnnCV>{});
-    else if (kind == "profile") f(std::type_identity<route::ProfileCV>{});
-    else throw invalid_argument("router '" + kind + "': expected linear, mlp, knn or profile");
-}
-
 }  // namespace detail
 
 /// One behaviour's report: one pair (train variant -> test variant) per test sweep.
@@ -149,7 +140,7 @@ void for_router(const std::string& kind, F&& f) {
             for (const auto& t : tests) Xte.push_back(embeddings(t, e));
             for (const auto& kind : opt.routers) {
                 std::vector<RoutedMethod> per_test;
-                detail::for_router(kind, [&]<class R>(std::type_identity<R>) {
+                route::for_router(kind, [&]<class R>(std::type_identity<R>) {
                     (void)detail::routed<R>(kind, e, Xtr, Str, Xte, per_test, opt.seed);
                 });
                 for (std::size_t t = 0; t < tests.size(); ++t) routed[t].push_back(std::move(per_test[t]));

@@ -1,4 +1,18 @@
-// w2s/model/backend.hpp — the Backend concept: the extension point for users' transformers.
+// w2s/model/backend.hpp — the backend concepts: the extension point for users' transformers.
+//
+// Two tiers and named optional capabilities:
+//   GenerationBackend  what steered generation and the layer choice need: sessions, sizes, a tokenizer, prefill.
+//   Backend            (the sweep tier) a GenerationBackend with forward_tails: what vectors, the sweep, the
+//                      direct measurement, the evaluation and AdaptiveSteerer need. A GenerationBackend gets it
+//                      from w2s/model/prefill_tails.hpp (PrefillTails<B>: forward_tails emulated with session
+//                      copies and prefill, exact but slower); a native forward_tails is the fast path, and
+//                      check_tails (same header) compares it against the emulation.
+//   Optional capabilities, used when present (if constexpr on these concepts), never required:
+//     SelectiveLogits    forward_tails_logits: only the requested logits (the sweep of A/B items)
+//     LastLogitsPrefill  prefill_last_logits: prefill computing the last row's logits only (generation)
+//     EndOfGeneration    the tokenizer's is_eog(id), eog_ids() or eos_id(): where generation stops by itself
+//     ChatTemplates      has_chat_template(), chat_template(): the model's prompt format ("auto"); a backend
+//                        without it needs an explicit format (text::PromptFormat{"plain", ...} or a family)
 //
 // Contract (prose). A backend B is a loaded, read-only model that any number of threads may use at once.
 //  - B::Session holds one sequence's KV cache. It is a value type: copying it forks the sequence (the copy
@@ -8,18 +22,19 @@
 //  - b.new_session(): an empty session.
 //  - b.prefill(session, tokens, hook, logits): appends `tokens` to the session, running every block; calls
 //    hook at every block output (rows = the new tokens); when `logits` is non-null it is resized to
-//    [tokens x vocab] and filled with the raw logits of every new position.
-//  - b.forward_tails(prefix, tails, first_block, hook, logits): runs a batch of short continuations ("tails")
-//    of a shared, read-only prefix session, without changing it. Tail i's rows attend to the prefix, to
+//    [tokens x vocab] and filled with the raw logits of every new position. On an exception the session is
+//    unchanged.
+//  - b.forward_tails(prefix, tails, first_block, hook, logits) (sweep tier): runs a batch of short continuations
+//    ("tails") of a shared, read-only prefix session, without changing it. Tail i's rows attend to the prefix, to
 //    the rows of its parent chain (parent < i, or -1 for none) and causally to its own earlier rows. With
 //    first_block == 0 each tail gives token ids; with first_block in 1..n_layers it gives `input`, the
 //    residual entering block first_block (= the output of block first_block-1), and blocks below
-//    first_block are not run. The hook is called for blocks >= first_block. `logits` (if non-null) is
-//    resized to [sum of tail rows x vocab], rows in tail order. This is what makes the sweep cheap: the
-//    prefix is computed once, variants steered at block l resume at l+1 from a stored residual, and the
-//    variants go through the blocks as one batch.
-// A type that breaks the contract is refused at the point of use by static_assert(Backend<B>) with one
-// readable message.
+//    first_block are not run. The hook is called for blocks >= first_block with seq = the tail's index and
+//    pos0 = the absolute position of its first row. `logits` (if non-null) is resized to [sum of tail rows x
+//    vocab], rows in tail order. This is what makes the sweep cheap: the prefix is computed once, variants
+//    steered at block l resume at l+1 from a stored residual, and the variants go through the blocks as one batch.
+// A type that breaks the contract is refused at the point of use by static_assert(check_backend<B>()) (or
+// check_generation_backend<B>()) with one readable message.
 #pragma once
 
 #include <concepts>
@@ -57,9 +72,8 @@ concept TokenizerLike = requires(const T& t, std::string_view text, std::span<co
 };
 
 template <class B>
-concept Backend = requires(const B& b, typename B::Session& s, const typename B::Session& cs,
-                           std::span<const token_id> toks, std::span<const Tail> tails, const Hook& hook,
-                           MatrixRM* logits, int first_block) {
+concept GenerationBackend = requires(const B& b, typename B::Session& s, const typename B::Session& cs,
+                                     std::span<const token_id> toks, const Hook& hook, MatrixRM* logits) {
     typename B::Session;
     requires std::copyable<typename B::Session>;
     { b.n_layers() } -> std::convertible_to<int>;
@@ -68,8 +82,36 @@ concept Backend = requires(const B& b, typename B::Session& s, const typename B:
     { b.tokenizer() } -> TokenizerLike;
     { b.new_session() } -> std::same_as<typename B::Session>;
     { b.prefill(s, toks, hook, logits) };
-    { b.forward_tails(cs, tails, first_block, hook, logits) };
     { cs.size() } -> std::convertible_to<std::size_t>;  ///< tokens in the session
+};
+
+/// The sweep tier: a GenerationBackend with forward_tails (see the file comment).
+template <class B>
+concept Backend = GenerationBackend<B> && requires(const B& b, const typename B::Session& cs, std::span<const Tail> tails,
+                                                   const Hook& hook, MatrixRM* logits, int first_block) {
+    { b.forward_tails(cs, tails, first_block, hook, logits) };
+};
+
+/// Optional capability: prefill that computes the logits of the last new token only ([1 x vocab]).
+template <class B>
+concept LastLogitsPrefill = GenerationBackend<B> && requires(const B& b, typename B::Session& s, std::span<const token_id> toks,
+                                                             const Hook& hook, MatrixRM* logits) {
+    { b.prefill_last_logits(s, toks, hook, logits) };
+};
+
+/// Optional capability of a tokenizer: end-of-generation tokens, by is_eog(id), a list eog_ids() or one eos_id().
+template <class T>
+concept EndOfGeneration = requires(const T& t, token_id id) {
+    { t.is_eog(id) } -> std::convertible_to<bool>;
+} || requires(const T& t) { t.eog_ids(); } || requires(const T& t) {
+    { t.eos_id() } -> std::convertible_to<token_id>;
+};
+
+/// Optional capability: the model's own chat template (text::select_template's "auto").
+template <class B>
+concept ChatTemplates = requires(const B& b) {
+    { b.has_chat_template() } -> std::convertible_to<bool>;
+    b.chat_template();
 };
 
 /// Optional capability: forward_tails that computes only the requested logits (out[i] = logit of query i),
@@ -89,7 +131,19 @@ constexpr bool check_backend() {
                   "w2s: this type is not a w2s::model::Backend. It needs: a copyable nested Session with size(); "
                   "n_layers(), hidden_size(), vocab_size(); tokenizer() with encode/decode; new_session(); "
                   "prefill(Session&, span<const token_id>, const Hook&, MatrixRM*); and "
-                  "forward_tails(const Session&, span<const Tail>, int first_block, const Hook&, MatrixRM*). "
+                  "forward_tails(const Session&, span<const Tail>, int first_block, const Hook&, MatrixRM*) "
+                  "(a backend with prefill only gets it from w2s::model::PrefillTails<B>, w2s/model/prefill_tails.hpp). "
+                  "See w2s/model/backend.hpp for the contract.");
+    return true;
+}
+
+/// The same for the generation tier (generate, steered generation).
+template <class B>
+constexpr bool check_generation_backend() {
+    static_assert(GenerationBackend<B>,
+                  "w2s: this type is not a w2s::model::GenerationBackend. It needs: a copyable nested Session with "
+                  "size(); n_layers(), hidden_size(), vocab_size(); tokenizer() with encode/decode; new_session(); "
+                  "prefill(Session&, span<const token_id>, const Hook&, MatrixRM*). "
                   "See w2s/model/backend.hpp for the contract.");
     return true;
 }

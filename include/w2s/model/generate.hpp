@@ -84,7 +84,8 @@ struct GenerateResult {
 using TokenCallback = std::function<bool(token_id, std::string_view piece)>;
 
 /// Whether `id` ends a generation for this tokenizer, asked through the first of these it has: is_eog(id),
-/// eog_ids() (a range of ids), eos_id() (one id; negative = none). False for a tokenizer with none of them.
+/// eog_ids() (a range of ids), eos_id() (one id; negative = none): the EndOfGeneration capability of backend.hpp.
+/// False for a tokenizer with none of them (generation then stops only at max_tokens and stop_tokens).
 template <class Tok>
 [[nodiscard]] bool tokenizer_is_eog(const Tok& tok, token_id id);
 
@@ -170,7 +171,7 @@ bool tokenizer_is_eog(const Tok& tok, token_id id) {
 template <class B>
 GenerateResult generate(const B& backend, typename B::Session& session, std::span<const token_id> prompt,
                         const GenerateOptions& options, const Hook& hook, const TokenCallback& on_token) {
-    static_assert(check_backend<B>());
+    static_assert(check_generation_backend<B>());
     if (prompt.empty()) throw invalid_argument("generate: the prompt is empty (it needs at least one token)");
     if (options.max_tokens < 0)
         throw invalid_argument("generate: max_tokens must be >= 0, got " + std::to_string(options.max_tokens));
@@ -194,7 +195,7 @@ GenerateResult generate(const B& backend, typename B::Session& session, std::spa
     // prefill_last_logits(session, tokens, hook, logits) ([1 x vocab], the last new token only) saves the
     // [prompt x vocab] buffer and the output matmul of the other rows; otherwise prefill fills every row.
     MatrixRM logits;  // [prompt x vocab] (or [1 x vocab]) after the prompt, then [1 x vocab] per token
-    if constexpr (requires { backend.prefill_last_logits(session, prompt, hook, &logits); })
+    if constexpr (LastLogitsPrefill<B>)
         backend.prefill_last_logits(session, prompt, hook, &logits);
     else
         backend.prefill(session, prompt, hook, &logits);
@@ -235,7 +236,7 @@ GenerateResult generate(const B& backend, typename B::Session& session, std::spa
 template <class B>
 GenerateResult generate(const B& backend, std::span<const token_id> prompt, const GenerateOptions& options,
                         const Hook& hook, const TokenCallback& on_token) {
-    static_assert(check_backend<B>());
+    static_assert(check_generation_backend<B>());
     auto session = backend.new_session();
     return generate(backend, session, prompt, options, hook, on_token);
 }

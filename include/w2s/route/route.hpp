@@ -6,6 +6,12 @@
 //   int layer = r.predict_one(x);                // x [d]
 #pragma once
 
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "w2s/core/error.hpp"
+
 #include "w2s/route/cv.hpp"
 #include "w2s/route/embedding.hpp"
 #include "w2s/route/knn.hpp"
@@ -31,6 +37,20 @@ W2S_REQUIRE_ROUTER(LinearCV);
 W2S_REQUIRE_ROUTER(MlpCV);
 W2S_REQUIRE_ROUTER(KnnCV);
 W2S_REQUIRE_ROUTER(ProfileCV);
+/// The routers' names, as their `kind` and as the CLI and bundles spell them.
+inline constexpr std::string_view kRouterKinds = "linear, mlp, knn, profile";
+
+/// The one place a router's name becomes its type: f(std::type_identity<R>{}) with R the cross-validated router
+/// of that kind (LinearCV, MlpCV, KnnCV, ProfileCV). Throws invalid_argument naming the choices for any other name.
+template <class F>
+decltype(auto) for_router(std::string_view kind, F&& f) {
+    if (kind == LinearCV::kind) return f(std::type_identity<LinearCV>{});
+    if (kind == MlpCV::kind) return f(std::type_identity<MlpCV>{});
+    if (kind == KnnCV::kind) return f(std::type_identity<KnnCV>{});
+    if (kind == ProfileCV::kind) return f(std::type_identity<ProfileCV>{});
+    throw invalid_argument("router '" + std::string(kind) + "': expected one of " + std::string(kRouterKinds));
+}
+
 static_assert(TunableRouter<LinearRouter> && TunableRouter<MlpRouter> && TunableRouter<KnnRouter> &&
               TunableRouter<ProfileRouter>);
 

@@ -46,27 +46,14 @@
 #include <Eigen/Dense>
 
 #include "w2s/core/error.hpp"
+#include "w2s/core/fit_status.hpp"
 #include "w2s/core/tensor.hpp"
 
 namespace w2s::route {
 
-/// Outcome of an iterative fit (Eigen's ComputationInfo style). Non-convergence is a status, not an exception.
-enum class FitStatus {
-    success,          // converged (or a direct solver succeeded)
-    no_convergence,   // iteration limit reached before the convergence test passed; the model is the last iterate
-    numerical_issue,  // a factorisation failed or a loss/gradient became non-finite
-};
-
-[[nodiscard]] inline std::string_view to_string(FitStatus s) {
-    switch (s) {
-        case FitStatus::success: return "success";
-        case FitStatus::no_convergence: return "no_convergence";
-        case FitStatus::numerical_issue: return "numerical_issue";
-    }
-    return "unknown";
-}
-
-inline std::ostream& operator<<(std::ostream& os, FitStatus s) { return os << to_string(s); }
+/// The outcome of a router's fit (w2s/core/fit_status.hpp: one type for estimators and routers).
+using w2s::FitStatus;
+using w2s::to_string;
 
 /// Embeddings, one row per prompt: [n x d], float, row-major.
 using Features = MatrixRM;

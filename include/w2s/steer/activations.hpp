@@ -35,7 +35,7 @@ namespace w2s::steer {
 /// Residuals at the answer-letter token of both completions of `item`, at the output of each block in
 /// `layers`. out is resized to [2·layers.size() x hidden]: row 2i = matching, row 2i+1 = non-matching, at
 /// block layers[i]. Throws invalid_argument for a layer out of range.
-template <model::Backend B>
+template <class B>
 void contrastive_activations(const B& backend, const TokenizedItem& item, std::span<const int> layers, MatrixRM& out);
 
 struct ExtractOptions {
@@ -53,7 +53,7 @@ struct ExtractionResult {
 /// Fits one vector per layer from `items` with estimator `est` (see the file comment); items of weight 0 (an
 /// order measured for the letter diagnostic only) are left out. Progress events:
 /// stage "vectors", items done / total, called from the calling thread after each batch.
-template <Estimator E, model::Backend B>
+template <class E, class B>
 ExtractionResult extract_vectors(const B& backend, std::span<const TokenizedItem> items, const E& est,
                                  const ExtractOptions& opts, ThreadPool& pool, const ProgressFn& progress = {});
 
@@ -73,7 +73,7 @@ inline std::vector<int> resolve_layers(std::span<const int> layers, int n_layers
 }
 }  // namespace detail
 
-template <model::Backend B>
+template <class B>
 void contrastive_activations(const B& backend, const TokenizedItem& item, std::span<const int> layers, MatrixRM& out) {
     static_assert(model::check_backend<B>());
     const int L = backend.n_layers();
@@ -117,11 +117,11 @@ void contrastive_activations(const B& backend, const TokenizedItem& item, std::s
     }
 }
 
-template <Estimator E, model::Backend B>
+template <class E, class B>
 ExtractionResult extract_vectors(const B& backend, std::span<const TokenizedItem> items, const E& est,
                                  const ExtractOptions& opts, ThreadPool& pool, const ProgressFn& progress) {
-    static_assert(check_estimator<E>());
     static_assert(model::check_backend<B>());
+    static_assert(check_estimator<E>());
     // Orders measured for the letter diagnostic only (weight 0) make no pair; `kept` indexes the others.
     std::vector<std::size_t> kept;
     for (std::size_t i = 0; i < items.size(); ++i)

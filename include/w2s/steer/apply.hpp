@@ -108,4 +108,20 @@ private:
     Positions where_;
 };
 
+/// A llama.cpp-style control vector as a hook: alpha times the set's direction at block `layer` only, or, with
+/// layer = -1, alpha times every direction the set holds at its own block (what llama.cpp's --control-vector
+/// does), at the positions `where` selects. Throws invalid_argument for a layer the set has no direction for.
+/// The set must outlive the hook.
+[[nodiscard]] inline SteeringHook control_vector_hook(const VectorSet& vs, float alpha, int layer = -1, Positions where = Positions::all()) {
+    std::vector<SteeringTerm> terms;
+    if (layer >= 0) {
+        if (!vs.has(layer))
+            throw invalid_argument("control_vector_hook: the vector set has no direction for layer " + std::to_string(layer));
+        terms.push_back({layer, alpha, vs.at(layer)});
+    } else {
+        for (int l : vs.layers()) terms.push_back({l, alpha, vs.at(l)});
+    }
+    return SteeringHook(std::move(terms), where);
+}
+
 }  // namespace w2s::steer

@@ -153,6 +153,14 @@ PersonaPrompts load_persona_prompts(const std::string& path);
 /// invalid_argument when there is none.
 PersonaPrompts find_persona_prompts(const std::string& data, const std::string& given = "");
 
+/// The persona sentences a variant needs: none for BASE, else find_persona_prompts(data, given).
+std::optional<PersonaPrompts> personas_for(Variant v, const std::string& data, const std::string& given = "");
+
+/// The items of `path` in one part of the protocol's seeded split: "train", "test" or "all" (no split); at most
+/// max_items of them when max_items > 0 (the first of the shuffled part: a seeded subset). Throws
+/// invalid_argument for another part name.
+std::vector<Item> load_part(const std::string& path, std::string_view part, std::size_t max_items = 0, std::uint64_t seed = kSplitSeed);
+
 /// The two texts a chat template turns into a prompt.
 struct Turns {
     std::string system;
@@ -550,6 +558,26 @@ inline Turns make_turns(const Item& item, Variant variant, const PersonaPrompts*
         case Variant::base: break;
     }
     return {base_system, item.question};
+}
+
+inline std::optional<PersonaPrompts> personas_for(Variant v, const std::string& data, const std::string& given) {
+    if (v == Variant::base) return std::nullopt;
+    return find_persona_prompts(data, given);
+}
+
+inline std::vector<Item> load_part(const std::string& path, std::string_view part, std::size_t max_items, std::uint64_t seed) {
+    if (part != "train" && part != "test" && part != "all")
+        throw invalid_argument("split part '" + std::string(part) + "': expected train, test or all");
+    auto items = load_items(path);
+    std::vector<Item> out;
+    if (part == "all") {
+        out = std::move(items);
+    } else {
+        auto split = split_items(std::move(items), seed);
+        out = part == "train" ? std::move(split.train) : std::move(split.test);
+    }
+    if (max_items && out.size() > max_items) out.resize(max_items);
+    return out;
 }
 
 }  // namespace w2s::steer

@@ -11,7 +11,7 @@
 //    one), spans of `hidden` floats. Called in item order from one thread at a time per state (different
 //    layers' states may be fed concurrently), so results do not depend on the thread count.
 //  - e.finish(state) -> LayerFit: the vector ([hidden] floats) plus a status. Numerical trouble is a
-//    status (FitStatus::not_converged / degenerate, with a message), not an exception; finishing a state
+//    status (FitStatus::no_convergence / degenerate, with a message), not an exception; finishing a state
 //    that saw no pair throws invalid_argument.
 // The orientation convention shared by all three: the vector points from "not matching" to "matching", so
 // adding it (positive multiplier) pushes towards the behaviour; PCA and the probe are scaled to the mean
@@ -32,24 +32,16 @@
 #include <Eigen/Dense>
 
 #include "w2s/core/error.hpp"
+#include "w2s/core/fit_status.hpp"
 
 namespace w2s::steer {
 
-enum class FitStatus { ok, not_converged, degenerate };
-
-inline std::string_view fit_status_name(FitStatus s) {
-    switch (s) {
-        case FitStatus::ok: return "ok";
-        case FitStatus::not_converged: return "not_converged";
-        case FitStatus::degenerate: return "degenerate";
-    }
-    return "?";
-}
+using w2s::FitStatus;  // w2s/core/fit_status.hpp: one type for estimators and routers
 
 /// The result of fitting one layer.
 struct LayerFit {
     Eigen::VectorXf vector;           ///< [hidden] the steering vector
-    FitStatus status = FitStatus::ok;
+    FitStatus status = FitStatus::success;
     int iterations = 0;               ///< iterative estimators: iterations used
     std::string message;              ///< empty when ok
 };
@@ -147,7 +139,7 @@ struct PCA {
         Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(c);
         if (es.info() != Eigen::Success) {
             f.vector = mu.cast<float>();
-            f.status = FitStatus::not_converged;
+            f.status = FitStatus::no_convergence;
             f.message = "eigen decomposition did not converge; mean difference returned";
             return f;
         }
@@ -173,7 +165,7 @@ struct PCA {
 /// divided by their overall RMS (one scalar, so the direction is that of the original space and l2 does
 /// not depend on the model's activation scale). The vector is w in the original space, scaled to the mean
 /// difference's norm; its sign is the probe's own (towards "matching"). Not converging within
-/// max_iterations (gradient max-norm above tolerance) gives FitStatus::not_converged with the last w.
+/// max_iterations (gradient max-norm above tolerance) gives FitStatus::no_convergence with the last w.
 /// Memory per layer: the 2n activations ([2n x hidden] floats).
 struct LogisticProbe {
     static constexpr std::string_view name = "probe";
@@ -265,7 +257,7 @@ inline LayerFit LogisticProbe::finish(const State& s) const {
     }
     f.vector = (dir * (mu.norm() / dn)).cast<float>();
     if (!converged) {
-        f.status = FitStatus::not_converged;
+        f.status = FitStatus::no_convergence;
         f.message = "logistic probe: gradient max-norm still above " + std::to_string(tolerance) + " after " +
                     std::to_string(it) + " Newton iterations";
     }

@@ -61,7 +61,7 @@ struct SteerabilityResult {
 };
 
 /// m(item, l, λ) for every requested layer and multiplier: [layers x multipliers].
-template <model::Backend B>
+template <class B>
 xt::xtensor<double, 2> measure_item(const B& backend, const TokenizedItem& item, const VectorSet& vectors,
                                     std::span<const int> layers, std::span<const double> multipliers,
                                     std::size_t max_tails = 32, bool use_tails = true);
@@ -70,7 +70,7 @@ xt::xtensor<double, 2> measure_item(const B& backend, const TokenizedItem& item,
 /// figures and the best layer. Tokenized items with the same `item` index (its answer orders, adjacent) make
 /// one row: its propensity is their weighted sum (TokenizedItem::weight). Progress: stage "steerability", items done / total; called under a lock
 /// (from worker threads), so the callback need not be thread-safe.
-template <model::Backend B>
+template <class B>
 SteerabilityResult measure_steerability(const B& backend, std::span<const TokenizedItem> items, const VectorSet& vectors,
                                         const MeasureOptions& opts, ThreadPool& pool, const ProgressFn& progress = {});
 
@@ -96,7 +96,7 @@ inline void summarize(SteerabilityResult& r) {
     }
 }
 
-template <model::Backend B>
+template <class B>
 xt::xtensor<double, 2> measure_item(const B& backend, const TokenizedItem& item, const VectorSet& vectors,
                                     std::span<const int> layers, std::span<const double> multipliers,
                                     std::size_t max_tails, bool use_tails) {
@@ -187,7 +187,7 @@ xt::xtensor<double, 2> measure_item(const B& backend, const TokenizedItem& item,
     return m;
 }
 
-template <model::Backend B>
+template <class B>
 SteerabilityResult measure_steerability(const B& backend, std::span<const TokenizedItem> items, const VectorSet& vectors,
                                         const MeasureOptions& opts, ThreadPool& pool, const ProgressFn& progress) {
     static_assert(model::check_backend<B>());

@@ -120,10 +120,11 @@ inline ConstMatrixView view_of(const MatrixRM& m) {
 
 /// Runs the tails (n_groups groups of the plan, in order) and returns the propensity of each group. Backends with
 /// the SelectiveLogits capability compute only the response tokens' logits; others give full logits.
-template <model::Backend B>
+template <class B>
 std::vector<double> run_groups(const B& backend, const typename B::Session& prefix, std::span<const model::Tail> tails,
                                int first_block, const model::Hook& hook, std::size_t n_groups, const TailPlan& plan,
                                const steer::TokenizedItem& item) {
+    static_assert(model::check_backend<B>());
     std::vector<double> m(n_groups, 0.0);
     bool selective = false;
     if constexpr (model::SelectiveLogits<B>) selective = item.scoring == steer::Scoring::logits;
@@ -155,8 +156,9 @@ std::vector<double> run_groups(const B& backend, const typename B::Session& pref
 }  // namespace detail
 
 /// Resolved settings for a backend and a vector set (layers and embedding layers filled in and checked).
-template <model::Backend B>
+template <class B>
 SweepOptions resolve_options(const B& backend, const steer::VectorSet& vectors, SweepOptions opt) {
+    static_assert(model::check_backend<B>());
     if (vectors.hidden() != backend.hidden_size() || vectors.n_layers() != backend.n_layers())
         throw shape_error("sweep: vector set for " + std::to_string(vectors.n_layers()) + " layers x " + std::to_string(vectors.hidden()) +
                           ", the model has " + std::to_string(backend.n_layers()) + " x " + std::to_string(backend.hidden_size()));
@@ -192,10 +194,11 @@ inline model::Hook embedding_sum_hook(const std::vector<int>& emb_slot, std::vec
 /// One answer order of one item: its propensity [layers x multipliers]; the embeddings when `rec` is non-null.
 /// `prefix` holds prompt[0, done) already (unsteered); `emb_sum` the sum of the embedding blocks' residuals over
 /// those positions (read only when rec is non-null).
-template <model::Backend B>
+template <class B>
 std::vector<double> sweep_order(const B& backend, typename B::Session prefix, std::size_t done, std::vector<double> emb_sum,
                                 const steer::TokenizedItem& item, const steer::VectorSet& vectors, const SweepOptions& opt,
                                 ItemRecord* rec) {
+    static_assert(model::check_backend<B>());
     const std::size_t H = static_cast<std::size_t>(backend.hidden_size());
     const std::size_t NL = static_cast<std::size_t>(backend.n_layers());
     const std::size_t L = opt.layers.size(), M = opt.multipliers.size(), E = opt.embedding_layers.size();
@@ -292,7 +295,7 @@ inline std::vector<double> slopes_of(const std::vector<double>& prop, const std:
 /// propensity [layers x multipliers] and slope [layers] as the weighted sum over the orders (TokenizedItem::
 /// weight: the mean when mirrored, order 0 alone as given), each order's slope when there are two, the
 /// embeddings of order 0. `opt` must be resolved.
-template <model::Backend B>
+template <class B>
 ItemRecord sweep_item(const B& backend, std::span<const steer::TokenizedItem> orders, const steer::VectorSet& vectors,
                       const SweepOptions& opt) {
     static_assert(model::check_backend<B>());
@@ -340,8 +343,9 @@ ItemRecord sweep_item(const B& backend, std::span<const steer::TokenizedItem> or
 }
 
 /// The sweep of one item measured in one order.
-template <model::Backend B>
+template <class B>
 ItemRecord sweep_item(const B& backend, const steer::TokenizedItem& item, const steer::VectorSet& vectors, const SweepOptions& opt) {
+    static_assert(model::check_backend<B>());
     return sweep_item(backend, std::span<const steer::TokenizedItem>(&item, 1), vectors, opt);
 }
 
@@ -369,9 +373,10 @@ inline OrderLayout order_layout(std::span<const steer::TokenizedItem> items) {
 }
 
 /// The header describing a sweep of `backend` with resolved options.
-template <model::Backend B>
+template <class B>
 SweepHeader make_header(const B& backend, const SweepOptions& opt, std::string model, std::string data, std::string variant,
                         std::string vectors) {
+    static_assert(model::check_backend<B>());
     SweepHeader h;
     h.model = std::move(model);
     h.data = std::move(data);
@@ -387,10 +392,11 @@ SweepHeader make_header(const B& backend, const SweepOptions& opt, std::string m
 
 /// Sweeps every item (in parallel inside `pool`; an item's answer orders together), appending finished items to `out_path` (when not empty) and
 /// skipping items already in that file (resume). Returns all records of the file (old and new), sorted by item.
-template <model::Backend B>
+template <class B>
 SweepData run_sweep(const B& backend, std::span<const steer::TokenizedItem> items, const steer::VectorSet& vectors,
                     SweepOptions opt, SweepHeader header, const std::string& out_path, ThreadPool& pool,
                     const ProgressFn& progress = {}) {
+    static_assert(model::check_backend<B>());
     opt = resolve_options(backend, vectors, std::move(opt));
     header.layers = opt.layers;
     header.multipliers = opt.multipliers;
