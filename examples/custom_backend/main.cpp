@@ -1,13 +1,21 @@
-// examples/custom_backend — generation with a user-provided backend (toy_backend.hpp).
+// examples/custom_backend — generation and the whole W2S path on a user-provided backend (toy_backend.hpp).
 //
 // Builds a tiny random-weight transformer, then generates from it greedily, with sampling, and with a
-// steering vector added after one block. The output is gibberish (the weights are random); what matters is
-// that w2s's generic code — generation, sampling, steering hooks — runs on a backend it has never seen.
+// steering vector added after one block; checks its forward_tails against the emulation from prefill; and fits
+// AdaptiveSteerer on it (vectors, the per-item sweep, a router), natively and through PrefillTails (what a
+// backend with prefill only uses). The output is gibberish (the weights are random); what matters is that
+// w2s's generic code runs on a backend it has never seen.
+//
+// The toy has no chat template, so it formats prompts itself (here: BOS + bytes) and uses the steerer's id-level
+// calls (fit on TokenizedItems, choose_layer / generate on ids). A backend with has_chat_template() and
+// chat_template() (the ChatTemplates capability of w2s/model/backend.hpp) can use the text calls instead.
 #include <cmath>
 #include <iostream>
 #include <string>
 
+#include <w2s/adaptive_steerer.hpp>
 #include <w2s/model/generate.hpp>
+#include <w2s/model/prefill_tails.hpp>
 
 #include "toy_backend.hpp"
 
@@ -58,5 +66,44 @@ int main() {
     };
     auto steered = model::generate(model, prompt, opt, steer);
     std::cout << "steered:  " << printable(steered.text) << "   [layer " << layer << ", alpha " << alpha << "]\n";
-    return 0;
+
+    // 4. Is the toy's forward_tails right? Compare it with the emulation from session copies and prefill.
+    auto prefix = model.new_session();
+    model.prefill(prefix, prompt, {}, nullptr);
+    const std::vector<model::token_id> t0{'a', 'b'}, t1{'c'};
+    const std::vector<model::Tail> tails{{t0, {}, -1}, {t1, {}, 0}};
+    const auto check = model::check_tails(model, prefix, tails);
+    std::cout << "check_tails: max logit difference " << check.max_logit_diff << ", max residual difference "
+              << check.max_residual_diff << " over " << check.hook_calls << " block outputs\n";
+
+    // 5. W2S on the toy: contrast pairs as ids (a prompt, a positive and a negative reply), the steerer fitted on
+    //    them, a layer chosen per prompt. Then the same through PrefillTails, as a backend with prefill only would.
+    std::vector<steer::TokenizedItem> items;
+    const char* prompts[] = {"How was it?", "Did you like it?", "What do you think?", "Tell me.", "And then?", "Well?"};
+    for (std::size_t i = 0; i < 12; ++i) {
+        steer::TokenizedItem it;
+        it.item = i;
+        it.scoring = steer::Scoring::logprob_sum;
+        it.read = steer::ReadAt::last;
+        it.prompt = {examples::ByteTokenizer::bos};
+        for (auto id : model.tokenizer().encode(std::string(prompts[i % 6]) + std::string(i / 6 + 1, ' '))) it.prompt.push_back(id);
+        it.response[0] = model.tokenizer().encode(" good");
+        it.response[1] = model.tokenizer().encode(" bad");
+        items.push_back(it);
+    }
+    ThreadPool pool(2);
+    AdaptiveOptions o;
+    o.embedding_block = 1;
+    AdaptiveSteerer<examples::ToyTransformer> steerer(model, {}, o);
+    const auto fit = steerer.fit(items, pool);
+    std::cout << "W2S on the toy: candidate layers";
+    for (int l : fit.layers) std::cout << ' ' << l;
+    std::cout << ", best fixed layer " << fit.fixed_layer << "; layers chosen per prompt:";
+    for (const auto& it : items) std::cout << ' ' << steerer.choose_layer(it.prompt);
+    const model::PrefillTails<examples::ToyTransformer> prefill_only(model);
+    AdaptiveSteerer<model::PrefillTails<examples::ToyTransformer>> slow(prefill_only, {}, o);
+    const auto fit2 = slow.fit(items, pool);
+    std::cout << "\nthrough PrefillTails: best fixed layer " << fit2.fixed_layer << " (the same: "
+              << (fit2.fixed_layer == fit.fixed_layer ? "yes" : "NO") << ")\n";
+    return fit2.fixed_layer == fit.fixed_layer ? 0 : 1;
 }

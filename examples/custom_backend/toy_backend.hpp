@@ -11,9 +11,11 @@
 //   2. prefill(): append tokens to a session and call the hook after EVERY block with the new rows of the
 //      residual stream — in place, before the next block reads them, so that a hook that adds a vector
 //      steers everything downstream. This is the only place steering exists.
-//   3. forward_tails(): run several short continuations of one read-only prefix as a batch, optionally
+//   3. forward_tails() (optional): run several short continuations of one read-only prefix as a batch, optionally
 //      starting at block `first_block` from a residual the caller stored. This is what makes a layer sweep
-//      cheap; if you only need generation you still must provide it, but a simple loop (as here) is fine.
+//      cheap. Without it the type is a GenerationBackend (generation, steering), and
+//      w2s::model::PrefillTails<YourModel> (w2s/model/prefill_tails.hpp) supplies an exact, slower one for the
+//      sweep and AdaptiveSteerer; w2s::model::check_tails compares yours against it.
 //
 // Shapes: activations are row-major [positions x hidden] (w2s::MatrixRM), one row per token.
 #pragma once

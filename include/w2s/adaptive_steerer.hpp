@@ -185,7 +185,8 @@ public:
     }
 
     /// The prompt's residuals at the embedding block, from an unsteered pass over the prompt (appended to `s`,
-    /// all but the last token; the last token is run as a read-only tail, so `s` ends one token short).
+    /// all but the last token; the last token runs in a copy of `s`, so `s` ends one token short, ready for
+    /// generation to feed the last token with steering on). Needs only prefill (the generation tier).
     route::PromptResiduals prompt_residuals(typename B::Session& s, std::span<const model::token_id> prompt) const {
         if (prompt.empty()) throw invalid_argument("AdaptiveSteerer: empty prompt");
         const std::size_t H = emb_.dim(), P = prompt.size();
@@ -200,8 +201,8 @@ public:
             std::copy_n(last, H, pr.last.data());
         };
         if (P > 1) backend_->prefill(s, prompt.first(P - 1), acc, nullptr);
-        const model::Tail t{prompt.last(1), {}, -1};
-        backend_->forward_tails(s, std::span<const model::Tail>(&t, 1), 0, acc, nullptr);
+        auto last = s;  // a fork: the session itself stays one token short
+        backend_->prefill(last, prompt.last(1), acc, nullptr);
         for (std::size_t c = 0; c < H; ++c) pr.mean[c] = static_cast<float>(sum[c] / static_cast<double>(P));
         return pr;
     }

@@ -17,6 +17,7 @@
 #include "w2s/model/backend.hpp"
 #include "w2s/model/model.hpp"
 #include "w2s/model/generate.hpp"
+#include "w2s/model/prefill_tails.hpp"
 #include "w2s/model/sampling.hpp"
 #include "w2s/steer/steer.hpp"
 #include "w2s/sweep/engine.hpp"

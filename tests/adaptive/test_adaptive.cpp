@@ -10,6 +10,7 @@
 
 #include <w2s/adaptive_steerer.hpp>
 #include <w2s/model/model.hpp>
+#include <w2s/model/prefill_tails.hpp>
 #include <w2s/text/prompt_format.hpp>
 
 #include <nlohmann/json.hpp>
@@ -264,6 +265,25 @@ BOOST_AUTO_TEST_CASE(a_control_vector_becomes_a_hook_at_one_layer_or_all) {
     BOOST_TEST(one.terms()[0].layer == 2);
     BOOST_TEST(one.terms()[0].multiplier == 2.0f);
     BOOST_CHECK_THROW((void)w2s::steer::control_vector_hook(vs, 1.0f, 0), w2s::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(a_backend_with_prefill_only_runs_the_whole_path_through_the_adapter) {
+    // PrefillTails<B> gives a prefill-only backend the sweep tier; the steerer fitted through it matches the one
+    // fitted on the native forward_tails (vectors, the sweep's fixed layer, the layer chosen per prompt).
+    w2s::ThreadPool pool(2);
+    const auto train = std::span(items).first(12);
+    w2s::AdaptiveSteerer<w2s::model::LlamaModel> native(model);
+    const auto a = native.fit(train, pool);
+    const w2s::model::PrefillTails<w2s::model::LlamaModel> slow(model);
+    w2s::AdaptiveSteerer<w2s::model::PrefillTails<w2s::model::LlamaModel>> emulated(slow);
+    const auto b = emulated.fit(train, pool);
+    BOOST_TEST(a.fixed_layer == b.fixed_layer);
+    BOOST_TEST(std::abs(a.fixed_mean - b.fixed_mean) <= 1e-4);
+    for (int l : a.layers) {
+        const auto va = native.vectors().at(l), vb = emulated.vectors().at(l);
+        for (std::size_t j = 0; j < va.size(); ++j) BOOST_TEST(std::abs(va[j] - vb[j]) <= 1e-4f);
+    }
+    for (const auto& it : items) BOOST_TEST(native.choose_layer(it.prompt) == emulated.choose_layer(it.prompt));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -14,6 +14,7 @@
 #include "w2s/gguf/reader.hpp"
 #include "w2s/gguf/writer.hpp"
 #include "w2s/model/model.hpp"
+#include "w2s/model/prefill_tails.hpp"
 #include "w2s_test_support.hpp"
 
 using namespace w2s;
@@ -273,6 +274,48 @@ BOOST_AUTO_TEST_CASE(resume_from_a_stored_residual_reproduces_the_full_pass) {
             }
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(forward_tails_agrees_with_its_emulation_from_prefill) {
+    // check_tails compares the native forward_tails with PrefillTails' emulation (session copies + prefill):
+    // parent chains, and resuming from a stored residual at every first_block.
+    for (const auto& arch : kArchs) {
+        BOOST_TEST_CONTEXT("arch " << arch) {
+            const auto& m = tiny(arch);
+            auto ps = m.new_session();
+            m.prefill(ps, toks({1, 5, 6, 7, 8}));
+            const std::vector<std::vector<token_id>> tt{{60, 61}, {70, 71, 72}, {80}, {90, 91}};
+            const std::vector<int> parent{-1, 0, 1, 0};
+            std::vector<Tail> tails;
+            for (std::size_t i = 0; i < tt.size(); ++i) tails.push_back(Tail{tt[i], {}, parent[i]});
+            const auto c0 = check_tails(m, ps, tails, 0);
+            BOOST_TEST(c0.max_logit_diff <= 1e-4);
+            BOOST_TEST(c0.max_residual_diff <= 1e-4);
+            BOOST_TEST(c0.hook_calls == tt.size() * static_cast<std::size_t>(m.n_layers()));
+            Capture c;
+            m.forward_tails(ps, tails, 0, c.hook(), nullptr);
+            for (int fb = 1; fb <= m.n_layers(); ++fb) {
+                BOOST_TEST_CONTEXT("first_block " << fb) {
+                    std::vector<Tail> rt;
+                    for (std::size_t i = 0; i < tt.size(); ++i) {
+                        const MatrixRM& in = c.at[{fb - 1, i}];
+                        rt.push_back(Tail{tt[i], ConstMatrixView(in.data(), static_cast<std::size_t>(in.rows()), 64), parent[i]});
+                    }
+                    const auto cf = check_tails(m, ps, rt, fb);
+                    BOOST_TEST(cf.max_logit_diff <= 1e-4);
+                    BOOST_TEST(cf.max_residual_diff <= 1e-4);
+                    BOOST_TEST(cf.hook_calls == tt.size() * static_cast<std::size_t>(m.n_layers() - fb));
+                }
+            }
+            // The adapter keeps forward_tails' argument checks.
+            const PrefillTails<LlamaModel> pt(m);
+            const std::vector<Tail> bad{Tail{tt[0], {}, 0}};
+            BOOST_CHECK_THROW(pt.forward_tails(ps, bad, 0), w2s::invalid_argument);
+            BOOST_CHECK_THROW(pt.forward_tails(ps, tails, m.n_layers() + 1), w2s::invalid_argument);
+        }
+    }
+    static_assert(Backend<PrefillTails<LlamaModel>> && LastLogitsPrefill<PrefillTails<LlamaModel>> &&
+                  ChatTemplates<PrefillTails<LlamaModel>> && !SelectiveLogits<PrefillTails<LlamaModel>>);
 }
 
 BOOST_AUTO_TEST_CASE(steering_changes_only_the_positions_it_touches) {

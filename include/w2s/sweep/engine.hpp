@@ -262,12 +262,14 @@ std::vector<double> sweep_order(const B& backend, typename B::Session prefix, st
         const MatrixRM& b = base[static_cast<std::size_t>(l)];
         tails.clear();
         for (std::size_t s = 0; s < steered.size(); ++s) {
+            // The unsteered output of block l for the tail rows, steered by the same hook steered generation uses
+            // (apply.hpp is the one place vectors are added): every tail row is at or after the last prompt
+            // token, where the protocol steers.
             const float lambda = static_cast<float>(opt.multipliers[steered[s]]);
-            for (std::size_t r = 0; r < G; ++r) {
-                float* dst = input.row(static_cast<Eigen::Index>(s * G + r)).data();
-                const float* src = b.row(static_cast<Eigen::Index>(r)).data();
-                for (std::size_t c = 0; c < H; ++c) dst[c] = src[c] + lambda * v[c];
-            }
+            const MatrixView rows{input.row(static_cast<Eigen::Index>(s * G)).data(), G, H};
+            std::copy_n(b.data(), G * H, rows.data);
+            const steer::SteeringHook add({steer::SteeringTerm{l, lambda, v}}, steer::Positions::from(P - 1));
+            add(model::BlockOutput{l, 0, P - 1, rows});
         }
         for (std::size_t s = 0; s < steered.size(); ++s)
             add_group(tails, plan, input.row(static_cast<Eigen::Index>(s * G)).data(), H);
