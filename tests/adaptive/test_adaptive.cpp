@@ -9,6 +9,7 @@
 #include <random>
 
 #include <w2s/adaptive_steerer.hpp>
+#include <w2s/eval/w2s_pipeline.hpp>
 #include <w2s/model/model.hpp>
 #include <w2s/model/prefill_tails.hpp>
 #include <w2s/text/prompt_format.hpp>
@@ -74,6 +75,66 @@ void check_fit_choose_save_load(const w2s::model::LlamaModel& model, const std::
     const auto plain = w2s::model::generate(model, std::span<const w2s::model::token_id>(items[0].prompt), go);
     BOOST_TEST(g0.result.tokens == plain.tokens, boost::test_tools::per_element());
 }
+
+/// A router written outside the library, from the Router contract and route/router_kit.hpp only: each layer's
+/// centroid of the embeddings of the train items whose best layer it is; a prompt goes to the nearest centroid.
+class NearestCentroid {
+public:
+    static constexpr std::string_view kind = "centroid";
+    w2s::FitStatus fit(const w2s::route::FeaturesRef& X, const w2s::route::ProfilesRef& S, std::uint64_t) {
+        w2s::route::check_fit_inputs("NearestCentroid", X, S);
+        const w2s::route::Layers best = w2s::route::best_layers(S);
+        C_ = w2s::route::Features::Zero(S.cols(), X.cols());
+        count_ = Eigen::VectorXi::Zero(S.cols());
+        for (Eigen::Index i = 0; i < X.rows(); ++i) {
+            C_.row(best(i)) += X.row(i);
+            ++count_(best(i));
+        }
+        for (Eigen::Index l = 0; l < C_.rows(); ++l)
+            if (count_(l)) C_.row(l) /= static_cast<float>(count_(l));
+        return w2s::FitStatus::success;
+    }
+    [[nodiscard]] int predict_one(std::span<const float> x) const {
+        w2s::route::check_dim("NearestCentroid.predict_one", x.size(), dim());
+        const Eigen::Map<const Eigen::RowVectorXf> v(x.data(), static_cast<Eigen::Index>(x.size()));
+        int best = -1;
+        float bd = 0.0f;
+        for (Eigen::Index l = 0; l < C_.rows(); ++l) {
+            if (!count_(l)) continue;
+            const float d = (C_.row(l) - v).squaredNorm();
+            if (best < 0 || d < bd) best = static_cast<int>(l), bd = d;
+        }
+        return best;
+    }
+    [[nodiscard]] w2s::route::Layers predict(const w2s::route::FeaturesRef& X) const {
+        w2s::route::Layers out(X.rows());
+        for (Eigen::Index i = 0; i < X.rows(); ++i) {
+            const Eigen::RowVectorXf r = X.row(i);
+            out(i) = predict_one(std::span<const float>(r.data(), static_cast<std::size_t>(r.size())));
+        }
+        return out;
+    }
+    void save(std::ostream& os) const {
+        w2s::route::RouterWriter w(os);
+        w.header(kind, 1);
+        w.put_matrix(C_);
+        w.put_matrix(count_);
+    }
+    void load(std::istream& is) {
+        w2s::route::RouterReader r(is, "NearestCentroid");
+        (void)r.header(kind, 1);
+        C_ = r.get_matrix<w2s::route::Features>("centroids");
+        count_ = r.get_matrix<Eigen::VectorXi>("counts", C_.rows(), 1);
+    }
+    [[nodiscard]] w2s::FitStatus info() const { return w2s::FitStatus::success; }
+    [[nodiscard]] int layers() const { return static_cast<int>(C_.rows()); }
+    [[nodiscard]] int dim() const { return static_cast<int>(C_.cols()); }
+
+private:
+    w2s::route::Features C_;  // [layers x d]
+    Eigen::VectorXi count_;   // [layers]
+};
+static_assert(w2s::route::Router<NearestCentroid>);
 
 }  // namespace
 
@@ -284,6 +345,39 @@ BOOST_AUTO_TEST_CASE(a_backend_with_prefill_only_runs_the_whole_path_through_the
         for (std::size_t j = 0; j < va.size(); ++j) BOOST_TEST(std::abs(va[j] - vb[j]) <= 1e-4f);
     }
     for (const auto& it : items) BOOST_TEST(native.choose_layer(it.prompt) == emulated.choose_layer(it.prompt));
+}
+
+BOOST_AUTO_TEST_CASE(a_router_of_ones_own_runs_through_fit_the_evaluation_and_a_bundle) {
+    w2s::ThreadPool pool(2);
+    const auto train = std::span(items).first(16);
+    using S = w2s::AdaptiveSteerer<w2s::model::LlamaModel, NearestCentroid>;
+    S s(model);
+    const auto fit = s.fit(train, pool);
+    BOOST_TEST(fit.layers.size() == s.router().layers() + 0u);
+    std::vector<int> chosen;
+    for (const auto& it : items) chosen.push_back(s.choose_layer(it.prompt));
+    s.save(dir + "/centroid");
+    const auto t = S::load(model, dir + "/centroid");
+    for (std::size_t i = 0; i < items.size(); ++i) BOOST_TEST(t.choose_layer(items[i].prompt) == chosen[i]);
+    // The evaluation takes it next to (or instead of) the library's routers.
+    w2s::sweep::SweepOptions so;
+    so.layers = fit.layers;
+    so.embedding_layers = {model.n_layers() / 2};
+    so = w2s::sweep::resolve_options(model, s.vectors(), so);
+    const auto h = w2s::sweep::make_header(model, so, "tiny", "items", "BASE", "");
+    const auto tr = w2s::sweep::run_sweep(model, train, s.vectors(), so, h, "", pool);
+    const auto te = w2s::sweep::run_sweep(model, std::span(items).subspan(16), s.vectors(), so, h, "", pool);
+    w2s::eval::PipelineOptions po;
+    po.routers = {"knn"};
+    po.custom_routers.push_back(w2s::eval::router_entry<NearestCentroid>());
+    const auto rep = w2s::eval::evaluate_behaviour("toy", tr, std::span(&te, 1), po);
+    std::size_t mine = 0, knn = 0;
+    for (const auto& m : rep.pairs.front().methods) {
+        mine += m.method.rfind("W2S-centroid@", 0) == 0;
+        knn += m.method.rfind("W2S-knn@", 0) == 0;
+    }
+    BOOST_TEST(mine == 2u);  // one embedding block x {last, mean}
+    BOOST_TEST(knn == 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -18,7 +18,7 @@ struct RouteData {
 /// The cluster of an item is drawn with probabilities ~ (K - c) so that the fixed layer is one peak, not a blend.
 inline RouteData make_route_data(int n, int d, int L, int K, std::uint64_t seed, double spread = 2.0,
                                  double noise = 0.05) {
-    w2s::route::detail::Rng rng(seed);
+    w2s::route::Rng rng(seed);
     Eigen::MatrixXd centres(K, d);
     for (int c = 0; c < K; ++c)
         for (int j = 0; j < d; ++j) centres(c, j) = spread * rng.normal();

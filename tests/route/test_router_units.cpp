@@ -125,7 +125,7 @@ BOOST_AUTO_TEST_CASE(linear_gradient_matches_finite_differences) {
     const Eigen::MatrixXd X = data.X.cast<double>();
     const wr::Layers y = wr::best_layers(data.S);
     const wr::detail::SoftmaxObjective obj{X, y, 3, 0.1};
-    wr::detail::Rng rng(1);
+    wr::Rng rng(1);
     Eigen::VectorXd theta(4 * 3 + 3);
     for (auto& t : theta) t = 0.3 * rng.normal();
     Eigen::VectorXd g, tmp;

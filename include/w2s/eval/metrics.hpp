@@ -71,7 +71,7 @@ struct PolicyScore {
 /// [n] uniform random layers in [0, L), reproducible for a seed on every platform.
 [[nodiscard]] inline Layers random_layers(Eigen::Index n, int L, std::uint64_t seed) {
     if (L < 1) throw invalid_argument("eval::random_layers: L = " + std::to_string(L) + "; expected >= 1");
-    route::detail::Rng rng(seed);
+    route::Rng rng(seed);
     Layers y(n);
     for (Eigen::Index i = 0; i < n; ++i) y(i) = static_cast<int>(rng.below(static_cast<std::uint64_t>(L)));
     return y;

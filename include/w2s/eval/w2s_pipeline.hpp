@@ -13,7 +13,9 @@
 // back to block indices.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,8 +51,22 @@ struct EmbeddingChoice {
     return {block, route::parse_pooling(e.substr(dash + 1))};
 }
 
+/// A router the evaluation fits and scores, type-erased: its name and a function that fits it on the standardized
+/// train embeddings X [n x d] and profiles S [n x layers] and appends one RoutedMethod (the columns it picks) per
+/// test embedding matrix. router_entry<R>() makes one for any type R satisfying route::Router, yours included.
+struct RouterEntry {
+    std::string kind;
+    std::function<void(const EmbeddingChoice&, const route::Features& Xtr, const route::Profiles& Str,
+                       std::span<const route::Features> Xtests, std::vector<RoutedMethod>& out, std::uint64_t seed)>
+        run;
+};
+
+template <class R>
+[[nodiscard]] RouterEntry router_entry(std::string kind = std::string(R::kind));
+
 struct PipelineOptions {
     std::vector<std::string> routers{"linear", "mlp", "knn", "profile"};  ///< router kinds to evaluate (empty: none)
+    std::vector<RouterEntry> custom_routers;  ///< more routers (router_entry<R>()), evaluated after `routers`
     std::vector<EmbeddingChoice> embeddings;  ///< empty: every block stored in the train sweep x {last, mean}
     std::uint64_t seed = 1;                   ///< router fitting and the random policy
     /// Train-size study: for each n here below the number of train items, the fixed layer and the routers are
@@ -115,6 +131,15 @@ RoutedMethod routed(const std::string& kind, const EmbeddingChoice& e, const rou
 
 }  // namespace detail
 
+template <class R>
+RouterEntry router_entry(std::string kind) {
+    W2S_REQUIRE_ROUTER(R);
+    return {kind, [kind](const EmbeddingChoice& e, const route::Features& Xtr, const route::Profiles& Str,
+                         std::span<const route::Features> Xtests, std::vector<RoutedMethod>& out, std::uint64_t seed) {
+                (void)detail::routed<R>(kind, e, Xtr, Str, Xtests, out, seed);
+            }};
+}
+
 /// One behaviour's report: one pair (train variant -> test variant) per test sweep.
 [[nodiscard]] inline BehaviourReport evaluate_behaviour(const std::string& behaviour, const io::SweepData& train,
                                                         std::span<const io::SweepData> tests, const PipelineOptions& opt) {
@@ -131,6 +156,10 @@ RoutedMethod routed(const std::string& kind, const EmbeddingChoice& e, const rou
     if (embs.empty())
         for (int blk : train.header.embedding_layers)
             for (auto p : {route::Pooling::last, route::Pooling::mean}) embs.push_back({blk, p});
+    std::vector<RouterEntry> entries;
+    for (const auto& kind : opt.routers)
+        entries.push_back(route::for_router(kind, []<class R>(std::type_identity<R>) { return router_entry<R>(); }));
+    entries.insert(entries.end(), opt.custom_routers.begin(), opt.custom_routers.end());
     // routed[t] = the W2S methods for test sweep t.
     std::vector<std::vector<RoutedMethod>> routed(tests.size());
     if (train.items.size() >= 4) {
@@ -138,11 +167,12 @@ RoutedMethod routed(const std::string& kind, const EmbeddingChoice& e, const rou
             const route::Features Xtr = embeddings(train, e);
             std::vector<route::Features> Xte;
             for (const auto& t : tests) Xte.push_back(embeddings(t, e));
-            for (const auto& kind : opt.routers) {
+            for (const auto& entry : entries) {
                 std::vector<RoutedMethod> per_test;
-                route::for_router(kind, [&]<class R>(std::type_identity<R>) {
-                    (void)detail::routed<R>(kind, e, Xtr, Str, Xte, per_test, opt.seed);
-                });
+                entry.run(e, Xtr, Str, Xte, per_test, opt.seed);
+                if (per_test.size() != tests.size())
+                    throw shape_error("evaluate: router '" + entry.kind + "' gave " + std::to_string(per_test.size()) + " results for " +
+                                      std::to_string(tests.size()) + " test sweeps");
                 for (std::size_t t = 0; t < tests.size(); ++t) routed[t].push_back(std::move(per_test[t]));
             }
         }

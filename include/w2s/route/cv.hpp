@@ -49,7 +49,7 @@ struct CvResult {
     if (folds < 2 || n < folds)
         throw invalid_argument("kfold: " + std::to_string(folds) + " folds over " + std::to_string(n) +
                                " items; expected 2 <= folds <= items");
-    detail::Rng rng(seed ^ 0xC5C5C5C5C5C5C5C5ull);
+    Rng rng(seed ^ 0xC5C5C5C5C5C5C5C5ull);
     const auto perm = rng.permutation(n);
     std::vector<std::vector<Eigen::Index>> out(static_cast<std::size_t>(folds));
     for (int f = 0; f < folds; ++f) {
@@ -64,7 +64,7 @@ template <class R>
     requires TunableRouter<R>
 [[nodiscard]] CvResult<R> cross_validate(const FeaturesRef& X, const ProfilesRef& S,
                                          const std::vector<typename R::Params>& grid, int folds, std::uint64_t seed) {
-    detail::check_fit_inputs("cross_validate", X, S);
+    check_fit_inputs("cross_validate", X, S);
     if (grid.empty()) throw invalid_argument("cross_validate: empty hyperparameter grid");
     const Eigen::Index n = X.rows();
     const auto held = kfold(n, folds, seed);

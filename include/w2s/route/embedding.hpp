@@ -117,13 +117,13 @@ public:
 
     void save(std::ostream& os) const {
         check(static_cast<std::size_t>(dim()));
-        detail::Writer w(os);
+        RouterWriter w(os);
         w.header(kind, format_version);
         w.put_matrix(Eigen::MatrixXf(mean_));
         w.put_matrix(Eigen::MatrixXf(std_));
     }
     void load(std::istream& is) {
-        detail::Reader r(is, "Standardizer.load");
+        RouterReader r(is, "Standardizer.load");
         r.header(kind, format_version);
         Eigen::VectorXf m = r.get_matrix<Eigen::MatrixXf>("mean", -1, 1);
         Eigen::VectorXf s = r.get_matrix<Eigen::MatrixXf>("std", m.size(), 1);

@@ -71,7 +71,7 @@ void normalise_rows(M& X) {
 }  // namespace detail
 
 inline FitStatus KnnRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std::uint64_t /*seed*/) {
-    detail::check_fit_inputs("KnnRouter", X, S);
+    check_fit_inputs("KnnRouter", X, S);
     if (p_.k < 1) throw invalid_argument("KnnRouter.fit: k = " + std::to_string(p_.k) + "; expected >= 1");
     Xn_ = X;
     detail::normalise_rows(Xn_);
@@ -80,7 +80,7 @@ inline FitStatus KnnRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std:
 }
 
 inline Eigen::VectorXd KnnRouter::neighbour_profile(std::span<const float> x) const {
-    detail::check_dim("KnnRouter.predict_one", x.size(), dim());
+    check_dim("KnnRouter.predict_one", x.size(), dim());
     const Eigen::Map<const Eigen::VectorXf> xv(x.data(), static_cast<Eigen::Index>(x.size()));
     const float nrm = xv.norm();
     Eigen::VectorXf sim = Xn_ * xv;  // [n]
@@ -100,7 +100,7 @@ inline Eigen::VectorXd KnnRouter::neighbour_profile(std::span<const float> x) co
 inline int KnnRouter::predict_one(std::span<const float> x) const { return detail::argmax(neighbour_profile(x)); }
 
 inline Layers KnnRouter::predict(const FeaturesRef& X) const {
-    detail::check_fitted("KnnRouter.predict", dim());
+    check_fitted("KnnRouter.predict", dim());
     if (X.cols() != dim())
         throw shape_error("KnnRouter.predict: X has " + std::to_string(X.cols()) + " columns; expected " +
                           std::to_string(dim()));
@@ -114,8 +114,8 @@ inline Layers KnnRouter::predict(const FeaturesRef& X) const {
 }
 
 inline void KnnRouter::save(std::ostream& os) const {
-    detail::check_fitted("KnnRouter.save", dim());
-    detail::Writer w(os);
+    check_fitted("KnnRouter.save", dim());
+    RouterWriter w(os);
     w.header(kind, format_version);
     w.put(static_cast<std::int32_t>(p_.k));
     w.put_matrix(Xn_);
@@ -123,7 +123,7 @@ inline void KnnRouter::save(std::ostream& os) const {
 }
 
 inline void KnnRouter::load(std::istream& is) {
-    detail::Reader r(is, "KnnRouter.load");
+    RouterReader r(is, "KnnRouter.load");
     r.header(kind, format_version);
     KnnRouter m;
     m.p_.k = r.get<std::int32_t>("k");

@@ -180,7 +180,7 @@ LbfgsResult lbfgs(const F& fun, Eigen::VectorXd& theta, int max_iter, double gto
 }  // namespace detail
 
 inline FitStatus LinearRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std::uint64_t /*seed*/) {
-    detail::check_fit_inputs("LinearRouter", X, S);
+    check_fit_inputs("LinearRouter", X, S);
     if (!(p_.l2 >= 0.0) || p_.max_iter < 1)
         throw invalid_argument("LinearRouter.fit: l2 = " + std::to_string(p_.l2) + ", max_iter = " +
                                std::to_string(p_.max_iter) + "; expected l2 >= 0 and max_iter >= 1");
@@ -199,7 +199,7 @@ inline FitStatus LinearRouter::fit(const FeaturesRef& X, const ProfilesRef& S, s
 }
 
 inline Eigen::MatrixXf LinearRouter::predict_proba(const FeaturesRef& X) const {
-    detail::check_fitted("LinearRouter.predict", dim());
+    check_fitted("LinearRouter.predict", dim());
     if (X.cols() != dim())
         throw shape_error("LinearRouter.predict: X has " + std::to_string(X.cols()) + " columns; expected " +
                           std::to_string(dim()));
@@ -213,7 +213,7 @@ inline Eigen::MatrixXf LinearRouter::predict_proba(const FeaturesRef& X) const {
 }
 
 inline Layers LinearRouter::predict(const FeaturesRef& X) const {
-    detail::check_fitted("LinearRouter.predict", dim());
+    check_fitted("LinearRouter.predict", dim());
     if (X.cols() != dim())
         throw shape_error("LinearRouter.predict: X has " + std::to_string(X.cols()) + " columns; expected " +
                           std::to_string(dim()));
@@ -226,15 +226,15 @@ inline Layers LinearRouter::predict(const FeaturesRef& X) const {
 }
 
 inline int LinearRouter::predict_one(std::span<const float> x) const {
-    detail::check_dim("LinearRouter.predict_one", x.size(), dim());
+    check_dim("LinearRouter.predict_one", x.size(), dim());
     const Eigen::Map<const Eigen::VectorXf> xv(x.data(), static_cast<Eigen::Index>(x.size()));
     const Eigen::VectorXf z = Wt_ * xv + b_;  // [L]
     return detail::argmax(z);
 }
 
 inline void LinearRouter::save(std::ostream& os) const {
-    detail::check_fitted("LinearRouter.save", dim());
-    detail::Writer w(os);
+    check_fitted("LinearRouter.save", dim());
+    RouterWriter w(os);
     w.header(kind, format_version);
     w.put(p_.l2);
     w.put(static_cast<std::int32_t>(p_.max_iter));
@@ -247,13 +247,13 @@ inline void LinearRouter::save(std::ostream& os) const {
 }
 
 inline void LinearRouter::load(std::istream& is) {
-    detail::Reader r(is, "LinearRouter.load");
+    RouterReader r(is, "LinearRouter.load");
     r.header(kind, format_version);
     LinearRouter m;
     m.p_.l2 = r.get<double>("l2");
     m.p_.max_iter = r.get<std::int32_t>("max_iter");
     m.p_.tol = r.get<double>("tol");
-    m.info_ = detail::status_from(r.get<std::int32_t>("info"), "LinearRouter.load");
+    m.info_ = fit_status_from(r.get<std::int32_t>("info"), "LinearRouter.load");
     m.iterations_ = r.get<std::int32_t>("iterations");
     m.loss_ = r.get<double>("loss");
     m.Wt_ = r.get_matrix<decltype(m.Wt_)>("W");

@@ -124,7 +124,7 @@ inline Eigen::MatrixXf MlpRouter::forward(const Eigen::MatrixXf& A0, std::vector
 }
 
 inline FitStatus MlpRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std::uint64_t seed) {
-    detail::check_fit_inputs("MlpRouter", X, S);
+    check_fit_inputs("MlpRouter", X, S);
     if (p_.hidden < 1 || p_.hidden2 < 0 || p_.batch < 1 || p_.max_epochs < 1 || !(p_.lr > 0) || !(p_.l2 >= 0) ||
         !(p_.val_fraction >= 0 && p_.val_fraction < 1) || p_.patience < 1)
         throw invalid_argument("MlpRouter.fit: bad parameters (" + p_.to_string() + ", batch=" + std::to_string(p_.batch) +
@@ -132,7 +132,7 @@ inline FitStatus MlpRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std:
                                std::to_string(p_.val_fraction) + ", patience=" + std::to_string(p_.patience) + ")");
     const Eigen::Index n = X.rows(), d = X.cols(), L = S.cols();
     const Layers y = best_layers(S);
-    detail::Rng rng(seed);
+    Rng rng(seed);
 
     // Validation slice.
     const auto perm = rng.permutation(n);
@@ -234,7 +234,7 @@ inline FitStatus MlpRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std:
 }
 
 inline Layers MlpRouter::predict(const FeaturesRef& X) const {
-    detail::check_fitted("MlpRouter.predict", dim());
+    check_fitted("MlpRouter.predict", dim());
     if (X.cols() != dim())
         throw shape_error("MlpRouter.predict: X has " + std::to_string(X.cols()) + " columns; expected " +
                           std::to_string(dim()));
@@ -245,7 +245,7 @@ inline Layers MlpRouter::predict(const FeaturesRef& X) const {
 }
 
 inline int MlpRouter::predict_one(std::span<const float> x) const {
-    detail::check_dim("MlpRouter.predict_one", x.size(), dim());
+    check_dim("MlpRouter.predict_one", x.size(), dim());
     Eigen::VectorXf a = Eigen::Map<const Eigen::VectorXf>(x.data(), static_cast<Eigen::Index>(x.size()));
     for (std::size_t k = 0; k < net_.size(); ++k) {
         Eigen::VectorXf z = net_[k].W * a + net_[k].b;
@@ -256,8 +256,8 @@ inline int MlpRouter::predict_one(std::span<const float> x) const {
 }
 
 inline void MlpRouter::save(std::ostream& os) const {
-    detail::check_fitted("MlpRouter.save", dim());
-    detail::Writer w(os);
+    check_fitted("MlpRouter.save", dim());
+    RouterWriter w(os);
     w.header(kind, format_version);
     w.put(static_cast<std::int32_t>(p_.hidden));
     w.put(static_cast<std::int32_t>(p_.hidden2));
@@ -278,7 +278,7 @@ inline void MlpRouter::save(std::ostream& os) const {
 }
 
 inline void MlpRouter::load(std::istream& is) {
-    detail::Reader r(is, "MlpRouter.load");
+    RouterReader r(is, "MlpRouter.load");
     r.header(kind, format_version);
     MlpRouter m;
     m.p_.hidden = r.get<std::int32_t>("hidden");
@@ -289,7 +289,7 @@ inline void MlpRouter::load(std::istream& is) {
     m.p_.batch = r.get<std::int32_t>("batch");
     m.p_.val_fraction = r.get<double>("val_fraction");
     m.p_.patience = r.get<std::int32_t>("patience");
-    m.info_ = detail::status_from(r.get<std::int32_t>("info"), "MlpRouter.load");
+    m.info_ = fit_status_from(r.get<std::int32_t>("info"), "MlpRouter.load");
     m.epochs_ = r.get<std::int32_t>("epochs");
     m.best_val_ = r.get<double>("best_val_loss");
     const auto count = r.get<std::uint32_t>("layer count");

@@ -59,7 +59,7 @@ private:
 // ================================================================================================
 
 inline FitStatus ProfileRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std::uint64_t /*seed*/) {
-    detail::check_fit_inputs("ProfileRouter", X, S);
+    check_fit_inputs("ProfileRouter", X, S);
     if (!(p_.lambda > 0.0) || !std::isfinite(p_.lambda))
         throw invalid_argument("ProfileRouter.fit: lambda = " + std::to_string(p_.lambda) + "; expected > 0");
     const auto n = X.rows(), d = X.cols();
@@ -93,7 +93,7 @@ inline FitStatus ProfileRouter::fit(const FeaturesRef& X, const ProfilesRef& S, 
 }
 
 inline Eigen::MatrixXf ProfileRouter::predict_profiles(const FeaturesRef& X) const {
-    detail::check_fitted("ProfileRouter.predict", dim());
+    check_fitted("ProfileRouter.predict", dim());
     if (X.cols() != dim())
         throw shape_error("ProfileRouter.predict: X has " + std::to_string(X.cols()) + " columns; expected " +
                           std::to_string(dim()));
@@ -110,15 +110,15 @@ inline Layers ProfileRouter::predict(const FeaturesRef& X) const {
 }
 
 inline int ProfileRouter::predict_one(std::span<const float> x) const {
-    detail::check_dim("ProfileRouter.predict_one", x.size(), dim());
+    check_dim("ProfileRouter.predict_one", x.size(), dim());
     const Eigen::Map<const Eigen::VectorXf> xv(x.data(), static_cast<Eigen::Index>(x.size()));
     const Eigen::VectorXf s = Wt_ * xv + b_;  // [L]
     return detail::argmax(s);
 }
 
 inline void ProfileRouter::save(std::ostream& os) const {
-    detail::check_fitted("ProfileRouter.save", dim());
-    detail::Writer w(os);
+    check_fitted("ProfileRouter.save", dim());
+    RouterWriter w(os);
     w.header(kind, format_version);
     w.put(p_.lambda);
     w.put(static_cast<std::int32_t>(info_));
@@ -127,11 +127,11 @@ inline void ProfileRouter::save(std::ostream& os) const {
 }
 
 inline void ProfileRouter::load(std::istream& is) {
-    detail::Reader r(is, "ProfileRouter.load");
+    RouterReader r(is, "ProfileRouter.load");
     r.header(kind, format_version);
     ProfileRouter m;
     m.p_.lambda = r.get<double>("lambda");
-    m.info_ = detail::status_from(r.get<std::int32_t>("info"), "ProfileRouter.load");
+    m.info_ = fit_status_from(r.get<std::int32_t>("info"), "ProfileRouter.load");
     m.Wt_ = r.get_matrix<decltype(m.Wt_)>("W");
     m.b_ = r.get_matrix<Eigen::MatrixXf>("b", m.Wt_.rows(), 1);
     if (m.Wt_.size() == 0) throw format_error("ProfileRouter.load: empty model");

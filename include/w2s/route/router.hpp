@@ -129,4 +129,4 @@ concept TunableRouter = Router<R> && requires(const R cr, const typename R::Para
 
 }  // namespace w2s::route
 
-#include "w2s/route/detail/common.hpp"
+#include "w2s/route/router_kit.hpp"

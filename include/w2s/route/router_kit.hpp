@@ -1,10 +1,11 @@
-// w2s/route/detail/common.hpp — internals shared by the routers: input checks, a portable seeded RNG, and the
-// versioned binary container. Not a public header: include w2s/route/router.hpp.
+// w2s/route/router_kit.hpp — what a router author needs besides the Router concept (router.hpp includes it):
+//   check_fit_inputs / check_fitted / check_dim   the input checks every router's fit and predict make
+//   Rng                                           a portable seeded RNG (std distributions differ between libraries)
+//   RouterWriter / RouterReader                   the versioned binary container of router save/load
+//   fit_status_from                               a FitStatus read back from a file, checked
+// The project's four routers are written with exactly these; tests/route/test_user_router.cpp writes a fifth
+// (nearest centroid) outside the library and runs it through fit, the evaluation and a bundle round trip.
 #pragma once
-
-#ifndef W2S_ROUTE_ROUTER_HPP
-#error "w2s/route/detail/common.hpp is internal: include <w2s/route/router.hpp> instead"
-#endif
 
 #include <algorithm>
 #include <bit>
@@ -26,7 +27,7 @@
 #include "w2s/core/error.hpp"
 #include "w2s/core/tensor.hpp"
 
-namespace w2s::route::detail {
+namespace w2s::route {
 
 // ---- checks ------------------------------------------------------------------------------------
 
@@ -64,6 +65,7 @@ inline void check_dim(std::string_view who, std::size_t got, int dim) {
                           std::to_string(dim));
 }
 
+namespace detail {
 /// argmax over a vector (ties -> lowest index).
 template <class V>
 inline int argmax(const V& v) {
@@ -73,16 +75,19 @@ inline int argmax(const V& v) {
     return static_cast<int>(best);
 }
 
-inline FitStatus status_from(std::int32_t v, std::string_view who) {
-    if (v < 0 || v > 2) throw format_error(std::string(who) + ": fit status " + std::to_string(v) + " out of range");
-    return static_cast<FitStatus>(v);
-}
-
 /// Short number for Params::to_string(): "%g" ("0.01", "1e-05", "100").
 inline std::string short_num(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%g", v);
     return buf;
+}
+}  // namespace detail
+
+/// A FitStatus stored as an int32 (save: static_cast<std::int32_t>(status)); format_error when out of range.
+inline FitStatus fit_status_from(std::int32_t v, std::string_view who) {
+    if (v < 0 || v > static_cast<std::int32_t>(FitStatus::degenerate))
+        throw format_error(std::string(who) + ": fit status " + std::to_string(v) + " out of range");
+    return static_cast<FitStatus>(v);
 }
 
 // ---- RNG: portable and seeded (std distributions differ between standard libraries) -------------
@@ -140,12 +145,12 @@ private:
 //   char[8] "W2SROUTE" | u32 container_version (=1) | u32 len + bytes kind | u32 body_version | body...
 // Body fields are written with the put/get helpers below; matrices as u64 rows, u64 cols, then row-major data.
 
-inline constexpr char kMagic[8] = {'W', '2', 'S', 'R', 'O', 'U', 'T', 'E'};
-inline constexpr std::uint32_t kContainerVersion = 1;
+inline constexpr char kRouterMagic[8] = {'W', '2', 'S', 'R', 'O', 'U', 'T', 'E'};
+inline constexpr std::uint32_t kRouterContainerVersion = 1;
 
-class Writer {
+class RouterWriter {
 public:
-    explicit Writer(std::ostream& os) : os_(os) {}
+    explicit RouterWriter(std::ostream& os) : os_(os) {}
     template <class T>
         requires std::is_arithmetic_v<T>
     void put(T v) {
@@ -167,8 +172,8 @@ public:
         check();
     }
     void header(std::string_view kind, std::uint32_t body_version) {
-        os_.write(kMagic, sizeof kMagic);
-        put(kContainerVersion);
+        os_.write(kRouterMagic, sizeof kRouterMagic);
+        put(kRouterContainerVersion);
         put_string(kind);
         put(body_version);
     }
@@ -180,9 +185,9 @@ private:
     std::ostream& os_;
 };
 
-class Reader {
+class RouterReader {
 public:
-    Reader(std::istream& is, std::string who) : is_(is), who_(std::move(who)) {}
+    RouterReader(std::istream& is, std::string who) : is_(is), who_(std::move(who)) {}
     template <class T>
         requires std::is_arithmetic_v<T>
     T get(std::string_view field) {
@@ -235,12 +240,12 @@ public:
         char m[8]{};
         is_.read(m, sizeof m);
         if (!is_) truncated("magic");
-        if (std::memcmp(m, kMagic, sizeof m) != 0)
+        if (std::memcmp(m, kRouterMagic, sizeof m) != 0)
             throw format_error(who_ + ": bad magic; expected \"W2SROUTE\" (not a w2s router file)");
         const auto cv = get<std::uint32_t>("container version");
-        if (cv != kContainerVersion)
+        if (cv != kRouterContainerVersion)
             throw format_error(who_ + ": container version " + std::to_string(cv) + " found; expected " +
-                               std::to_string(kContainerVersion));
+                               std::to_string(kRouterContainerVersion));
         return get_string("kind", 256);
     }
     [[noreturn]] void truncated(std::string_view field) {
@@ -252,14 +257,11 @@ private:
     std::string who_;
 };
 
-}  // namespace w2s::route::detail
-
-namespace w2s::route {
 /// The kind() of the router saved at the current position of `is` ("linear", "mlp", ...); the stream position
 /// is restored. Lets a tool at the edge pick the right type before load(). Throws format_error on a bad header.
 [[nodiscard]] inline std::string peek_kind(std::istream& is) {
     const auto pos = is.tellg();
-    detail::Reader r(is, "peek_kind");
+    RouterReader r(is, "peek_kind");
     std::string k = r.read_kind();
     is.clear();
     is.seekg(pos);
