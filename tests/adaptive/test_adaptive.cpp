@@ -10,6 +10,7 @@
 
 #include <w2s/adaptive_steerer.hpp>
 #include <w2s/eval/w2s_pipeline.hpp>
+#include <w2s/steer/load.hpp>
 #include <w2s/model/model.hpp>
 #include <w2s/model/prefill_tails.hpp>
 #include <w2s/text/prompt_format.hpp>
@@ -378,6 +379,36 @@ BOOST_AUTO_TEST_CASE(a_router_of_ones_own_runs_through_fit_the_evaluation_and_a_
     }
     BOOST_TEST(mine == 2u);  // one embedding block x {last, mean}
     BOOST_TEST(knn == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_data_file_to_token_ids_in_one_call) {
+    const std::string ft = std::string(W2S_SOURCE_DIR) + "/examples/data/freetext/sentiment.jsonl";
+    const std::string ab = std::string(W2S_SOURCE_DIR) + "/examples/data/corrigibility.jsonl";
+    w2s::steer::DataSpec d;
+    d.path = ft;
+    d.part = "test";
+    d.max_items = 5;
+    const auto f = w2s::steer::load_tokenized(model, d);
+    BOOST_TEST(f.items.size() == 5u);
+    BOOST_TEST(f.tokenized.size() == 5u);  // free text: one view per pair
+    const auto all = w2s::steer::load_part(ft, "all");
+    const auto split = w2s::steer::split_items(w2s::steer::load_items(ft));
+    BOOST_TEST(all.size() == split.train.size() + split.test.size());
+    BOOST_TEST(f.items[0].question == split.test[0].question);  // the seeded split's test part, in its order
+    d.path = ab;
+    d.part = "train";
+    const auto a = w2s::steer::load_tokenized(model, d);
+    BOOST_TEST(a.tokenized.size() == 2 * a.items.size());  // A/B: both answer orders
+    d.tokenize.orders = w2s::steer::Orders::as_given;
+    BOOST_TEST(w2s::steer::load_tokenized(model, d).tokenized.size() == 2 * a.items.size());  // the mirror, weight 0
+    BOOST_CHECK_THROW((void)w2s::steer::load_part(ft, "validation"), w2s::invalid_argument);
+    BOOST_TEST(!w2s::steer::personas_for(w2s::steer::Variant::base, ft).has_value());
+    const auto p = w2s::steer::personas_for(w2s::steer::Variant::sys_pos, ft);
+    BOOST_TEST((p.has_value() && p->by_behaviour.count("sentiment") == 1u));
+    d.variant = w2s::steer::Variant::user_neg;
+    d.path = ft;
+    const auto u = w2s::steer::load_tokenized(model, d);
+    BOOST_TEST(u.tokenized.front().prompt.size() > f.tokenized.front().prompt.size() / 2);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

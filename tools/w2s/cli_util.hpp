@@ -11,6 +11,7 @@
 
 #include <w2s/core/error.hpp>
 #include <w2s/steer/dataset.hpp>
+#include <w2s/steer/load.hpp>
 #include <w2s/steer/tokenized.hpp>
 #include <w2s/text/chat_template.hpp>
 
@@ -82,12 +83,25 @@ struct PromptArgs {
     [[nodiscard]] steer::TokenizeOptions options() const {
         return {steer::parse_orders(orders), steer::parse_scoring(score), steer::parse_read_at(position)};
     }
-    /// Items as token ids with the model's tokenizer and the chosen prompt format.
-    template <class Model>
-    std::vector<steer::TokenizedItem> tokenize(const Model& m, const std::vector<steer::Item>& items, steer::Variant v,
-                                               const steer::PersonaPrompts* personas) const {
-        const auto t = text::select_template(m, tmpl);
-        return steer::tokenize_items(m.tokenizer(), t, items, v, personas, options());
+};
+
+/// The data options of the subcommands that read one data file (vectors, sweep, steerability, fit): the file, the
+/// part of the split, a subset, the prompt variant and persona file, and the prompt options; spec() is the
+/// library's steer::DataSpec.
+struct DataArgs {
+    PromptArgs prompt;
+    std::string data, variant = "BASE", personas, split = "train";
+    std::size_t max_items = 0;
+    void add(CLI::App& app, bool with_split = true) {
+        app.add_option("--data", data, "A/B items (CAA JSON or MWE JSONL) or free-text pairs (JSONL)")->required()->check(CLI::ExistingFile);
+        prompt.add(app);
+        app.add_option("--variant", variant, "prompt variant: BASE, SYS.POS, SYS.NEG, USER.POS, USER.NEG");
+        app.add_option("--personas", personas, "persona_prompts.json (for SYS/USER variants; default: beside the data)");
+        if (with_split) app.add_option("--split", split, "which items: train, test or all (the protocol's seeded 50/50 split)");
+        app.add_option("--max-items", max_items, "use at most N items of the split (seeded subset)");
+    }
+    [[nodiscard]] steer::DataSpec spec() const {
+        return {data, split, max_items, steer::parse_variant(variant), personas, prompt.tmpl, prompt.options()};
     }
 };
 

@@ -14,41 +14,36 @@
 namespace cmd_fit {  // named, not anonymous: the tool is a unity build
 
 struct Args {
-    w2s::cli::PromptArgs prompt;
-    std::string model, data, router = "profile", estimator = "mean", variant = "BASE", layers = "", pooling = "last", out, personas;
+    w2s::cli::DataArgs data;
+    std::string model, router = "profile", estimator = "mean", layers = "", pooling = "last", out;
     int embedding_block = -1, threads = 0;
-    std::size_t max_items = 0;
 };
 
 const w2s::cli::Registrar reg{"fit", "Fit W2S (vectors, sweep, router) on a dataset's train split and save a bundle", [](CLI::App& app) {
     auto a = std::make_shared<Args>();
     app.add_option("model", a->model, "GGUF model")->required()->check(CLI::ExistingFile);
-    app.add_option("--data", a->data, "A/B items (CAA JSON or MWE JSONL) or free-text pairs (JSONL)")->required()->check(CLI::ExistingFile);
-    a->prompt.add(app);
+    a->data.add(app, /*with_split=*/false);  // fit always reads the train part
     app.add_option("--router", a->router, "linear, mlp, knn or profile");
     app.add_option("--estimator", a->estimator, "mean (CAA), pca or probe");
-    app.add_option("--variant", a->variant, "prompt variant of the training prompts");
-    app.add_option("--personas", a->personas, "persona_prompts.json for SYS/USER variants");
     app.add_option("--layers", a->layers, "candidate layers: a-b or a comma list (default 1..L-1)");
     app.add_option("--embedding-block", a->embedding_block, "block whose residual embeds the prompt (default L/2)");
     app.add_option("--pooling", a->pooling, "last (last prompt token) or mean (over the prompt)");
-    app.add_option("--max-items", a->max_items, "at most N train items (seeded subset)");
     app.add_option("--threads", a->threads, "threads (0 = all cores)");
     app.add_option("--out", a->out, "bundle folder")->required();
     return w2s::cli::Runner([a] {
         const auto model = w2s::model::LlamaModel::load(a->model);
-        const auto variant = w2s::steer::parse_variant(a->variant);
-        const auto items = w2s::steer::load_part(a->data, "train", a->max_items);
-        const auto personas = w2s::steer::personas_for(variant, a->data, a->personas);
+        const auto spec = a->data.spec();
+        const auto items = w2s::steer::load_part(spec.path, "train", spec.max_items);
+        const auto personas = w2s::steer::personas_for(spec.variant, spec.path, spec.personas);
         w2s::AdaptiveOptions ao;
         if (!a->layers.empty()) ao.layers = w2s::cli::parse_layers(a->layers, model.n_layers());
         ao.embedding_block = a->embedding_block;
         ao.pooling = w2s::route::parse_pooling(a->pooling);
-        ao.format.tmpl = a->prompt.tmpl;
+        ao.format.tmpl = spec.tmpl;
         ao.model_name = a->model;
-        ao.data_name = a->data;
-        ao.variant_name = a->variant;
-        const w2s::ItemFitOptions fo{a->prompt.options(), variant, personas ? &*personas : nullptr};
+        ao.data_name = spec.path;
+        ao.variant_name = a->data.variant;
+        const w2s::ItemFitOptions fo{spec.tokenize, spec.variant, personas ? &*personas : nullptr};
         w2s::ThreadPool pool(a->threads);
         w2s::cli::ProgressBar bar;
         return w2s::route::for_router(a->router, [&]<class R>(std::type_identity<R>) {

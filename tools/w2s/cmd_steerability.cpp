@@ -25,9 +25,8 @@
 namespace cmd_steerability {  // named, not anonymous: the tool is a unity build
 
 struct Args {
-    w2s::cli::PromptArgs prompt;
-    std::string model, vectors, data, variant = "BASE", split = "train", layers = "all", multipliers, personas, out;
-    std::size_t max_items = 0;
+    w2s::cli::DataArgs data;
+    std::string model, vectors, layers = "all", multipliers, out;
     int threads = 0;
 };
 
@@ -40,37 +39,32 @@ const w2s::cli::Registrar reg{"steerability", "Direct fixed-layer steerability s
     auto a = std::make_shared<Args>();
     app.add_option("model", a->model, "GGUF model")->required()->check(CLI::ExistingFile);
     app.add_option("--vectors", a->vectors, "steering vectors (llama.cpp control-vector GGUF)")->required()->check(CLI::ExistingFile);
-    app.add_option("--data", a->data, "A/B items (CAA JSON or MWE JSONL) or free-text pairs (JSONL)")->required()->check(CLI::ExistingFile);
-    a->prompt.add(app);
-    app.add_option("--variant", a->variant, "prompt variant: BASE, SYS.POS, SYS.NEG, USER.POS, USER.NEG");
-    app.add_option("--personas", a->personas, "persona_prompts.json (for SYS/USER variants; default: beside the data)");
-    app.add_option("--split", a->split, "which items: train (default; the fixed layer is chosen on train), test or all");
+    a->data.add(app);
     app.add_option("--layers", a->layers, "layers: all (= those in the vector file), a-b, or a comma list");
     app.add_option("--multipliers", a->multipliers, "comma list of multipliers (default the protocol's seven)");
-    app.add_option("--max-items", a->max_items, "use at most N items of the split (seeded subset)");
     app.add_option("--threads", a->threads, "threads (0 = all cores)");
     app.add_option("--out", a->out, "report JSON to write (CSV and SVG beside it)")->required();
     return w2s::cli::Runner([a] {
         const auto model = w2s::model::LlamaModel::load(a->model);
         const auto vectors = w2s::steer::load_control_vector(a->vectors, model.n_layers());
-        const auto variant = w2s::steer::parse_variant(a->variant);
-        const auto items = w2s::steer::load_part(a->data, a->split, a->max_items);
-        const auto personas = w2s::steer::personas_for(variant, a->data, a->personas);
-        const auto tok = a->prompt.tokenize(model, items, variant, personas ? &*personas : nullptr);
+        const auto spec = a->data.spec();
+        const auto d = w2s::steer::load_tokenized(model, spec);
+        const auto& items = d.items;
+        const auto variant = spec.variant;
         w2s::steer::MeasureOptions opt;
         if (a->layers != "all") opt.layers = w2s::cli::parse_layers(a->layers, model.n_layers());
         if (!a->multipliers.empty()) opt.multipliers = w2s::cli::parse_doubles(a->multipliers);
         w2s::ThreadPool pool(a->threads);
         w2s::cli::ProgressBar bar;
         const auto t0 = std::chrono::steady_clock::now();
-        const auto r = w2s::steer::measure_steerability(model, tok, vectors, opt, pool, bar.callback());
+        const auto r = w2s::steer::measure_steerability(model, d.tokenized, vectors, opt, pool, bar.callback());
         bar.finish();
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
         const std::string behaviour = items.front().behaviour;
         w2s::steer::ReportMeta meta = {{"model", a->model},   {"vectors", a->vectors}, {"estimator", vectors.estimator},
-                                       {"data", a->data},     {"behaviour", behaviour}, {"variant", std::string(w2s::steer::variant_name(variant))},
-                                       {"split", a->split},   {"split_seed", w2s::steer::kSplitSeed}, {"max_items", a->max_items},
+                                       {"data", a->data.data},     {"behaviour", behaviour}, {"variant", std::string(w2s::steer::variant_name(variant))},
+                                       {"split", a->data.split},   {"split_seed", w2s::steer::kSplitSeed}, {"max_items", a->data.max_items},
                                        {"steered_positions", "from the last prompt token on"}, {"seconds", secs}};
         const std::filesystem::path out(a->out);
         auto beside = [&](const std::string& suffix) {
@@ -82,7 +76,7 @@ const w2s::cli::Registrar reg{"steerability", "Direct fixed-layer steerability s
         write_text(beside(".csv"), w2s::steer::report_csv(r));
         write_text(beside("_items.csv"), w2s::steer::items_csv(r, items));
         write_text(beside(".svg"), w2s::steer::plot_svg(r, behaviour + " (" + std::string(w2s::steer::variant_name(variant)) + ", " +
-                                                              a->split + ", " + std::to_string(items.size()) + " items)"));
+                                                              a->data.split + ", " + std::to_string(items.size()) + " items)"));
         std::printf("%-6s %18s %18s", "layer", "mean steerability", "fraction steerable");
         if (r.letter.present()) std::printf(" %12s %12s %14s", "orders corr", "letter part", "behaviour part");
         std::printf("\n");

@@ -17,9 +17,8 @@
 namespace cmd_sweep {  // named, not anonymous: the tool is a unity build
 
 struct Args {
-    w2s::cli::PromptArgs prompt;
-    std::string model, vectors, data, variant = "BASE", split = "train", layers = "all", multipliers, out, personas;
-    std::size_t max_items = 0;
+    w2s::cli::DataArgs data;
+    std::string model, vectors, layers = "all", multipliers, out;
     int threads = 0;
 };
 
@@ -27,34 +26,26 @@ const w2s::cli::Registrar reg{"sweep", "Per-input layer sweep: steerability of e
     auto a = std::make_shared<Args>();
     app.add_option("model", a->model, "GGUF model")->required()->check(CLI::ExistingFile);
     app.add_option("--vectors", a->vectors, "steering vectors (llama.cpp control-vector GGUF)")->required()->check(CLI::ExistingFile);
-    app.add_option("--data", a->data, "A/B items (CAA JSON or MWE JSONL) or free-text pairs (JSONL)")->required()->check(CLI::ExistingFile);
-    a->prompt.add(app);
-    app.add_option("--variant", a->variant, "prompt variant: BASE, SYS.POS, SYS.NEG, USER.POS, USER.NEG");
-    app.add_option("--personas", a->personas, "persona_prompts.json (for SYS/USER variants; default: beside the data)");
-    app.add_option("--split", a->split, "which items: train, test or all (seeded 50/50 split)");
+    a->data.add(app);
     app.add_option("--layers", a->layers, "layers to sweep: all (every layer the vector file has), a-b, or a comma list");
     app.add_option("--multipliers", a->multipliers, "comma list of multipliers (default the protocol's seven)");
-    app.add_option("--max-items", a->max_items, "keep at most N items of the split (seeded subset)");
     app.add_option("--threads", a->threads, "threads (0 = all cores)");
     app.add_option("--out", a->out, "sweep file to write (resumed when it exists)")->required();
     return w2s::cli::Runner([a] {
         const auto model = w2s::model::LlamaModel::load(a->model);
         const auto vectors = w2s::steer::load_control_vector(a->vectors, model.n_layers());
-        const auto variant = w2s::steer::parse_variant(a->variant);
-        const auto items = w2s::steer::load_part(a->data, a->split, a->max_items);
-        const auto personas = w2s::steer::personas_for(variant, a->data, a->personas);
-        const auto tok = a->prompt.tokenize(model, items, variant, personas ? &*personas : nullptr);
+        const auto d = w2s::steer::load_tokenized(model, a->data.spec());
         w2s::sweep::SweepOptions opt;
         if (a->layers != "all") opt.layers = w2s::cli::parse_layers(a->layers, model.n_layers());  // all = every layer with a vector
         if (!a->multipliers.empty()) opt.multipliers = w2s::cli::parse_doubles(a->multipliers);
         opt = w2s::sweep::resolve_options(model, vectors, opt);
-        auto header = w2s::sweep::make_header(model, opt, a->model, a->data, a->variant, a->vectors);
-        header.settings = {{"split", a->split}, {"max_items", a->max_items}, {"split_seed", w2s::steer::kSplitSeed},
+        auto header = w2s::sweep::make_header(model, opt, a->model, a->data.data, a->data.variant, a->vectors);
+        header.settings = {{"split", a->data.split}, {"max_items", a->data.max_items}, {"split_seed", w2s::steer::kSplitSeed},
                            {"estimator", vectors.estimator}};
         w2s::ThreadPool pool(a->threads);
         w2s::cli::ProgressBar bar;
         const auto t0 = std::chrono::steady_clock::now();
-        const auto data = w2s::sweep::run_sweep(model, tok, vectors, opt, header, a->out, pool, bar.callback());
+        const auto data = w2s::sweep::run_sweep(model, d.tokenized, vectors, opt, header, a->out, pool, bar.callback());
         bar.finish();
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         // Mean steerability per layer, and the best one.

@@ -20,38 +20,25 @@
 namespace cmd_vectors {  // named, not anonymous: the tool is a unity build
 
 struct Args {
-    w2s::cli::PromptArgs prompt;
-    std::string model, data, variant = "BASE", estimator = "mean", split = "train", layers, personas, out;
-    std::size_t max_items = 0, batch = 16;
+    w2s::cli::DataArgs data;
+    std::string model, estimator = "mean", layers, out;
+    std::size_t batch = 16;
     int threads = 0;
 };
-
-template <class E>
-w2s::steer::ExtractionResult run(const w2s::model::LlamaModel& m, const std::vector<w2s::steer::TokenizedItem>& items, const E& est,
-                                 const w2s::steer::ExtractOptions& opt, w2s::ThreadPool& pool, const w2s::ProgressFn& progress) {
-    return w2s::steer::extract_vectors(m, items, est, opt, pool, progress);
-}
 
 const w2s::cli::Registrar reg{"vectors", "Fit steering vectors from A/B items; write a llama.cpp control vector", [](CLI::App& app) {
     auto a = std::make_shared<Args>();
     app.add_option("model", a->model, "GGUF model")->required()->check(CLI::ExistingFile);
-    app.add_option("--data", a->data, "A/B items (CAA JSON or MWE JSONL) or free-text pairs (JSONL)")->required()->check(CLI::ExistingFile);
-    a->prompt.add(app);
-    app.add_option("--variant", a->variant, "prompt variant: BASE, SYS.POS, SYS.NEG, USER.POS, USER.NEG");
-    app.add_option("--personas", a->personas, "persona_prompts.json (for SYS/USER variants; default: beside the data)");
+    a->data.add(app);
     app.add_option("--estimator", a->estimator, "mean (CAA), pca or probe")->check(CLI::IsMember({"mean", "pca", "probe"}));
-    app.add_option("--split", a->split, "which items: train, test or all (seeded 50/50 split)");
-    app.add_option("--max-items", a->max_items, "use at most N items of the split (seeded subset)");
     app.add_option("--layers", a->layers, "layers to fit: all (= 1..n-1), a-b, or a comma list (block 0 is refused)");
     app.add_option("--threads", a->threads, "threads (0 = all cores)");
     app.add_option("--batch", a->batch, "items per batch");
     app.add_option("--out", a->out, "control-vector GGUF to write")->required();
     return w2s::cli::Runner([a] {
         const auto model = w2s::model::LlamaModel::load(a->model);
-        const auto variant = w2s::steer::parse_variant(a->variant);
-        const auto items = w2s::steer::load_part(a->data, a->split, a->max_items);
-        const auto personas = w2s::steer::personas_for(variant, a->data, a->personas);
-        const auto tok = a->prompt.tokenize(model, items, variant, personas ? &*personas : nullptr);
+        const auto spec = a->data.spec();
+        const auto d = w2s::steer::load_tokenized(model, spec);
         w2s::steer::ExtractOptions opt;
         opt.batch = a->batch;
         if (!a->layers.empty() && a->layers != "all") {
@@ -65,10 +52,9 @@ const w2s::cli::Registrar reg{"vectors", "Fit steering vectors from A/B items; w
         w2s::ThreadPool pool(a->threads);
         w2s::cli::ProgressBar bar;
         const auto t0 = std::chrono::steady_clock::now();
-        w2s::steer::ExtractionResult r;
-        if (a->estimator == "mean") r = run(model, tok, w2s::steer::MeanDifference{}, opt, pool, bar.callback());
-        else if (a->estimator == "pca") r = run(model, tok, w2s::steer::PCA{}, opt, pool, bar.callback());
-        else r = run(model, tok, w2s::steer::LogisticProbe{}, opt, pool, bar.callback());
+        auto r = w2s::steer::for_estimator(a->estimator, [&]<class E>(std::type_identity<E>) {
+            return w2s::steer::extract_vectors(model, d.tokenized, E{}, opt, pool, bar.callback());
+        });
         bar.finish();
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         r.vectors.model_hint = model.file().get_string("general.architecture", "llama");
@@ -77,8 +63,8 @@ const w2s::cli::Registrar reg{"vectors", "Fit steering vectors from A/B items; w
             if (r.fits[i].status != w2s::steer::FitStatus::success)
                 std::cerr << "warning: layer " << r.layers[i] << ": " << w2s::to_string(r.fits[i].status) << ": "
                           << r.fits[i].message << '\n';
-        std::cout << "vectors: " << a->estimator << " from " << r.n_items << " " << a->split << " items ("
-                  << w2s::steer::variant_name(variant) << "), layers " << r.layers.front() << ".." << r.layers.back() << " in "
+        std::cout << "vectors: " << a->estimator << " from " << r.n_items << " " << a->data.split << " items ("
+                  << w2s::steer::variant_name(spec.variant) << "), layers " << r.layers.front() << ".." << r.layers.back() << " in "
                   << secs << " s (" << static_cast<double>(r.n_items) / secs << " items/s) -> " << a->out << '\n';
         return 0;
     });

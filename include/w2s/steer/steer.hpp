@@ -2,6 +2,7 @@
 //
 //   dataset.hpp        A/B items, loaders (CAA JSON, MWE JSONL), split, prompt variants
 //   tokenized.hpp      an item as token ids for a backend (prompt, responses, letter index)
+//   load.hpp           a data file to token ids in one call (DataSpec, load_tokenized)
 //   estimators.hpp     the Estimator concept; MeanDifference (CAA), PCA, LogisticProbe
 //   vector_set.hpp     per-layer vectors [n_layers x hidden]
 //   activations.hpp    contrastive activations, extract_vectors<Estimator>
@@ -21,4 +22,5 @@
 #include "w2s/steer/propensity.hpp"
 #include "w2s/steer/report.hpp"
 #include "w2s/steer/tokenized.hpp"
+#include "w2s/steer/load.hpp"
 #include "w2s/steer/vector_set.hpp"
