@@ -32,6 +32,7 @@
 #include <w2s/core/tensor.hpp>
 #include <w2s/model/backend.hpp>
 #include <w2s/model/hooks.hpp>
+#include <w2s/model/tail_batch.hpp>
 
 namespace w2s::examples {
 
@@ -283,30 +284,18 @@ inline void ToyTransformer::prefill(Session& s, std::span<const token_id> tokens
 inline void ToyTransformer::forward_tails(const Session& prefix, std::span<const model::Tail> tails, int first_block,
                                           const model::Hook& hook, MatrixRM* logits) const {
     const int L = cfg_.n_layers;
-    if (first_block < 0 || first_block > L)
-        throw invalid_argument("ToyTransformer::forward_tails: first_block " + std::to_string(first_block) +
-                               " is outside [0, " + std::to_string(L) + "]");
+    // The contract's checks and each tail's position come from the library's backend-neutral bookkeeping.
+    const model::TailBatch plan = model::batch_tails(tails, prefix.size(), first_block, L, static_cast<std::size_t>(cfg_.hidden));
     const std::size_t nt = tails.size();
     std::vector<MatrixRM> x(nt);                  // per tail: [rows_i x hidden] residual
-    std::vector<std::size_t> pos0(nt);            // per tail: absolute position of its row 0
     std::vector<std::vector<MatrixRM>> k(nt), v(nt);  // per tail, per layer: [rows_i x hidden]
     for (std::size_t i = 0; i < nt; ++i) {
         const model::Tail& t = tails[i];
-        if (t.parent >= static_cast<int>(i) || t.parent < -1)
-            throw invalid_argument("ToyTransformer::forward_tails: tail " + std::to_string(i) + " has parent " +
-                                   std::to_string(t.parent) + "; expected -1 or an earlier tail");
-        pos0[i] = t.parent < 0 ? prefix.size()
-                               : pos0[static_cast<std::size_t>(t.parent)] + tails[static_cast<std::size_t>(t.parent)].tokens.size();
-        if (first_block == 0) {
-            x[i] = embed(t.tokens, pos0[i]);
-        } else {
-            if (t.input.rows != t.tokens.size() || t.input.cols != static_cast<std::size_t>(cfg_.hidden))
-                throw shape_error("ToyTransformer::forward_tails: tail " + std::to_string(i) + " input is " +
-                                  std::to_string(t.input.rows) + "x" + std::to_string(t.input.cols) + ", expected " +
-                                  std::to_string(t.tokens.size()) + "x" + std::to_string(cfg_.hidden));
+        if (first_block == 0)
+            x[i] = embed(t.tokens, plan.seqs[i].pos0);
+        else
             x[i] = Eigen::Map<const MatrixRM>(t.input.data, static_cast<Eigen::Index>(t.input.rows),
                                               static_cast<Eigen::Index>(t.input.cols));
-        }
         k[i].resize(static_cast<std::size_t>(L));
         v[i].resize(static_cast<std::size_t>(L));
     }
@@ -327,7 +316,7 @@ inline void ToyTransformer::forward_tails(const Session& prefix, std::span<const
             }
             block(l, x[i], pk, pv, k[i][li], v[i][li]);
             if (hook)
-                hook(model::BlockOutput{l, i, pos0[i],
+                hook(model::BlockOutput{l, i, plan.seqs[i].pos0,
                                         MatrixView{x[i].data(), static_cast<std::size_t>(x[i].rows()),
                                                    static_cast<std::size_t>(x[i].cols())}});
         }

@@ -48,6 +48,7 @@
 #include "w2s/gguf/quants.hpp"
 #include "w2s/gguf/reader.hpp"
 #include "w2s/model/backend.hpp"
+#include "w2s/model/tail_batch.hpp"
 #include "w2s/model/hooks.hpp"
 #include "w2s/model/llama/arch.hpp"
 #include "w2s/model/llama/llama_model.hpp"
@@ -199,10 +200,7 @@ private:
         std::unique_ptr<Workspace> ws_;
     };
 
-    struct Seq {
-        std::size_t row0 = 0, len = 0, pos0 = 0;
-        std::vector<std::pair<std::size_t, std::size_t>> ancestors;  ///< batch row ranges [a, b) fully visible
-    };
+    using Seq = model::TailBatch::Seq;  // tail_batch.hpp: the backend-neutral tail bookkeeping
     void check_session(const Session& s, const char* where) const;
     void run(const Session& prefix, std::span<const Seq> seqs, std::span<const token_id> ids,
              std::span<const ConstMatrixView> inputs, int first_block, const Hook& hook, MatrixRM* logits,

@@ -30,6 +30,7 @@
 #include "w2s/core/tensor.hpp"
 #include "w2s/model/backend.hpp"
 #include "w2s/model/hooks.hpp"
+#include "w2s/model/tail_batch.hpp"
 
 namespace w2s::model {
 
@@ -74,24 +75,11 @@ public:
     /// tokens, a parent not before it, an input of the wrong shape or first_block out of 0..n_layers.
     void forward_tails(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook = {},
                        MatrixRM* logits = nullptr) const {
-        const int L = b_->n_layers();
         const auto H = static_cast<std::size_t>(b_->hidden_size());
-        if (first_block < 0 || first_block > L)
-            throw invalid_argument("forward_tails: first_block " + std::to_string(first_block) + " outside 0.." + std::to_string(L));
+        const TailBatch plan = batch_tails(tails, prefix.size(), first_block, b_->n_layers(), H);  // the contract's checks
         std::vector<bool> is_parent(tails.size(), false);
-        std::size_t rows = 0;
-        for (std::size_t i = 0; i < tails.size(); ++i) {
-            const Tail& t = tails[i];
-            const std::string where = "forward_tails: tail " + std::to_string(i);
-            if (t.tokens.empty()) throw invalid_argument(where + " has no tokens");
-            if (t.parent >= static_cast<int>(i) || t.parent < -1)
-                throw invalid_argument(where + ": parent " + std::to_string(t.parent) + " is not an earlier tail");
+        for (const Tail& t : tails)
             if (t.parent >= 0) is_parent[static_cast<std::size_t>(t.parent)] = true;
-            if (first_block > 0 && (t.input.rows != t.tokens.size() || t.input.cols != H))
-                throw invalid_argument(where + ": input of " + std::to_string(t.input.rows) + "x" + std::to_string(t.input.cols) +
-                                       ", expected " + std::to_string(t.tokens.size()) + "x" + std::to_string(H));
-            rows += t.tokens.size();
-        }
         std::vector<std::optional<Session>> ended(tails.size());  // the session a tail ended with, kept only for parents
         std::vector<MatrixRM> per_tail(logits ? tails.size() : 0);
         for (std::size_t i = 0; i < tails.size(); ++i) {
@@ -112,7 +100,7 @@ public:
         }
         if (logits) {
             const auto V = static_cast<Eigen::Index>(b_->vocab_size());
-            logits->resize(static_cast<Eigen::Index>(rows), V);
+            logits->resize(static_cast<Eigen::Index>(plan.rows), V);
             Eigen::Index r = 0;
             for (const auto& m : per_tail) {
                 logits->middleRows(r, m.rows()) = m;

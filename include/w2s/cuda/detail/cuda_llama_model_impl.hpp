@@ -209,9 +209,7 @@ inline void CudaLlamaModel::prefill(Session& s, std::span<const token_id> tokens
         if (logits) logits->resize(0, hp_.vocab);
         return;
     }
-    Seq seq;
-    seq.len = tokens.size();
-    seq.pos0 = s.size();
+    const Seq seq = model::single_seq(tokens.size(), s.size());
     // The new rows are written past size() and become part of the sequence only when run() finishes, so an
     // exception leaves the session as it was.
     run(s, std::span<const Seq>(&seq, 1), tokens, {}, 0, hook, logits, &s);
@@ -220,42 +218,12 @@ inline void CudaLlamaModel::prefill(Session& s, std::span<const token_id> tokens
 inline void CudaLlamaModel::forward_tails(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook,
                                           MatrixRM* logits) const {
     check_session(prefix, "forward_tails");
-    if (first_block < 0 || first_block > hp_.n_layers)
-        throw invalid_argument("forward_tails: first_block " + std::to_string(first_block) + " is outside 0.." +
-                               std::to_string(hp_.n_layers));
-    std::vector<Seq> seqs(tails.size());
-    std::vector<token_id> ids;
-    std::vector<ConstMatrixView> inputs;
-    std::size_t row = 0;
-    for (std::size_t i = 0; i < tails.size(); ++i) {
-        const Tail& t = tails[i];
-        const std::string where = "forward_tails: tail " + std::to_string(i);
-        if (t.tokens.empty()) throw invalid_argument(where + " has no tokens");
-        if (t.parent < -1 || t.parent >= static_cast<int>(i))
-            throw invalid_argument(where + ": parent " + std::to_string(t.parent) + " must be -1 or an earlier tail");
-        if (first_block > 0 && (t.input.data == nullptr || t.input.rows != t.tokens.size() ||
-                                t.input.cols != static_cast<std::size_t>(hp_.hidden)))
-            throw invalid_argument(where + ": input is " + std::to_string(t.input.rows) + "x" + std::to_string(t.input.cols) +
-                                   ", expected " + std::to_string(t.tokens.size()) + "x" + std::to_string(hp_.hidden) +
-                                   " (the residual entering block " + std::to_string(first_block) + ")");
-        Seq& s = seqs[i];
-        s.row0 = row;
-        s.len = t.tokens.size();
-        s.pos0 = prefix.size();
-        for (int p = t.parent; p >= 0; p = tails[static_cast<std::size_t>(p)].parent) {
-            const Seq& a = seqs[static_cast<std::size_t>(p)];
-            s.ancestors.emplace_back(a.row0, a.row0 + a.len);
-            s.pos0 += a.len;
-        }
-        row += s.len;
-        ids.insert(ids.end(), t.tokens.begin(), t.tokens.end());
-        inputs.push_back(t.input);
-    }
+    const model::TailBatch b = model::batch_tails(tails, prefix.size(), first_block, hp_.n_layers, static_cast<std::size_t>(hp_.hidden));
     if (tails.empty()) {
         if (logits) logits->resize(0, hp_.vocab);
         return;
     }
-    run(prefix, seqs, ids, inputs, first_block, hook, logits, nullptr);
+    run(prefix, b.seqs, b.ids, b.inputs, first_block, hook, logits, nullptr);
 }
 
 inline void CudaLlamaModel::run(const Session& prefix, std::span<const Seq> seqs, std::span<const token_id> ids,

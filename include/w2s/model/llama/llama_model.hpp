@@ -28,6 +28,7 @@
 #include "w2s/gguf/quants.hpp"
 #include "w2s/gguf/reader.hpp"
 #include "w2s/model/backend.hpp"
+#include "w2s/model/tail_batch.hpp"
 #include "w2s/model/hooks.hpp"
 #include "w2s/model/kernels/matmul.hpp"
 #include "w2s/model/llama/arch.hpp"
@@ -125,10 +126,7 @@ public:
     void output_head(ConstMatrixView x, MatrixRM* logits, std::span<const LogitQuery> queries = {}, std::span<float> qout = {}) const;
 
 private:
-    struct Seq {
-        std::size_t row0 = 0, len = 0, pos0 = 0;
-        std::vector<std::pair<std::size_t, std::size_t>> ancestors;  ///< batch row ranges [a, b) fully visible
-    };
+    using Seq = TailBatch::Seq;  // tail_batch.hpp: the backend-neutral tail bookkeeping
     void run(const Session& prefix, std::span<const Seq> seqs, std::span<const token_id> ids,
              std::span<const ConstMatrixView> inputs, int first_block, const Hook& hook, MatrixRM* logits,
              Session* append, std::span<const LogitQuery> queries = {}, float* qout = nullptr) const;
@@ -308,9 +306,7 @@ inline void LlamaModel::prefill(Session& s, std::span<const token_id> tokens, co
         throw invalid_argument("prefill: " + std::to_string(tokens.size()) + " tokens after the " + std::to_string(s.size()) +
                                " already in the session make " + std::to_string(s.size() + tokens.size()) +
                                " positions, beyond the model's context of " + std::to_string(ctx) + " (context_length in the GGUF)");
-    Seq seq;
-    seq.len = tokens.size();
-    seq.pos0 = s.size();
+    const Seq seq = single_seq(tokens.size(), s.size());
     const std::size_t old = s.size();
     try {
         run(s, std::span<const Seq>(&seq, 1), tokens, {}, 0, hook, logits, &s);
@@ -390,41 +386,8 @@ inline void LlamaModel::tails_impl(const Session& prefix, std::span<const Tail> 
                                    MatrixRM* logits, std::span<const LogitQuery> queries, std::span<float> qout) const {
     if (prefix.k_.size() != static_cast<std::size_t>(hp_.n_layers) || prefix.kv_k_ != static_cast<std::size_t>(hp_.kv_k()))
         throw invalid_argument("forward_tails: the prefix session was not made by this model's new_session()");
-    if (first_block < 0 || first_block > hp_.n_layers)
-        throw invalid_argument("forward_tails: first_block " + std::to_string(first_block) + " is outside 0.." +
-                               std::to_string(hp_.n_layers));
-    std::vector<Seq> seqs(tails.size());
-    std::vector<token_id> ids;
-    std::vector<ConstMatrixView> inputs;
-    std::size_t row = 0;
-    for (std::size_t i = 0; i < tails.size(); ++i) {
-        const Tail& t = tails[i];
-        const std::string where = "forward_tails: tail " + std::to_string(i);
-        if (t.tokens.empty()) throw invalid_argument(where + " has no tokens");
-        if (t.parent < -1 || t.parent >= static_cast<int>(i))
-            throw invalid_argument(where + ": parent " + std::to_string(t.parent) + " must be -1 or an earlier tail");
-        if (first_block > 0 && (t.input.data == nullptr || t.input.rows != t.tokens.size() ||
-                                t.input.cols != static_cast<std::size_t>(hp_.hidden)))
-            throw invalid_argument(where + ": input is " + std::to_string(t.input.rows) + "x" +
-                                   std::to_string(t.input.cols) + ", expected " + std::to_string(t.tokens.size()) + "x" +
-                                   std::to_string(hp_.hidden) + " (the residual entering block " +
-                                   std::to_string(first_block) + ")");
-        Seq& s = seqs[i];
-        s.row0 = row;
-        s.len = t.tokens.size();
-        s.pos0 = prefix.size();
-        for (int p = t.parent; p >= 0; p = tails[static_cast<std::size_t>(p)].parent) {
-            const Seq& a = seqs[static_cast<std::size_t>(p)];
-            s.ancestors.emplace_back(a.row0, a.row0 + a.len);
-            s.pos0 += a.len;
-        }
-        if (const std::size_t ctx = context_length(); ctx && s.pos0 + s.len > ctx)
-            throw invalid_argument(where + " reaches position " + std::to_string(s.pos0 + s.len) + ", beyond the model's context of " +
-                                   std::to_string(ctx));
-        row += s.len;
-        ids.insert(ids.end(), t.tokens.begin(), t.tokens.end());
-        inputs.push_back(t.input);
-    }
+    const TailBatch b = batch_tails(tails, prefix.size(), first_block, hp_.n_layers, static_cast<std::size_t>(hp_.hidden), context_length());
+    const std::size_t row = b.rows;
     if (tails.empty()) {
         if (logits) logits->resize(0, hp_.vocab);
         return;
@@ -433,7 +396,7 @@ inline void LlamaModel::tails_impl(const Session& prefix, std::span<const Tail> 
         if (q.row >= row || q.token < 0 || q.token >= hp_.vocab)
             throw invalid_argument("forward_tails_logits: query (row " + std::to_string(q.row) + ", token " + std::to_string(q.token) +
                                    ") outside " + std::to_string(row) + " rows x " + std::to_string(hp_.vocab) + " tokens");
-    run(prefix, seqs, ids, inputs, first_block, hook, logits, nullptr, queries, qout.data());
+    run(prefix, b.seqs, b.ids, b.inputs, first_block, hook, logits, nullptr, queries, qout.data());
 }
 
 inline void LlamaModel::run(const Session& prefix, std::span<const Seq> seqs, std::span<const token_id> ids,
