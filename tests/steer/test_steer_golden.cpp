@@ -22,21 +22,6 @@ using namespace w2s::steer;
 
 namespace {
 
-/// FNV-1a 64 over the ids as little-endian int32 (the script's fnv1a).
-std::string fnv1a(const std::vector<token_id>& ids) {
-    std::uint64_t h = 0xCBF29CE484222325ull;
-    for (token_id t : ids) {
-        const auto u = static_cast<std::uint32_t>(t);
-        for (int b = 0; b < 4; ++b) {
-            h ^= (u >> (8 * b)) & 0xFFu;
-            h *= 0x100000001B3ull;
-        }
-    }
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-    return buf;
-}
-
 struct Golden {
     nlohmann::json j = nlohmann::json::parse(w2s::test::read_file(w2s::test::golden_path("steer_reference.json")));
     w2s::model::LlamaModel model = w2s::model::LlamaModel::load(w2s::test::model_path());
@@ -55,7 +40,7 @@ struct Golden {
         for (std::size_t i = 0; i < sel.size(); ++i)
             t.push_back(tokenize_item(model.tokenizer(), model.chat_template(), sel[i], Variant::base, nullptr, i));
         for (std::size_t i = 0; i < t.size(); ++i) {
-            const std::string h = fnv1a(t[i].sequence(0)) + ":" + fnv1a(t[i].sequence(1));
+            const std::string h = w2s::test::fnv1a64_ids(t[i].sequence(0)) + ":" + w2s::test::fnv1a64_ids(t[i].sequence(1));
             BOOST_TEST_INFO("record " << j[records_key][i] << ": token ids differ from transformers' tokenization");
             BOOST_TEST(h == j[hashes_key][i].get<std::string>());
         }

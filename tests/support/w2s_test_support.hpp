@@ -2,12 +2,16 @@
 // model/data test fails with a message saying how to provide it, never skips silently.
 #pragma once
 
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <span>
 #include <string>
+#include <unistd.h>
 
 namespace w2s::test {
 
@@ -47,6 +51,28 @@ inline std::string read_file(const std::string& path) {
     std::ostringstream ss;
     ss << f.rdbuf();
     return ss.str();
+}
+
+/// A folder of this test process's own under the system temp folder (made once per name): <tmp>/w2s_<name>_<pid>.
+inline std::string temp_dir(const std::string& name) {
+    auto p = std::filesystem::temp_directory_path() / ("w2s_" + name + "_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(p);
+    return p.string();
+}
+
+/// FNV-1a 64 over token ids as little-endian int32, hex (the golden scripts' fnv1a of tests/reference/).
+inline std::string fnv1a64_ids(std::span<const std::int32_t> ids) {
+    std::uint64_t h = 0xCBF29CE484222325ULL;
+    for (auto id : ids) {
+        const auto u = static_cast<std::uint32_t>(id);
+        for (int k = 0; k < 4; ++k) {
+            h ^= (u >> (8 * k)) & 0xFFu;
+            h *= 0x100000001B3ULL;
+        }
+    }
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
 }
 
 }  // namespace w2s::test

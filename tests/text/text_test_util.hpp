@@ -41,20 +41,6 @@ inline std::vector<nlohmann::json> load_items(const std::string& path) {
 }
 
 /// FNV-1a 64 over the ids as little-endian int32 bytes, as 16 hex digits (same as the golden script).
-inline std::string fnv1a64_ids(std::span<const w2s::text::token_id> ids) {
-    std::uint64_t h = 0xCBF29CE484222325ULL;
-    for (auto id : ids) {
-        auto u = static_cast<std::uint32_t>(id);
-        for (int k = 0; k < 4; ++k) {
-            h ^= (u >> (8 * k)) & 0xFFu;
-            h *= 0x100000001B3ULL;
-        }
-    }
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-    return buf;
-}
-
 inline std::string trim_ascii(std::string s) {
     auto sp = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
     while (!s.empty() && sp(s.back())) s.pop_back();

@@ -100,10 +100,7 @@ inline Eigen::VectorXd KnnRouter::neighbour_profile(std::span<const float> x) co
 inline int KnnRouter::predict_one(std::span<const float> x) const { return detail::argmax(neighbour_profile(x)); }
 
 inline Layers KnnRouter::predict(const FeaturesRef& X) const {
-    check_fitted("KnnRouter.predict", dim());
-    if (X.cols() != dim())
-        throw shape_error("KnnRouter.predict: X has " + std::to_string(X.cols()) + " columns; expected " +
-                          std::to_string(dim()));
+    check_predict_inputs("KnnRouter.predict", X.cols(), dim());
     Layers y(X.rows());
     Eigen::VectorXf row(X.cols());
     for (Eigen::Index i = 0; i < X.rows(); ++i) {

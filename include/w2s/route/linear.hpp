@@ -199,10 +199,7 @@ inline FitStatus LinearRouter::fit(const FeaturesRef& X, const ProfilesRef& S, s
 }
 
 inline Eigen::MatrixXf LinearRouter::predict_proba(const FeaturesRef& X) const {
-    check_fitted("LinearRouter.predict", dim());
-    if (X.cols() != dim())
-        throw shape_error("LinearRouter.predict: X has " + std::to_string(X.cols()) + " columns; expected " +
-                          std::to_string(dim()));
+    check_predict_inputs("LinearRouter.predict", X.cols(), dim());
     Eigen::MatrixXf Z = X * Wt_.transpose();  // [n x L]
     Z.rowwise() += b_.transpose();
     for (Eigen::Index i = 0; i < Z.rows(); ++i) {
@@ -213,10 +210,7 @@ inline Eigen::MatrixXf LinearRouter::predict_proba(const FeaturesRef& X) const {
 }
 
 inline Layers LinearRouter::predict(const FeaturesRef& X) const {
-    check_fitted("LinearRouter.predict", dim());
-    if (X.cols() != dim())
-        throw shape_error("LinearRouter.predict: X has " + std::to_string(X.cols()) + " columns; expected " +
-                          std::to_string(dim()));
+    check_predict_inputs("LinearRouter.predict", X.cols(), dim());
     Layers y(X.rows());
     for (Eigen::Index i = 0; i < X.rows(); ++i) {
         const Eigen::VectorXf z = Wt_ * X.row(i).transpose() + b_;

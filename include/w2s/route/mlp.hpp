@@ -234,10 +234,7 @@ inline FitStatus MlpRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std:
 }
 
 inline Layers MlpRouter::predict(const FeaturesRef& X) const {
-    check_fitted("MlpRouter.predict", dim());
-    if (X.cols() != dim())
-        throw shape_error("MlpRouter.predict: X has " + std::to_string(X.cols()) + " columns; expected " +
-                          std::to_string(dim()));
+    check_predict_inputs("MlpRouter.predict", X.cols(), dim());
     const Eigen::MatrixXf Z = forward(X.transpose(), nullptr);  // [L x n]
     Layers y(X.rows());
     for (Eigen::Index i = 0; i < X.rows(); ++i) y(i) = detail::argmax(Z.col(i));

@@ -93,10 +93,7 @@ inline FitStatus ProfileRouter::fit(const FeaturesRef& X, const ProfilesRef& S, 
 }
 
 inline Eigen::MatrixXf ProfileRouter::predict_profiles(const FeaturesRef& X) const {
-    check_fitted("ProfileRouter.predict", dim());
-    if (X.cols() != dim())
-        throw shape_error("ProfileRouter.predict: X has " + std::to_string(X.cols()) + " columns; expected " +
-                          std::to_string(dim()));
+    check_predict_inputs("ProfileRouter.predict", X.cols(), dim());
     Eigen::MatrixXf P = X * Wt_.transpose();  // [n x L]
     P.rowwise() += b_.transpose();
     return P;

@@ -1,5 +1,5 @@
 // w2s/route/router_kit.hpp — what a router author needs besides the Router concept (router.hpp includes it):
-//   check_fit_inputs / check_fitted / check_dim   the input checks every router's fit and predict make
+//   check_fit_inputs / check_predict_inputs / check_fitted / check_dim   the input checks of fit and predict
 //   Rng                                           a portable seeded RNG (std distributions differ between libraries)
 //   RouterWriter / RouterReader                   the versioned binary container of router save/load
 //   fit_status_from                               a FitStatus read back from a file, checked
@@ -57,6 +57,12 @@ inline void check_fit_inputs(std::string_view who, const XT& X, const ST& S) {
 
 inline void check_fitted(std::string_view who, int dim) {
     if (dim <= 0) throw invalid_argument(std::string(who) + ": not fitted; call fit() or load() first");
+}
+/// Checks predict() inputs: fitted, and X with dim columns.
+inline void check_predict_inputs(std::string_view who, Eigen::Index cols, int dim) {
+    check_fitted(who, dim);
+    if (cols != dim)
+        throw shape_error(std::string(who) + ": X has " + std::to_string(cols) + " columns; expected " + std::to_string(dim));
 }
 inline void check_dim(std::string_view who, std::size_t got, int dim) {
     check_fitted(who, dim);
