@@ -50,17 +50,7 @@ float max_abs_diff(const MatrixRM& a, const MatrixRM& b) {
 
 std::vector<token_id> toks(std::initializer_list<int> x) { return {x.begin(), x.end()}; }
 
-/// Residuals captured per (layer, seq): [rows x hidden].
-struct Capture {
-    std::map<std::pair<int, std::size_t>, MatrixRM> at;
-    Hook hook() {
-        return [this](const BlockOutput& o) {
-            MatrixRM m(static_cast<Eigen::Index>(o.residual.rows), static_cast<Eigen::Index>(o.residual.cols));
-            std::copy_n(o.residual.data, o.residual.rows * o.residual.cols, m.data());
-            at[{o.layer, o.seq}] = m;
-        };
-    }
-};
+using Capture = w2s::model::ResidualCapture;  // residuals per (layer, seq)
 
 MatrixRM bottom_rows(const MatrixRM& m, Eigen::Index n) { return m.bottomRows(n); }
 

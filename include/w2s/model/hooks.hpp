@@ -5,8 +5,11 @@
 // in place for the positions it chooses. Nothing else in a forward pass knows about steering.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <functional>
+#include <map>
+#include <utility>
 
 #include "w2s/core/tensor.hpp"
 
@@ -21,5 +24,19 @@ struct BlockOutput {
 
 /// Called at every block output. Empty = no hook (costs one branch per block).
 using Hook = std::function<void(const BlockOutput&)>;
+
+/// Copies of the residuals a forward pass shows its hook, per (layer, seq): [rows x hidden] each (the latest call's
+/// rows for that key). For tests, checks (check_tails) and analysis; one pass at a time (not thread-safe).
+struct ResidualCapture {
+    std::map<std::pair<int, std::size_t>, MatrixRM> at;
+    [[nodiscard]] Hook hook() {
+        return [this](const BlockOutput& o) {
+            MatrixRM m(static_cast<Eigen::Index>(o.residual.rows), static_cast<Eigen::Index>(o.residual.cols));
+            for (std::size_t r = 0; r < o.residual.rows; ++r)
+                std::copy_n(o.residual.row(r), o.residual.cols, m.data() + r * o.residual.cols);
+            at[{o.layer, o.seq}] = std::move(m);
+        };
+    }
+};
 
 }  // namespace w2s::model

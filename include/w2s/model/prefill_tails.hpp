@@ -19,7 +19,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -126,30 +125,21 @@ struct TailsCheck {
 template <class B>
 TailsCheck check_tails(const B& b, const typename B::Session& prefix, std::span<const Tail> tails, int first_block = 0) {
     static_assert(check_backend<B>());
-    using Key = std::pair<int, std::size_t>;  // (layer, tail)
-    auto capture = [](std::map<Key, MatrixRM>& into) {
-        return [&into](const BlockOutput& o) {
-            MatrixRM m(static_cast<Eigen::Index>(o.residual.rows), static_cast<Eigen::Index>(o.residual.cols));
-            for (std::size_t r = 0; r < o.residual.rows; ++r)
-                std::copy_n(o.residual.row(r), o.residual.cols, m.data() + r * o.residual.cols);
-            into[{o.layer, o.seq}] = std::move(m);
-        };
-    };
-    std::map<Key, MatrixRM> native_res, emulated_res;
+    ResidualCapture native_res, emulated_res;  // per (layer, tail)
     MatrixRM native_logits, emulated_logits;
-    b.forward_tails(prefix, tails, first_block, capture(native_res), &native_logits);
-    PrefillTails<B>(b).forward_tails(prefix, tails, first_block, capture(emulated_res), &emulated_logits);
+    b.forward_tails(prefix, tails, first_block, native_res.hook(), &native_logits);
+    PrefillTails<B>(b).forward_tails(prefix, tails, first_block, emulated_res.hook(), &emulated_logits);
     if (native_logits.rows() != emulated_logits.rows() || native_logits.cols() != emulated_logits.cols())
         throw shape_error("check_tails: forward_tails gave " + std::to_string(native_logits.rows()) + "x" + std::to_string(native_logits.cols()) +
                           " logits, the emulation " + std::to_string(emulated_logits.rows()) + "x" + std::to_string(emulated_logits.cols()));
-    if (native_res.size() != emulated_res.size())
-        throw shape_error("check_tails: forward_tails called the hook for " + std::to_string(native_res.size()) +
-                          " (layer, tail) outputs, the emulation for " + std::to_string(emulated_res.size()));
+    if (native_res.at.size() != emulated_res.at.size())
+        throw shape_error("check_tails: forward_tails called the hook for " + std::to_string(native_res.at.size()) +
+                          " (layer, tail) outputs, the emulation for " + std::to_string(emulated_res.at.size()));
     TailsCheck c;
     if (native_logits.size()) c.max_logit_diff = (native_logits - emulated_logits).cwiseAbs().maxCoeff();
-    for (const auto& [k, m] : emulated_res) {
-        const auto it = native_res.find(k);
-        if (it == native_res.end() || it->second.rows() != m.rows() || it->second.cols() != m.cols())
+    for (const auto& [k, m] : emulated_res.at) {
+        const auto it = native_res.at.find(k);
+        if (it == native_res.at.end() || it->second.rows() != m.rows() || it->second.cols() != m.cols())
             throw shape_error("check_tails: the hook output of layer " + std::to_string(k.first) + ", tail " + std::to_string(k.second) +
                               " is missing or of another shape in forward_tails");
         if (m.size()) c.max_residual_diff = std::max(c.max_residual_diff, static_cast<double>((it->second - m).cwiseAbs().maxCoeff()));
