@@ -77,6 +77,10 @@ struct LayerWeights {
     [[nodiscard]] const std::vector<float>& v(Slot s) const { return vec[static_cast<std::size_t>(s)]; }
 };
 
+namespace detail {
+struct RopeTable;
+}
+
 class LlamaModel {
 public:
     using Session = llama::Session;
@@ -132,6 +136,20 @@ private:
              Session* append, std::span<const LogitQuery> queries = {}, float* qout = nullptr) const;
     void tails_impl(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook, MatrixRM* logits,
                     std::span<const LogitQuery> queries, std::span<float> qout) const;
+
+    // The steps of run(), in the order of the equations (n = batch rows, D = hidden):
+    struct Rows;     ///< per batch row: absolute position, sequence index
+    struct Scratch;  ///< the per-call buffers of one block: normed input, Q, K, V, attention output, gate, up
+    /// x0 = E[ids] (· sqrt(D) for Gemma) when first_block == 0, else the given inputs: X [n x D].
+    void embed(std::span<const Seq> seqs, std::span<const token_id> ids, std::span<const ConstMatrixView> inputs, int first_block,
+               MatrixView X) const;
+    /// S.H = attn_l(rms_norm(X)) [n x D] (post-normed for sandwich-norm models); S.K, S.V hold the rows' own keys
+    /// and values [n x kv] for the KV append. Each row sees the prefix, its sequence's ancestors and its own earlier
+    /// rows, within the sliding window on SWA blocks.
+    void attention(int l, const Session& prefix, std::span<const Seq> seqs, const Rows& rows, const detail::RopeTable& rope,
+                   ConstMatrixView X, Scratch& S) const;
+    /// S.H = W_down (act(W_gate x) ⊙ W_up x) with x = rms_norm(X) [n x D] (post-normed for sandwich-norm models).
+    void feed_forward(int l, ConstMatrixView X, Scratch& S) const;
 
     std::shared_ptr<const gguf::File> file_;
     HParams hp_;
@@ -399,42 +417,44 @@ inline void LlamaModel::tails_impl(const Session& prefix, std::span<const Tail> 
     run(prefix, b.seqs, b.ids, b.inputs, first_block, hook, logits, nullptr, queries, qout.data());
 }
 
+struct LlamaModel::Rows {
+    std::vector<std::size_t> pos, seq_of;  ///< [n] absolute position and sequence of every batch row
+    Rows(std::span<const Seq> seqs, std::size_t n) : pos(n), seq_of(n) {
+        for (std::size_t s = 0; s < seqs.size(); ++s)
+            for (std::size_t j = 0; j < seqs[s].len; ++j) {
+                pos[seqs[s].row0 + j] = seqs[s].pos0 + j;
+                seq_of[seqs[s].row0 + j] = s;
+            }
+    }
+};
+
+struct LlamaModel::Scratch {
+    MatrixRM H, Q, K, V, A, G, U;  // [n x D], [n x heads*head_k], [n x kv_heads*head_k], [n x kv_heads*head_v],
+                                   // [n x heads*head_v], [n x ffn], [n x ffn]
+    Scratch(const HParams& h, std::size_t n) {
+        const auto N = static_cast<Eigen::Index>(n);
+        H.resize(N, h.hidden);
+        Q.resize(N, static_cast<Eigen::Index>(h.n_head) * h.head_k);
+        K.resize(N, static_cast<Eigen::Index>(h.n_head_kv) * h.head_k);
+        V.resize(N, static_cast<Eigen::Index>(h.n_head_kv) * h.head_v);
+        A.resize(N, static_cast<Eigen::Index>(h.n_head) * h.head_v);
+        G.resize(N, h.ffn);
+        U.resize(N, h.ffn);
+    }
+    static MatrixView view(MatrixRM& m) { return {m.data(), static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())}; }
+};
+
 inline void LlamaModel::run(const Session& prefix, std::span<const Seq> seqs, std::span<const token_id> ids,
                             std::span<const ConstMatrixView> inputs, int first_block, const Hook& hook, MatrixRM* logits,
                             Session* append, std::span<const LogitQuery> queries, float* qout) const {
     const HParams& h = hp_;
-    const ArchInfo& ai = *h.info;
     const std::size_t n = ids.size();
     const std::size_t D = static_cast<std::size_t>(h.hidden);
-    const std::size_t P = prefix.size();
-    const std::size_t nh = static_cast<std::size_t>(h.n_head), nkv = static_cast<std::size_t>(h.n_head_kv);
-    const std::size_t hk = static_cast<std::size_t>(h.head_k), hv = static_cast<std::size_t>(h.head_v);
-    const std::size_t qd = nh * hk, kd = nkv * hk, vd = nkv * hv, od = nh * hv, F = static_cast<std::size_t>(h.ffn);
-    const std::size_t group = nh / nkv;
+    const std::size_t kd = static_cast<std::size_t>(h.n_head_kv * h.head_k), vd = static_cast<std::size_t>(h.n_head_kv * h.head_v);
 
-    // per-row bookkeeping
-    std::vector<std::size_t> pos(n), seq_of(n);
-    for (std::size_t s = 0; s < seqs.size(); ++s)
-        for (std::size_t j = 0; j < seqs[s].len; ++j) {
-            pos[seqs[s].row0 + j] = seqs[s].pos0 + j;
-            seq_of[seqs[s].row0 + j] = s;
-        }
-
-    // X: [n x D] the residual stream of every row of the batch
-    MatrixRM X(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(D));
+    MatrixRM X(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(D));  // [n x D] the residual stream of every row
     const MatrixView xv{X.data(), n, D};
-    if (first_block == 0) {
-        for (std::size_t r = 0; r < n; ++r)
-            if (ids[r] < 0 || ids[r] >= h.vocab)
-                throw invalid_argument("token id " + std::to_string(ids[r]) + " at row " + std::to_string(r) +
-                                       " is outside the vocabulary 0.." + std::to_string(h.vocab - 1));
-        kernels::get_rows(gmat_[static_cast<std::size_t>(Slot::token_embd)], ids, xv);
-        if (ai.embed_scale) X *= h.embed_scale;
-    } else {
-        for (std::size_t s = 0; s < seqs.size(); ++s)
-            for (std::size_t j = 0; j < seqs[s].len; ++j)
-                std::copy_n(inputs[s].row(j), D, xv.row(seqs[s].row0 + j));
-    }
+    embed(seqs, ids, inputs, first_block, xv);
 
     auto call_hook = [&](int layer) {
         if (!hook) return;
@@ -443,125 +463,24 @@ inline void LlamaModel::run(const Session& prefix, std::span<const Seq> seqs, st
     };
 
     if (first_block < h.n_layers) {
+        const Rows rows(seqs, n);
         const bool any_swa = std::any_of(h.swa.begin(), h.swa.end(), [](auto b) { return b != 0; });
         const auto& ff = gvec_[static_cast<std::size_t>(Slot::rope_freqs)];
-        const detail::RopeTable rope_global = detail::rope_table(pos, h.rope_dim, h.rope_base, h.rope_scale, ff);
+        const detail::RopeTable rope_global = detail::rope_table(rows.pos, h.rope_dim, h.rope_base, h.rope_scale, ff);
         const detail::RopeTable rope_local =
-            any_swa ? detail::rope_table(pos, h.rope_dim, h.rope_base_swa, 1.0f, ff) : detail::RopeTable{};
-
-        // scratch, one allocation per call
-        MatrixRM H(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(D));      // [n x D] normed input / block outputs
-        MatrixRM Q(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(qd));     // [n x n_head*head_k]
-        MatrixRM K(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(kd));     // [n x n_head_kv*head_k]
-        MatrixRM V(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(vd));     // [n x n_head_kv*head_v]
-        MatrixRM A(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(od));     // [n x n_head*head_v] attention output
-        MatrixRM G(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(F));      // [n x ffn] gate
-        MatrixRM U(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(F));      // [n x ffn] up
-        const MatrixView hv_{H.data(), n, D}, qv{Q.data(), n, qd}, kv{K.data(), n, kd}, vv{V.data(), n, vd},
-            av{A.data(), n, od}, gv{G.data(), n, F}, uv{U.data(), n, F};
-
-        auto add_bias = [&](MatrixRM& M, const std::vector<float>& b) {
-            if (b.empty()) return;
-            M.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(b.data(), static_cast<Eigen::Index>(b.size()));
-        };
-
+            any_swa ? detail::rope_table(rows.pos, h.rope_dim, h.rope_base_swa, 1.0f, ff) : detail::RopeTable{};
+        Scratch S(h, n);  // one allocation per call
         for (int l = first_block; l < h.n_layers; ++l) {
-            const LayerWeights& w = layers_[static_cast<std::size_t>(l)];
             const bool swa = h.swa[static_cast<std::size_t>(l)] != 0;
-            const detail::RopeTable& rope = swa ? rope_local : rope_global;
-
-            // ---- attention ----
-            detail::rms_norm_rows(xv, w.v(Slot::attn_norm), hv_, h.eps);
-            kernels::matmul(w.m(Slot::attn_q), hv_, qv);
-            kernels::matmul(w.m(Slot::attn_k), hv_, kv);
-            kernels::matmul(w.m(Slot::attn_v), hv_, vv);
-            add_bias(Q, w.v(Slot::attn_q_bias));
-            add_bias(K, w.v(Slot::attn_k_bias));
-            add_bias(V, w.v(Slot::attn_v_bias));
-            parallel_for(0, n, 4, [&](std::size_t r) {
-                if (ai.qk_norm) {
-                    for (std::size_t hh = 0; hh < nh; ++hh)
-                        detail::rms_norm_row(qv.row(r) + hh * hk, w.v(Slot::attn_q_norm).data(), qv.row(r) + hh * hk, hk, h.eps);
-                    for (std::size_t hh = 0; hh < nkv; ++hh)
-                        detail::rms_norm_row(kv.row(r) + hh * hk, w.v(Slot::attn_k_norm).data(), kv.row(r) + hh * hk, hk, h.eps);
-                }
-                detail::apply_rope(qv.row(r), nh, hk, rope, r, ai.rope);
-                detail::apply_rope(kv.row(r), nkv, hk, rope, r, ai.rope);
-            });
-
-            const float* pk = P ? prefix.k_[static_cast<std::size_t>(l)].data() : nullptr;  // [P x kd]
-            const float* pv = P ? prefix.v_[static_cast<std::size_t>(l)].data() : nullptr;  // [P x vd]
-            const std::size_t window = swa ? static_cast<std::size_t>(h.sliding_window) : 0;
-            parallel_for_range(0, n * nh, 2, [&](std::size_t lo, std::size_t hi) {
-                std::vector<float> sc;                           // scores of one (row, head)
-                std::vector<const float*> kp, vp;                // the visible keys / values
-                for (std::size_t idx = lo; idx < hi; ++idx) {
-                    const std::size_t r = idx / nh, hh = idx % nh, g = hh / group;
-                    const Seq& sq = seqs[seq_of[r]];
-                    // keys at positions >= first_pos are inside the sliding window (all when window == 0)
-                    const std::size_t first_pos = window && pos[r] + 1 > window ? pos[r] + 1 - window : 0;
-                    kp.clear();
-                    vp.clear();
-                    for (std::size_t j = first_pos; j < P; ++j) {
-                        kp.push_back(pk + j * kd + g * hk);
-                        vp.push_back(pv + j * vd + g * hv);
-                    }
-                    auto add_rows = [&](std::size_t a, std::size_t b) {
-                        for (std::size_t j = a; j < b; ++j)
-                            if (pos[j] >= first_pos) {
-                                kp.push_back(kv.row(j) + g * hk);
-                                vp.push_back(vv.row(j) + g * hv);
-                            }
-                    };
-                    for (const auto& [a, b] : sq.ancestors) add_rows(a, b);
-                    add_rows(sq.row0, r + 1);
-
-                    const float* q = qv.row(r) + hh * hk;
-                    sc.resize(kp.size());
-                    float mx = -INFINITY;
-                    for (std::size_t j = 0; j < kp.size(); ++j) {
-                        float s = detail::dot(q, kp[j], hk) * h.attn_scale;
-                        if (h.attn_softcap > 0.f) s = h.attn_softcap * std::tanh(s / h.attn_softcap);
-                        sc[j] = s;
-                        mx = std::max(mx, s);
-                    }
-                    float sum = 0.f;
-                    for (auto& s : sc) {
-                        s = std::exp(s - mx);
-                        sum += s;
-                    }
-                    Eigen::Map<Eigen::VectorXf> out(av.row(r) + hh * hv, static_cast<Eigen::Index>(hv));
-                    out.setZero();
-                    const float inv = 1.0f / sum;
-                    for (std::size_t j = 0; j < kp.size(); ++j)
-                        out += (sc[j] * inv) * Eigen::Map<const Eigen::VectorXf>(vp[j], static_cast<Eigen::Index>(hv));
-                }
-            });
-            kernels::matmul(w.m(Slot::attn_output), av, hv_);
-            if (ai.sandwich_norms) detail::rms_norm_rows(hv_, w.v(Slot::post_attention_norm), hv_, h.eps);
-            X += H;
-
-            // ---- feed-forward ----
-            detail::rms_norm_rows(xv, w.v(Slot::ffn_norm), hv_, h.eps);
-            kernels::matmul(w.m(Slot::ffn_gate), hv_, gv);
-            kernels::matmul(w.m(Slot::ffn_up), hv_, uv);
-            parallel_for(0, n, 4, [&](std::size_t r) {
-                float* gr = gv.row(r);
-                const float* ur = uv.row(r);
-                if (ai.act == Activation::silu)
-                    for (std::size_t i = 0; i < F; ++i) gr[i] = detail::silu(gr[i]) * ur[i];
-                else
-                    for (std::size_t i = 0; i < F; ++i) gr[i] = detail::gelu_tanh(gr[i]) * ur[i];
-            });
-            kernels::matmul(w.m(Slot::ffn_down), gv, hv_);
-            if (ai.sandwich_norms) detail::rms_norm_rows(hv_, w.v(Slot::post_ffw_norm), hv_, h.eps);
-            X += H;
-
+            attention(l, prefix, seqs, rows, swa ? rope_local : rope_global, xv, S);  // x += attn(x)
+            X += S.H;
+            feed_forward(l, xv, S);                                                    // x += ffn(x)
+            X += S.H;
             if (append) {
                 auto& ck = append->k_[static_cast<std::size_t>(l)];
                 auto& cv = append->v_[static_cast<std::size_t>(l)];
-                ck.insert(ck.end(), K.data(), K.data() + n * kd);
-                cv.insert(cv.end(), V.data(), V.data() + n * vd);
+                ck.insert(ck.end(), S.K.data(), S.K.data() + n * kd);
+                cv.insert(cv.end(), S.V.data(), S.V.data() + n * vd);
             }
             call_hook(l);
         }
@@ -570,5 +489,136 @@ inline void LlamaModel::run(const Session& prefix, std::span<const Seq> seqs, st
 
     output_head(xv, logits, queries, std::span<float>(qout, queries.size()));
 }
+
+inline void LlamaModel::embed(std::span<const Seq> seqs, std::span<const token_id> ids, std::span<const ConstMatrixView> inputs,
+                              int first_block, MatrixView X) const {
+    const HParams& h = hp_;
+    if (first_block == 0) {
+        for (std::size_t r = 0; r < ids.size(); ++r)
+            if (ids[r] < 0 || ids[r] >= h.vocab)
+                throw invalid_argument("token id " + std::to_string(ids[r]) + " at row " + std::to_string(r) +
+                                       " is outside the vocabulary 0.." + std::to_string(h.vocab - 1));
+        kernels::get_rows(gmat_[static_cast<std::size_t>(Slot::token_embd)], ids, X);
+        if (h.info->embed_scale)
+            for (std::size_t r = 0; r < X.rows; ++r)
+                for (std::size_t c = 0; c < X.cols; ++c) X.row(r)[c] *= h.embed_scale;
+    } else {
+        for (std::size_t s = 0; s < seqs.size(); ++s)
+            for (std::size_t j = 0; j < seqs[s].len; ++j) std::copy_n(inputs[s].row(j), X.cols, X.row(seqs[s].row0 + j));
+    }
+}
+
+inline void LlamaModel::attention(int l, const Session& prefix, std::span<const Seq> seqs, const Rows& rows,
+                                  const detail::RopeTable& rope, ConstMatrixView X, Scratch& S) const {
+    const HParams& h = hp_;
+    const ArchInfo& ai = *h.info;
+    const LayerWeights& w = layers_[static_cast<std::size_t>(l)];
+    const std::size_t n = X.rows, P = prefix.size();
+    const std::size_t nh = static_cast<std::size_t>(h.n_head), nkv = static_cast<std::size_t>(h.n_head_kv);
+    const std::size_t hk = static_cast<std::size_t>(h.head_k), hv = static_cast<std::size_t>(h.head_v);
+    const std::size_t kd = nkv * hk, vd = nkv * hv, group = nh / nkv;
+    const MatrixView hv_ = Scratch::view(S.H), qv = Scratch::view(S.Q), kv = Scratch::view(S.K), vv = Scratch::view(S.V),
+                     av = Scratch::view(S.A);
+    auto add_bias = [&](MatrixRM& M, const std::vector<float>& b) {
+        if (b.empty()) return;
+        M.rowwise() += Eigen::Map<const Eigen::RowVectorXf>(b.data(), static_cast<Eigen::Index>(b.size()));
+    };
+
+    // q, k, v = W_{q,k,v} rms_norm(x) (+ bias), per-head q/k norm (Qwen3/Gemma 3), RoPE at each row's position
+    detail::rms_norm_rows(X, w.v(Slot::attn_norm), hv_, h.eps);
+    kernels::matmul(w.m(Slot::attn_q), hv_, qv);
+    kernels::matmul(w.m(Slot::attn_k), hv_, kv);
+    kernels::matmul(w.m(Slot::attn_v), hv_, vv);
+    add_bias(S.Q, w.v(Slot::attn_q_bias));
+    add_bias(S.K, w.v(Slot::attn_k_bias));
+    add_bias(S.V, w.v(Slot::attn_v_bias));
+    parallel_for(0, n, 4, [&](std::size_t r) {
+        if (ai.qk_norm) {
+            for (std::size_t hh = 0; hh < nh; ++hh)
+                detail::rms_norm_row(qv.row(r) + hh * hk, w.v(Slot::attn_q_norm).data(), qv.row(r) + hh * hk, hk, h.eps);
+            for (std::size_t hh = 0; hh < nkv; ++hh)
+                detail::rms_norm_row(kv.row(r) + hh * hk, w.v(Slot::attn_k_norm).data(), kv.row(r) + hh * hk, hk, h.eps);
+        }
+        detail::apply_rope(qv.row(r), nh, hk, rope, r, ai.rope);
+        detail::apply_rope(kv.row(r), nkv, hk, rope, r, ai.rope);
+    });
+
+    // a = softmax(q k^T · scale [softcapped]) v over the keys each row sees; grouped-query heads share k, v
+    const float* pk = P ? prefix.k_[static_cast<std::size_t>(l)].data() : nullptr;  // [P x kd]
+    const float* pv = P ? prefix.v_[static_cast<std::size_t>(l)].data() : nullptr;  // [P x vd]
+    const bool swa = h.swa[static_cast<std::size_t>(l)] != 0;
+    const std::size_t window = swa ? static_cast<std::size_t>(h.sliding_window) : 0;
+    const auto& pos = rows.pos;
+    parallel_for_range(0, n * nh, 2, [&](std::size_t lo, std::size_t hi) {
+        std::vector<float> sc;             // scores of one (row, head)
+        std::vector<const float*> kp, vp;  // the visible keys / values
+        for (std::size_t idx = lo; idx < hi; ++idx) {
+            const std::size_t r = idx / nh, hh = idx % nh, g = hh / group;
+            const Seq& sq = seqs[rows.seq_of[r]];
+            // keys at positions >= first_pos are inside the sliding window (all when window == 0)
+            const std::size_t first_pos = window && pos[r] + 1 > window ? pos[r] + 1 - window : 0;
+            kp.clear();
+            vp.clear();
+            for (std::size_t j = first_pos; j < P; ++j) {
+                kp.push_back(pk + j * kd + g * hk);
+                vp.push_back(pv + j * vd + g * hv);
+            }
+            auto add_rows = [&](std::size_t a, std::size_t b) {
+                for (std::size_t j = a; j < b; ++j)
+                    if (pos[j] >= first_pos) {
+                        kp.push_back(kv.row(j) + g * hk);
+                        vp.push_back(vv.row(j) + g * hv);
+                    }
+            };
+            for (const auto& [a, b] : sq.ancestors) add_rows(a, b);
+            add_rows(sq.row0, r + 1);
+
+            const float* q = qv.row(r) + hh * hk;
+            sc.resize(kp.size());
+            float mx = -INFINITY;
+            for (std::size_t j = 0; j < kp.size(); ++j) {
+                float s = detail::dot(q, kp[j], hk) * h.attn_scale;
+                if (h.attn_softcap > 0.f) s = h.attn_softcap * std::tanh(s / h.attn_softcap);
+                sc[j] = s;
+                mx = std::max(mx, s);
+            }
+            float sum = 0.f;
+            for (auto& s : sc) {
+                s = std::exp(s - mx);
+                sum += s;
+            }
+            Eigen::Map<Eigen::VectorXf> out(av.row(r) + hh * hv, static_cast<Eigen::Index>(hv));
+            out.setZero();
+            const float inv = 1.0f / sum;
+            for (std::size_t j = 0; j < kp.size(); ++j)
+                out += (sc[j] * inv) * Eigen::Map<const Eigen::VectorXf>(vp[j], static_cast<Eigen::Index>(hv));
+        }
+    });
+    // h = W_o a (post-attention norm on sandwich-norm models)
+    kernels::matmul(w.m(Slot::attn_output), av, hv_);
+    if (ai.sandwich_norms) detail::rms_norm_rows(hv_, w.v(Slot::post_attention_norm), hv_, h.eps);
+}
+
+inline void LlamaModel::feed_forward(int l, ConstMatrixView X, Scratch& S) const {
+    const HParams& h = hp_;
+    const ArchInfo& ai = *h.info;
+    const LayerWeights& w = layers_[static_cast<std::size_t>(l)];
+    const std::size_t F = static_cast<std::size_t>(h.ffn);
+    const MatrixView hv_ = Scratch::view(S.H), gv = Scratch::view(S.G), uv = Scratch::view(S.U);
+    detail::rms_norm_rows(X, w.v(Slot::ffn_norm), hv_, h.eps);
+    kernels::matmul(w.m(Slot::ffn_gate), hv_, gv);
+    kernels::matmul(w.m(Slot::ffn_up), hv_, uv);
+    parallel_for(0, X.rows, 4, [&](std::size_t r) {
+        float* gr = gv.row(r);
+        const float* ur = uv.row(r);
+        if (ai.act == Activation::silu)
+            for (std::size_t i = 0; i < F; ++i) gr[i] = detail::silu(gr[i]) * ur[i];
+        else
+            for (std::size_t i = 0; i < F; ++i) gr[i] = detail::gelu_tanh(gr[i]) * ur[i];
+    });
+    kernels::matmul(w.m(Slot::ffn_down), gv, hv_);
+    if (ai.sandwich_norms) detail::rms_norm_rows(hv_, w.v(Slot::post_ffw_norm), hv_, h.eps);
+}
+
 
 }  // namespace w2s::model::llama
