@@ -7,7 +7,8 @@
 #   freetext-control the label-shuffled control: sentiment with each pair's replies exchanged at
 #                    random (scripts/make_shuffled_control.py, written to build/), BASE: what the pipeline reports
 #                    when there is no behaviour to steer
-#   freetext-gemma   the same data on Gemma 3 270M (a base model: --template plain), BASE and SYS.NEG
+#   freetext-gemma   the same data on Gemma 3 270M (a base model: --template plain), BASE and SYS.NEG, train-size
+#                    study
 #   caa-mirrored     the 7 CAA behaviours of ../shared/datasets (generate_dataset.json), BASE, both answer orders
 #   caa-as-given     the same in the single-order protocol (the mirror measured for the letter diagnostic only)
 #   mwe-mirrored     the 25 MWE behaviours, BASE, both answer orders
@@ -45,8 +46,8 @@ for name in "$@"; do
       args+=(--variants BASE --layers "$(every 3 3 27)") ;;
     freetext-gemma)
       [[ -f "$gemma" ]] || bash scripts/fetch_gemma.sh
-      m="$gemma"; tr=16; te=8
-      args=("${ft[@]}" --template plain --variants BASE,SYS.NEG --layers "$(every 3 3 15)" --embedding-blocks 6,9,12) ;;
+      m="$gemma"; tr=48; te=16
+      args=("${ft[@]}" --template plain --variants BASE,SYS.NEG --layers "$(every 3 3 15)" --embedding-blocks 6,9,12 --train-sizes 16,32) ;;
     caa-mirrored|caa-as-given)
       m="$model"; tr=40; te=16
       for f in "$data"/caa/generate/*/generate_dataset.json; do args+=(--data "$f"); done
