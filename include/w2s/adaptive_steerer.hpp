@@ -185,8 +185,8 @@ public:
     }
 
     /// The prompt's residuals at the embedding block, from an unsteered pass over the prompt (appended to `s`,
-    /// all but the last token; the last token runs in a copy of `s`, so `s` ends one token short, ready for
-    /// generation to feed the last token with steering on). Needs only prefill (the generation tier).
+    /// all but the last token; the last token runs as a read-only tail, so `s` ends one token short, ready for
+    /// generation to feed the last token with steering on).
     route::PromptResiduals prompt_residuals(typename B::Session& s, std::span<const model::token_id> prompt) const {
         if (prompt.empty()) throw invalid_argument("AdaptiveSteerer: empty prompt");
         const std::size_t H = emb_.dim(), P = prompt.size();
@@ -201,8 +201,8 @@ public:
             std::copy_n(last, H, pr.last.data());
         };
         if (P > 1) backend_->prefill(s, prompt.first(P - 1), acc, nullptr);
-        auto last = s;  // a fork: the session itself stays one token short
-        backend_->prefill(last, prompt.last(1), acc, nullptr);
+        const model::Tail t{prompt.last(1), {}, -1};  // read-only: no copy of the session's cache
+        backend_->forward_tails(s, std::span<const model::Tail>(&t, 1), 0, acc, nullptr);
         for (std::size_t c = 0; c < H; ++c) pr.mean[c] = static_cast<float>(sum[c] / static_cast<double>(P));
         return pr;
     }
@@ -221,7 +221,6 @@ public:
 
     /// The layer W2S picks for a user message, formatted with the steerer's prompt format.
     [[nodiscard]] int choose_layer(std::string_view user) const {
-        require_fitted("choose_layer");
         return choose_layer(std::span<const model::token_id>(prompt_ids(user)));
     }
 
@@ -256,8 +255,6 @@ public:
     /// generate() for a user message, formatted with the steerer's prompt format.
     SteeredGeneration generate(std::string_view user, float alpha, const model::GenerateOptions& go = {},
                                const model::TokenCallback& on_token = {}) const {
-        require_fitted("generate");
-        steer::check_multiplier(alpha, "AdaptiveSteerer::generate: alpha");
         const auto ids = prompt_ids(user);
         return generate(std::span<const model::token_id>(ids), alpha, go, on_token);
     }

@@ -224,6 +224,17 @@ inline float gelu_tanh(float x) {
 }
 
 /// cos/sin of every (row, frequency): [rows x rope_dim/2] each.
+/// Queries of selected logits: as many outputs as queries, each (row, token) inside [rows x vocab].
+inline void check_logit_queries(const char* who, std::span<const LogitQuery> queries, std::size_t n_out, std::size_t rows,
+                                std::size_t vocab) {
+    if (n_out != queries.size())
+        throw invalid_argument(std::string(who) + ": " + std::to_string(queries.size()) + " queries, output of " + std::to_string(n_out));
+    for (const auto& q : queries)
+        if (q.row >= rows || q.token < 0 || static_cast<std::size_t>(q.token) >= vocab)
+            throw invalid_argument(std::string(who) + ": query (row " + std::to_string(q.row) + ", token " + std::to_string(q.token) +
+                                   ") outside " + std::to_string(rows) + " rows x " + std::to_string(vocab) + " tokens");
+}
+
 struct RopeTable {
     std::vector<float> cos, sin;
     std::size_t half = 0;
@@ -356,12 +367,7 @@ inline void LlamaModel::output_head(ConstMatrixView x, MatrixRM* logits, std::sp
     const auto D = static_cast<std::size_t>(hp_.hidden);
     const auto V = static_cast<std::size_t>(hp_.vocab);
     if (x.cols != D) throw invalid_argument("output_head: rows of " + std::to_string(x.cols) + " values, hidden size " + std::to_string(D));
-    if (qout.size() != queries.size())
-        throw invalid_argument("output_head: " + std::to_string(queries.size()) + " queries, output of " + std::to_string(qout.size()));
-    for (const auto& q : queries)
-        if (q.row >= x.rows || q.token < 0 || static_cast<std::size_t>(q.token) >= V)
-            throw invalid_argument("output_head: query (row " + std::to_string(q.row) + ", token " + std::to_string(q.token) + ") outside " +
-                                   std::to_string(x.rows) + " rows x " + std::to_string(V) + " tokens");
+    detail::check_logit_queries("output_head", queries, qout.size(), x.rows, V);
     if (!logits && queries.empty()) return;
     const float c = hp_.final_softcap;
     const auto softcap = [c](float y) { return c > 0.f ? c * std::tanh(y / c) : y; };
@@ -394,9 +400,6 @@ inline void LlamaModel::forward_tails(const Session& prefix, std::span<const Tai
 
 inline void LlamaModel::forward_tails_logits(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook,
                                              std::span<const LogitQuery> queries, std::span<float> out) const {
-    if (out.size() != queries.size())
-        throw invalid_argument("forward_tails_logits: " + std::to_string(queries.size()) + " queries, output of " +
-                               std::to_string(out.size()));
     tails_impl(prefix, tails, first_block, hook, nullptr, queries, out);
 }
 
@@ -405,15 +408,11 @@ inline void LlamaModel::tails_impl(const Session& prefix, std::span<const Tail> 
     if (prefix.k_.size() != static_cast<std::size_t>(hp_.n_layers) || prefix.kv_k_ != static_cast<std::size_t>(hp_.kv_k()))
         throw invalid_argument("forward_tails: the prefix session was not made by this model's new_session()");
     const TailBatch b = batch_tails(tails, prefix.size(), first_block, hp_.n_layers, static_cast<std::size_t>(hp_.hidden), context_length());
-    const std::size_t row = b.rows;
     if (tails.empty()) {
         if (logits) logits->resize(0, hp_.vocab);
         return;
     }
-    for (const auto& q : queries)
-        if (q.row >= row || q.token < 0 || q.token >= hp_.vocab)
-            throw invalid_argument("forward_tails_logits: query (row " + std::to_string(q.row) + ", token " + std::to_string(q.token) +
-                                   ") outside " + std::to_string(row) + " rows x " + std::to_string(hp_.vocab) + " tokens");
+    detail::check_logit_queries("forward_tails_logits", queries, qout.size(), b.rows, static_cast<std::size_t>(hp_.vocab));  // before the work
     run(prefix, b.seqs, b.ids, b.inputs, first_block, hook, logits, nullptr, queries, qout.data());
 }
 
@@ -499,9 +498,7 @@ inline void LlamaModel::embed(std::span<const Seq> seqs, std::span<const token_i
                 throw invalid_argument("token id " + std::to_string(ids[r]) + " at row " + std::to_string(r) +
                                        " is outside the vocabulary 0.." + std::to_string(h.vocab - 1));
         kernels::get_rows(gmat_[static_cast<std::size_t>(Slot::token_embd)], ids, X);
-        if (h.info->embed_scale)
-            for (std::size_t r = 0; r < X.rows; ++r)
-                for (std::size_t c = 0; c < X.cols; ++c) X.row(r)[c] *= h.embed_scale;
+        if (h.info->embed_scale) Eigen::Map<MatrixRM>(X.data, static_cast<Eigen::Index>(X.rows), static_cast<Eigen::Index>(X.cols)) *= h.embed_scale;
     } else {
         for (std::size_t s = 0; s < seqs.size(); ++s)
             for (std::size_t j = 0; j < seqs[s].len; ++j) std::copy_n(inputs[s].row(j), X.cols, X.row(seqs[s].row0 + j));
