@@ -9,6 +9,7 @@
 #                    when there is no behaviour to steer
 #   freetext-gemma   the same data on Gemma 3 270M (a base model: --template plain), BASE and SYS.NEG, train-size
 #                    study
+#   freetext-gemma-control  the label-shuffled sentiment control on Gemma 3 270M (24 train / 12 test, BASE)
 #   caa-mirrored     the 7 CAA behaviours of ../shared/datasets (generate_dataset.json), BASE, both answer orders
 #   caa-as-given     the same in the single-order protocol (the mirror measured for the letter diagnostic only)
 #   mwe-mirrored     the 25 MWE behaviours, BASE, both answer orders
@@ -28,7 +29,7 @@ threads="${THREADS:-0}"
 w2s="${W2S_BIN:-build/release/bin/w2s}"
 [[ -x "$w2s" ]] || { cmake --preset release -DW2S_BUILD_BENCHMARKS=OFF >/dev/null && cmake --build --preset release --target w2s; }
 [[ -f "$model" ]] || bash scripts/fetch_model.sh
-[[ $# -gt 0 ]] || { echo "usage: scripts/dev_eval.sh freetext|freetext-control|freetext-gemma|caa-mirrored|caa-as-given|mwe-mirrored|mwe-as-given ..." >&2; exit 2; }
+[[ $# -gt 0 ]] || { echo "usage: scripts/dev_eval.sh freetext|freetext-control|freetext-gemma|freetext-gemma-control|caa-mirrored|caa-as-given|mwe-mirrored|mwe-as-given ..." >&2; exit 2; }
 every() { seq -s, "$1" "$2" "$3"; }  # every($first, $step, $last): a layer list
 ft=(); for b in sentiment formality refusal confidence; do ft+=(--data "examples/data/freetext/$b.jsonl"); done
 for name in "$@"; do
@@ -44,6 +45,11 @@ for name in "$@"; do
         args+=(--data "build/control/$b-shuffled.jsonl")
       done
       args+=(--variants BASE --layers "$(every 3 3 27)") ;;
+    freetext-gemma-control)
+      [[ -f "$gemma" ]] || bash scripts/fetch_gemma.sh
+      m="$gemma"; tr=24; te=12
+      python3 scripts/make_shuffled_control.py examples/data/freetext/sentiment.jsonl build/control/sentiment-shuffled.jsonl
+      args=(--data build/control/sentiment-shuffled.jsonl --template plain --variants BASE --layers "$(every 3 3 15)" --embedding-blocks 6,9,12) ;;
     freetext-gemma)
       [[ -f "$gemma" ]] || bash scripts/fetch_gemma.sh
       m="$gemma"; tr=48; te=16
