@@ -15,6 +15,8 @@
 //        from a pp-token prompt with w2s::model::generate, against the model file size plus the KV cache
 //        those tokens use.
 //        Measured first, before the speed runs allocate anything else.
+// The w2s figures (pp, tg, hooks) come from the benchmark harness w2s/bench/harness.hpp, the one a user points at
+// their own backend.
 //   hooks: the forward pass with no hook, with an empty hook (a Hook that does nothing at every block) and
 //        with a steering add at one block; the same forward (1 token at position 64, and pp), interleaved
 //        in rounds so drift hits all variants alike; median times and their ratios. An A/A pair of "no
@@ -38,6 +40,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <w2s/bench/harness.hpp>
 #include <w2s/core/parallel.hpp>
 #include <w2s/model/generate.hpp>
 #include <w2s/model/model.hpp>
@@ -45,17 +48,12 @@
 namespace {
 
 namespace wm = w2s::model;
-using clock_type = std::chrono::steady_clock;
 
 struct Args {
     std::string model, llama_bench;
     std::vector<int> threads{1, 2};
     int pp = 128, tg = 64, reps = 5, rounds = 2, hook_reps = 200, steer_layer = -1;
 };
-
-double seconds_since(clock_type::time_point t0) {
-    return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
 
 /// Peak resident set of this process in bytes (VmHWM of /proc/self/status; getrusage as a fallback).
 std::size_t peak_rss_bytes() {
@@ -75,12 +73,6 @@ std::vector<wm::token_id> random_tokens(int n, int vocab, std::uint64_t seed) {
     return t;
 }
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /// tokens/s of each repetition.
 struct Speed {
     std::vector<double> pp, tg;
@@ -93,27 +85,18 @@ double mean(const std::vector<double>& v) {
 }
 double best(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); }
 
+/// w2s's pp and tg at `threads` threads through the benchmark harness (w2s/bench/harness.hpp), tokens/s of each
+/// repetition.
 Speed measure_speed(const wm::LlamaModel& m, int threads, const Args& a) {
     w2s::ThreadPool pool(threads);
     return pool.run([&] {
-        const auto prompt = random_tokens(a.pp, m.vocab_size(), 1);
-        const auto gen = random_tokens(a.tg, m.vocab_size(), 2);
+        w2s::bench::Options o;
+        o.prompt_tokens = a.pp;
+        o.gen_tokens = a.tg;
+        o.reps = a.reps;
         Speed s;
-        w2s::MatrixRM logits;
-        for (int r = -1; r < a.reps; ++r) {  // r = -1: warm-up
-            auto sess = m.new_session();
-            const auto t0 = clock_type::now();
-            m.prefill(sess, prompt, {}, nullptr);
-            const double pp = seconds_since(t0);
-            auto g = m.new_session();
-            const auto t1 = clock_type::now();
-            for (auto tok : gen) m.prefill(g, std::span<const wm::token_id>(&tok, 1), {}, &logits);
-            const double tg = seconds_since(t1);
-            if (r >= 0) {
-                s.pp.push_back(a.pp / pp);
-                s.tg.push_back(a.tg / tg);
-            }
-        }
+        for (double t : w2s::bench::time_prefill(m, o).seconds) s.pp.push_back(a.pp / t);
+        for (double t : w2s::bench::time_decode(m, o).seconds) s.tg.push_back(a.tg / t);
         return s;
     });
 }
@@ -141,43 +124,16 @@ Speed run_llama_bench(const Args& a, int threads, std::string& build) {
     return out;
 }
 
-struct HookTimes {
-    double none = 0, none_again = 0, empty = 0, steer = 0;  // median seconds
-};
-
-/// Times one forward (`rows` tokens at position `pos`) per variant, interleaved in rounds of 10.
-HookTimes measure_hooks(const wm::LlamaModel& m, int rows, int pos, int layer, int reps) {
+/// The hooks' cost (harness: one forward of `rows` ids at position `pos`, interleaved variants), 1 thread.
+w2s::bench::HookCost measure_hooks(const wm::LlamaModel& m, int rows, int pos, int layer, int reps) {
     w2s::ThreadPool pool(1);
     return pool.run([&] {
-        const auto prefix_tokens = random_tokens(pos, m.vocab_size(), 3);
-        const auto step = random_tokens(rows, m.vocab_size(), 4);
-        auto prefix = m.new_session();
-        if (pos > 0) m.prefill(prefix, prefix_tokens, {}, nullptr);
-        std::vector<float> v(static_cast<std::size_t>(m.hidden_size()), 0.01f);
-        const wm::Hook none;
-        const wm::Hook empty = [](const wm::BlockOutput&) {};
-        const wm::Hook steer = [&](const wm::BlockOutput& o) {
-            if (o.layer != layer) return;
-            for (std::size_t r = 0; r < o.residual.rows; ++r) {
-                float* x = o.residual.row(r);
-                for (std::size_t j = 0; j < o.residual.cols; ++j) x[j] += 4.0f * v[j];
-            }
-        };
-        const wm::Hook* variants[4] = {&none, &none, &empty, &steer};
-        std::vector<double> t[4];
-        w2s::MatrixRM logits;
-        auto sess = prefix;
-        auto once = [&](const wm::Hook& h) {
-            sess.truncate(static_cast<std::size_t>(pos));
-            const auto t0 = clock_type::now();
-            m.prefill(sess, step, h, &logits);
-            return seconds_since(t0);
-        };
-        for (int i = 0; i < 5; ++i) once(none);  // warm-up
-        for (int round = 0; round < reps / 10; ++round)
-            for (int k = 0; k < 4; ++k)
-                for (int i = 0; i < 10; ++i) t[k].push_back(once(*variants[k]));
-        return HookTimes{median(t[0]), median(t[1]), median(t[2]), median(t[3])};
+        w2s::bench::Options o;
+        o.hook_rows = rows;
+        o.hook_pos = pos;
+        o.hook_reps = reps;
+        o.steer_layer = layer;
+        return w2s::bench::time_hooks(m, o);
     });
 }
 
@@ -288,10 +244,11 @@ int main(int argc, char** argv) try {
               << layer << "):\n| forward | no hook (ms) | no hook again | empty hook | steering add |\n"
               << "| --- | ---: | ---: | ---: | ---: |\n";
     for (auto [rows, pos, reps] : {std::tuple{1, 64, a.hook_reps}, std::tuple{a.pp, 0, std::max(10, a.hook_reps / 10)}}) {
-        const HookTimes h = measure_hooks(model, rows, pos, layer, reps);
+        const auto h = measure_hooks(model, rows, pos, layer, reps);
+        const double none = h.none.median();
         std::cout << "| " << rows << " token" << (rows > 1 ? "s" : "") << " at pos " << pos << " | " << std::setprecision(3)
-                  << h.none * 1e3 << " | " << h.none_again / h.none << "x | " << h.empty / h.none << "x | "
-                  << h.steer / h.none << "x |\n";
+                  << none * 1e3 << " | " << h.none_again.median() / none << "x | " << h.empty.median() / none << "x | "
+                  << h.steer.median() / none << "x |\n";
     }
     return 0;
 } catch (const std::exception& e) {

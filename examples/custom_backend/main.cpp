@@ -4,7 +4,8 @@
 // steering vector added after one block; checks its forward_tails against the emulation from prefill; and fits
 // AdaptiveSteerer on it (vectors, the per-item sweep, a router), natively and through PrefillTails (what a
 // backend with prefill only uses). The output is gibberish (the weights are random); what matters is that
-// w2s's generic code runs on a backend it has never seen.
+// w2s's generic code runs on a backend it has never seen. Last, the benchmark harness (w2s/bench/harness.hpp)
+// times the toy's prefill, decode, hook cost and sweep, as the project's benchmarks time LlamaModel.
 //
 // The toy has no chat template, so it formats prompts itself (here: BOS + bytes) and uses the steerer's id-level
 // calls (fit on TokenizedItems, choose_layer / generate on ids). A backend with has_chat_template() and
@@ -14,6 +15,7 @@
 #include <string>
 
 #include <w2s/adaptive_steerer.hpp>
+#include <w2s/bench/harness.hpp>
 #include <w2s/model/generate.hpp>
 #include <w2s/model/prefill_tails.hpp>
 
@@ -105,5 +107,16 @@ int main() {
     const auto fit2 = slow.fit(items, pool);
     std::cout << "\nthrough PrefillTails: best fixed layer " << fit2.fixed_layer << " (the same: "
               << (fit2.fixed_layer == fit.fixed_layer ? "yes" : "NO") << ")\n";
-    return fit2.fixed_layer == fit.fixed_layer ? 0 : 1;
+
+    // 6. The benchmark harness on the toy (short settings: the example runs as a test).
+    bench::Options bo;
+    bo.prompt_tokens = 32;
+    bo.gen_tokens = 8;
+    bo.reps = 3;
+    bo.hook_reps = 10;
+    bo.hook_pos = 8;
+    const auto rep = bench::run(model, bo);
+    std::cout << "\nthe benchmark harness on the toy:\n" << bench::markdown(rep);
+    const bool timed = rep.prefill.median() > 0 && rep.decode.median() > 0 && rep.has_sweep && rep.sweep.sweep.median() > 0;
+    return fit2.fixed_layer == fit.fixed_layer && timed ? 0 : 1;
 }

@@ -6,16 +6,21 @@
 //   int l = s.choose_layer("user message");     // the layer W2S picks for this prompt (formatted as fit formatted its own)
 //   auto out = s.generate("user message", /*alpha=*/1.0f, {});   // steered generation at that layer
 //   s.save("bundle/");  auto t = Steerer::load(model, "bundle/");
-//   w2s::with_bundle(model, "bundle/", [&](const auto& t) { ... });   // any bundle, whatever its router
+//   w2s::with_bundle(model, "bundle/", [&](const auto& t) { ... });   // any bundle of residual embedding, whatever its router
 //
 // Policy slots, in the order users change them (each checked by its concept with a written message):
-//   Router     w2s::route::Router        — embedding -> layer (class parameter: LinearCV, MlpCV, KnnCV, ProfileCV, yours)
-//   Estimator  w2s::steer::Estimator     — how vectors are made: an argument of fit() (MeanDifference = CAA by
-//                                          default, PCA, LogisticProbe); the bundle records which one made them
-//   Backend    w2s::model::Backend       — the transformer (w2s/model/backend.hpp)
-// The embedding is the model's residual after block `embedding_block`, at the last prompt token or averaged
-// over the prompt (route::ResidualEmbedding), standardized with statistics fitted on train. It is captured
-// from the unsteered pass over the prompt that steering runs anyway: no extra forward pass.
+//   Router     w2s::route::Router          — embedding -> layer (class parameter: LinearCV, MlpCV, KnnCV, ProfileCV, yours)
+//   Embedding  w2s::route::PromptEmbedding — prompt -> vector (class parameter, default route::ResidualEmbedding: the
+//                                            model's residual after block `embedding_block`, at the last prompt token
+//                                            or averaged over the prompt, captured from the unsteered pass over the
+//                                            prompt that steering runs anyway: no extra forward pass). Yours may read
+//                                            the prompt's ids as well (input_type route::PromptInput); it is handed to
+//                                            the constructor and again to load().
+//   Estimator  w2s::steer::Estimator       — how vectors are made: an argument of fit() (MeanDifference = CAA by
+//                                            default, PCA, LogisticProbe); the bundle records which one made them
+//   Backend    w2s::model::Backend         — the transformer (w2s/model/backend.hpp)
+// Whatever the embedding, its vectors are standardized with statistics fitted on train before the router sees them.
+// Aliases for the common combinations: w2s::ProfileSteerer<B> (the default), KnnSteerer<B>, LinearSteerer<B>, MlpSteerer<B>.
 //
 // Prompts: the steerer owns one text::PromptFormat (chat format + system prompt; AdaptiveOptions::format). fit()
 // on raw items, choose_layer(text) and generate(text) all format with it, and the bundle stores it, so a prompt is
@@ -24,10 +29,14 @@
 //
 // A bundle is a folder: vectors.gguf (llama.cpp control vector: direction.N is added to the output of block N),
 // router.bin (standardizer + router, versioned), bundle.json (format version, settings, prompt format, candidate
-// layers). Version 2 added the prompt format; version 1 bundles load with the protocol's default format.
+// layers, embedding kind). Version 2 added the prompt format, version 3 the embedding kind; version 1 bundles load
+// with the protocol's default format, versions 1 and 2 as residual-embedding bundles.
 #pragma once
 
+#include <algorithm>
+#include <concepts>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <span>
 #include <string>
@@ -41,6 +50,7 @@
 #include "w2s/model/backend.hpp"
 #include "w2s/model/generate.hpp"
 #include "w2s/route/embedding.hpp"
+#include "w2s/route/profiles.hpp"
 #include "w2s/route/residual_embedding.hpp"
 #include "w2s/route/route.hpp"
 #include "w2s/steer/activations.hpp"
@@ -53,7 +63,7 @@
 
 namespace w2s {
 
-inline constexpr int kBundleVersion = 2;
+inline constexpr int kBundleVersion = 3;
 
 struct AdaptiveOptions {
     std::vector<int> layers;            ///< candidate layers (empty: every layer the vector set has, 1..L-1)
@@ -83,18 +93,49 @@ struct FitSummary {
     route::FitStatus router_status = route::FitStatus::success;
 };
 
-template <class B, class R = route::DefaultRouter>
+namespace detail {
+/// The name a bundle records for an embedding type: its `kind`, or "user" for a type that names none.
+template <class Emb>
+constexpr std::string_view embedding_kind() {
+    if constexpr (requires { Emb::kind; })
+        return Emb::kind;
+    else
+        return "user";
+}
+}  // namespace detail
+
+template <class B, class R = route::DefaultRouter, class Emb = route::ResidualEmbedding>
 class AdaptiveSteerer {
     static_assert(model::check_backend<B>());
     W2S_REQUIRE_ROUTER(R);
+    W2S_REQUIRE_PROMPT_EMBEDDING(Emb);
+    static constexpr bool kResidual = std::same_as<Emb, route::ResidualEmbedding>;
+    static constexpr bool kNeedsIds = std::same_as<typename Emb::input_type, route::PromptInput>;
 
 public:
     using backend_type = B;
     using router_type = R;
+    using embedding_type = Emb;
 
-    /// The router arrives built (or default-constructed); the backend must outlive the steerer.
+    /// The router arrives built (or default-constructed); the backend must outlive the steerer. The embedding is
+    /// ResidualEmbedding(opts.embedding_block, opts.pooling), or a default-constructed Emb for another type.
     explicit AdaptiveSteerer(const B& backend, R router = {}, AdaptiveOptions opts = {})
+        requires(kResidual || std::default_initializable<Emb>)
+        : AdaptiveSteerer(backend, std::move(router), std::move(opts), std::nullopt) {}
+
+    /// With an embedding of one's own (for ResidualEmbedding, opts.embedding_block and opts.pooling follow it).
+    AdaptiveSteerer(const B& backend, R router, AdaptiveOptions opts, Emb embedding)
+        : AdaptiveSteerer(backend, std::move(router), std::move(opts), std::optional<Emb>(std::move(embedding))) {}
+
+private:
+    AdaptiveSteerer(const B& backend, R router, AdaptiveOptions opts, std::optional<Emb> embedding)
         : backend_(&backend), router_(std::move(router)), opts_(std::move(opts)) {
+        if constexpr (kResidual) {
+            if (embedding) {
+                opts_.embedding_block = embedding->block();
+                opts_.pooling = embedding->pooling();
+            }
+        }
         // Every option is checked here, before any work.
         const int L = backend.n_layers();
         if (opts_.embedding_block == -1) opts_.embedding_block = L / 2;
@@ -107,8 +148,14 @@ public:
                                        " (block 0 cannot be written to a control vector)");
         if (opts_.multipliers.size() < 2) throw invalid_argument("AdaptiveSteerer: need at least two multipliers");
         for (double m : opts_.multipliers) steer::check_multiplier(m, "AdaptiveSteerer: multiplier");
-        emb_ = route::ResidualEmbedding(opts_.embedding_block, opts_.pooling, static_cast<std::size_t>(backend.hidden_size()));
+        if constexpr (kResidual)
+            emb_ = route::ResidualEmbedding(opts_.embedding_block, opts_.pooling, static_cast<std::size_t>(backend.hidden_size()));
+        else
+            emb_ = embedding ? std::move(*embedding) : Emb{};
+        if (emb_.dim() == 0) throw invalid_argument("AdaptiveSteerer: the embedding has dim() = 0");
     }
+
+public:
 
     /// Everything from train items (token ids, formatted by the caller): vectors at every candidate layer made by
     /// `estimator`, the sweep, the router.
@@ -127,7 +174,7 @@ public:
         so = sweep::resolve_options(*backend_, ext.vectors, so);
         auto header = sweep::make_header(*backend_, so, opts_.model_name, opts_.data_name, opts_.variant_name, "");
         const auto sw = sweep::run_sweep(*backend_, train, ext.vectors, so, header, "", pool, progress);
-        return fit(std::move(ext.vectors), sw);
+        return fit(std::move(ext.vectors), sw, train);
     }
 
     /// Everything from raw items (A/B or free text), formatted with the steerer's prompt format: its system prompt
@@ -144,20 +191,34 @@ public:
         return fit(std::span<const steer::TokenizedItem>(tok), pool, progress, estimator);
     }
 
-    /// From precomputed pieces: a vector set and the sweep of the train items made with it.
-    FitSummary fit(steer::VectorSet vectors, const io::SweepData& train_sweep) {
+    /// From precomputed pieces: a vector set and the sweep of the train items made with it. `train` (the items the
+    /// sweep was run on; record r's prompt is the first entry with item == r.item) is needed only by an embedding
+    /// that reads prompt ids.
+    FitSummary fit(steer::VectorSet vectors, const io::SweepData& train_sweep, std::span<const steer::TokenizedItem> train = {}) {
         const auto& h = train_sweep.header;
         if (train_sweep.items.size() < 2) throw invalid_argument("AdaptiveSteerer::fit: need at least 2 swept items");
+        if (std::find(h.embedding_layers.begin(), h.embedding_layers.end(), opts_.embedding_block) == h.embedding_layers.end())
+            throw invalid_argument("AdaptiveSteerer::fit: the sweep stores no residuals of the embedding block " +
+                                   std::to_string(opts_.embedding_block));
+        if (kNeedsIds && train.empty())
+            throw invalid_argument("AdaptiveSteerer::fit: this embedding reads prompt ids; pass the swept train items");
         vectors_ = std::move(vectors);
         layers_ = h.layers;
         for (int l : layers_) (void)vectors_.at(l);
-        const std::size_t n = train_sweep.items.size(), L = layers_.size();
-        route::Profiles S(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(L));
+        const std::size_t n = train_sweep.items.size();
+        const route::Profiles S = route::profiles(train_sweep);  // [n x layers]
         route::Features X(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(emb_.dim()));
         for (std::size_t i = 0; i < n; ++i) {
             const auto& r = train_sweep.items[i];
-            for (std::size_t c = 0; c < L; ++c) S(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(c)) = r.slope[c];
-            X.row(static_cast<Eigen::Index>(i)) = emb_.embed(route::PromptResiduals::from_record(h, r)).transpose();
+            const auto res = route::PromptResiduals::from_record(h, r);
+            std::span<const model::token_id> ids;
+            if (kNeedsIds) {
+                const auto it = std::find_if(train.begin(), train.end(), [&](const steer::TokenizedItem& t) { return t.item == r.item; });
+                if (it == train.end())
+                    throw invalid_argument("AdaptiveSteerer::fit: swept item " + std::to_string(r.item) + " is not among the train items");
+                ids = it->prompt;
+            }
+            X.row(static_cast<Eigen::Index>(i)) = embed_checked({ids, res}).transpose();
         }
         std_.fit(X);
         for (Eigen::Index i = 0; i < X.rows(); ++i) std_.transform_inplace(std::span<float>(X.row(i).data(), static_cast<std::size_t>(X.cols())));
@@ -175,13 +236,27 @@ public:
         return s;
     }
 
-    /// The layer W2S picks for a prompt whose residuals are known (e.g. from a sweep record).
-    [[nodiscard]] int choose_layer(const route::PromptResiduals& in) const {
-        require_fitted("choose_layer");
-        Eigen::VectorXf x = emb_.embed(in);
+    /// The router's column for a prompt whose ids and residuals are known: layers()[column] is the layer
+    /// (evaluations that index steerability by column want this).
+    [[nodiscard]] int choose_column(const route::PromptInput& in) const {
+        require_fitted("choose_column");
+        Eigen::VectorXf x = embed_checked(in);
         std_.transform_inplace(std::span<float>(x.data(), static_cast<std::size_t>(x.size())));
         const int c = router_.predict_one(std::span<const float>(x.data(), static_cast<std::size_t>(x.size())));
-        return layers_.at(static_cast<std::size_t>(c));
+        if (c < 0 || static_cast<std::size_t>(c) >= layers_.size())
+            throw invalid_argument("AdaptiveSteerer: the router predicted column " + std::to_string(c) + " of " +
+                                   std::to_string(layers_.size()));
+        return c;
+    }
+
+    /// The layer W2S picks for a prompt whose ids and residuals are known.
+    [[nodiscard]] int choose_layer(const route::PromptInput& in) const { return layers_[static_cast<std::size_t>(choose_column(in))]; }
+
+    /// The layer for a prompt whose residuals are known (e.g. a sweep record); for embeddings that need no ids.
+    [[nodiscard]] int choose_layer(const route::PromptResiduals& in) const
+        requires(!kNeedsIds)
+    {
+        return choose_layer(route::PromptInput{{}, in});
     }
 
     /// The prompt's residuals at the embedding block, from an unsteered pass over the prompt (appended to `s`,
@@ -211,7 +286,7 @@ public:
     [[nodiscard]] int choose_layer(std::span<const model::token_id> prompt) const {
         require_fitted("choose_layer");
         auto s = backend_->new_session();
-        return choose_layer(prompt_residuals(s, prompt));
+        return choose_layer(route::PromptInput{prompt, prompt_residuals(s, prompt)});
     }
 
     /// The ids of a user message in the steerer's prompt format (the format fit() on raw items used).
@@ -243,7 +318,7 @@ public:
         steer::check_multiplier(alpha, "AdaptiveSteerer::generate: alpha");
         if (prompt.empty()) throw invalid_argument("AdaptiveSteerer::generate: empty prompt");
         auto s = backend_->new_session();
-        const int layer = choose_layer(prompt_residuals(s, prompt));
+        const int layer = choose_layer(route::PromptInput{prompt, prompt_residuals(s, prompt)});
         const auto h = hook(layer, alpha, prompt.size() - 1);
         const model::Hook hk = [&](const model::BlockOutput& o) { h(o); };
         SteeredGeneration out;
@@ -278,6 +353,7 @@ public:
             if (!os) throw io_error(dir + "/router.bin: write failed");
         }
         const nlohmann::json j = {{"format", "w2s-bundle"}, {"format_version", kBundleVersion}, {"router", std::string(R::kind)},
+                                  {"embedding", std::string(detail::embedding_kind<Emb>())},
                                   {"estimator", vectors_.estimator}, {"layers", layers_}, {"fixed_layer", fixed_layer_},
                                   {"embedding_block", opts_.embedding_block}, {"pooling", std::string(route::pooling_name(opts_.pooling))},
                                   {"multipliers", opts_.multipliers}, {"n_layers", backend_->n_layers()}, {"hidden", backend_->hidden_size()},
@@ -295,8 +371,23 @@ public:
         }
     }
 
-    /// Loads a bundle saved by save() for the same kind of router, checking it fits `backend`.
-    static AdaptiveSteerer load(const B& backend, const std::string& dir) {
+    /// Loads a bundle saved by save() for the same kinds of router and embedding, checking it fits `backend`.
+    static AdaptiveSteerer load(const B& backend, const std::string& dir)
+        requires(kResidual || std::default_initializable<Emb>)
+    {
+        return load(backend, dir, std::optional<Emb>{});
+    }
+
+    /// load() with an embedding of one's own (the bundle records only its kind; the embedding itself is the
+    /// caller's, and must be the one the bundle was fitted with).
+    static AdaptiveSteerer load(const B& backend, const std::string& dir, Emb embedding)
+        requires(!kResidual)
+    {
+        return load(backend, dir, std::optional<Emb>(std::move(embedding)));
+    }
+
+private:
+    static AdaptiveSteerer load(const B& backend, const std::string& dir, std::optional<Emb> embedding) {
         std::ifstream jf(dir + "/bundle.json");
         if (!jf) throw io_error(dir + "/bundle.json: cannot open (not a w2s bundle?)");
         nlohmann::json j;
@@ -306,16 +397,17 @@ public:
             throw format_error(dir + "/bundle.json: " + e.what());
         }
         try {
-            return load_from(backend, dir, j);
+            return load_from(backend, dir, j, std::move(embedding));
         } catch (const nlohmann::json::exception& e) {
             throw format_error(dir + "/bundle.json: " + e.what());
         }
     }
 
+public:
     [[nodiscard]] const steer::VectorSet& vectors() const noexcept { return vectors_; }
 
 private:
-    static AdaptiveSteerer load_from(const B& backend, const std::string& dir, const nlohmann::json& j) {
+    static AdaptiveSteerer load_from(const B& backend, const std::string& dir, const nlohmann::json& j, std::optional<Emb> embedding) {
         if (!j.is_object() || j.value("format", "") != "w2s-bundle") throw format_error(dir + "/bundle.json: not a w2s bundle");
         const int version = j.value("format_version", 0);
         if (version < 1 || version > kBundleVersion)
@@ -327,6 +419,10 @@ private:
             throw shape_error(dir + ": bundle made for " + std::to_string(j.at("n_layers").get<int>()) + " layers x " +
                               std::to_string(j.at("hidden").get<int>()) + ", the model has " + std::to_string(backend.n_layers()) + " x " +
                               std::to_string(backend.hidden_size()));
+        const std::string emb_kind = version >= 3 ? j.at("embedding").get<std::string>() : std::string("residual");
+        if (emb_kind != detail::embedding_kind<Emb>())
+            throw invalid_argument(dir + ": bundle was fitted with a '" + emb_kind + "' embedding, this steerer uses '" +
+                                   std::string(detail::embedding_kind<Emb>()) + "'");
         AdaptiveOptions o;
         o.layers = j.at("layers").get<std::vector<int>>();
         o.multipliers = j.at("multipliers").get<std::vector<double>>();
@@ -338,7 +434,7 @@ private:
             o.data_name = j.value("data", "");
             o.variant_name = j.value("variant", "");
         }
-        AdaptiveSteerer s(backend, R{}, o);
+        AdaptiveSteerer s(backend, R{}, o, kResidual ? std::nullopt : std::move(embedding));
         s.vectors_ = steer::load_control_vector(dir + "/vectors.gguf", backend.n_layers());
         s.layers_ = o.layers;
         s.fixed_layer_ = j.at("fixed_layer").get<int>();
@@ -354,11 +450,21 @@ private:
 
 public:
     [[nodiscard]] const std::vector<int>& layers() const noexcept { return layers_; }
+    [[nodiscard]] const Emb& embedding() const noexcept { return emb_; }
     [[nodiscard]] int fixed_layer() const noexcept { return fixed_layer_; }
     [[nodiscard]] const R& router() const noexcept { return router_; }
     [[nodiscard]] const AdaptiveOptions& options() const noexcept { return opts_; }
 
 private:
+    /// The embedding of one prompt, checked against dim().
+    [[nodiscard]] Eigen::VectorXf embed_checked(const route::PromptInput& in) const {
+        Eigen::VectorXf v = route::embed_prompt(emb_, in);
+        if (static_cast<std::size_t>(v.size()) != emb_.dim())
+            throw shape_error("AdaptiveSteerer: the embedding gave " + std::to_string(v.size()) + " values; dim() is " +
+                              std::to_string(emb_.dim()));
+        return v;
+    }
+
     void require_fitted(const char* what) const {
         if (!fitted_) throw invalid_argument(std::string("AdaptiveSteerer::") + what + ": fit() or load() first");
     }
@@ -366,13 +472,23 @@ private:
     const B* backend_;
     R router_;
     AdaptiveOptions opts_;
-    route::ResidualEmbedding emb_;
+    Emb emb_{};
     route::Standardizer std_;
     steer::VectorSet vectors_;
     std::vector<int> layers_;
     int fixed_layer_ = -1;
     bool fitted_ = false;
 };
+
+/// Readable names for the common combinations (residual embedding; the router named).
+template <class B>
+using ProfileSteerer = AdaptiveSteerer<B, route::ProfileCV>;
+template <class B>
+using KnnSteerer = AdaptiveSteerer<B, route::KnnCV>;
+template <class B>
+using LinearSteerer = AdaptiveSteerer<B, route::LinearCV>;
+template <class B>
+using MlpSteerer = AdaptiveSteerer<B, route::MlpCV>;
 
 /// The router kind recorded in a bundle's bundle.json ("linear", "mlp", "knn", "profile"). Throws io_error for
 /// a folder without bundle.json, format_error for one that does not parse or names no router.

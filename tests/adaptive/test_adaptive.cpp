@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE adaptive
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -136,6 +137,23 @@ private:
     Eigen::VectorXi count_;   // [layers]
 };
 static_assert(w2s::route::Router<NearestCentroid>);
+
+/// A user's embedding that reads the prompt's ids as well as its residuals: the last-token residual with the
+/// prompt length appended. The "scale" setting is the user's (not in the bundle): load() gets the object again.
+struct ResidualAndLength {
+    using input_type = w2s::route::PromptInput;
+    static constexpr std::string_view kind = "residual+length";
+    std::size_t hidden = 0;
+    float scale = 1.0f;
+    [[nodiscard]] std::size_t dim() const { return hidden + 1; }
+    [[nodiscard]] Eigen::VectorXf embed(const w2s::route::PromptInput& in) const {
+        Eigen::VectorXf v(static_cast<Eigen::Index>(hidden + 1));
+        std::copy_n(in.residuals.last.data(), hidden, v.data());
+        v(static_cast<Eigen::Index>(hidden)) = scale * static_cast<float>(in.ids.size());
+        return v;
+    }
+};
+static_assert(w2s::route::PromptEmbedding<ResidualAndLength>);
 
 }  // namespace
 
@@ -379,6 +397,49 @@ BOOST_AUTO_TEST_CASE(a_router_of_ones_own_runs_through_fit_the_evaluation_and_a_
     }
     BOOST_TEST(mine == 2u);  // one embedding block x {last, mean}
     BOOST_TEST(knn == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(an_embedding_of_ones_own_fills_the_embedding_slot) {
+    w2s::ThreadPool pool(2);
+    const auto train = std::span(items).first(16);
+    using S = w2s::AdaptiveSteerer<w2s::model::LlamaModel, w2s::route::KnnCV, ResidualAndLength>;
+    const ResidualAndLength emb{static_cast<std::size_t>(model.hidden_size()), 0.5f};
+    S s(model, {}, {}, emb);
+    const auto fit = s.fit(train, pool);
+    BOOST_TEST(fit.n_items == 16u);
+    BOOST_TEST(s.router().dim() == model.hidden_size() + 1);  // the router sees the user's d, not hidden
+    std::vector<int> chosen;
+    for (const auto& it : items) {
+        chosen.push_back(s.choose_layer(it.prompt));
+        BOOST_TEST(std::count(fit.layers.begin(), fit.layers.end(), chosen.back()) == 1);
+    }
+    // The length feature matters: the same residuals with another length can route elsewhere, and choose_column
+    // agrees with choose_layer.
+    auto sess = model.new_session();
+    const auto res = s.prompt_residuals(sess, items[0].prompt);
+    const int col = s.choose_column({items[0].prompt, res});
+    BOOST_TEST(s.layers()[static_cast<std::size_t>(col)] == chosen[0]);
+    s.save(dir + "/user_emb");
+    {
+        std::ifstream f(dir + "/user_emb/bundle.json");
+        BOOST_TEST(nlohmann::json::parse(f).at("embedding").get<std::string>() == "residual+length");
+    }
+    const auto t = S::load(model, dir + "/user_emb", emb);
+    for (std::size_t i = 0; i < items.size(); ++i) BOOST_TEST(t.choose_layer(items[i].prompt) == chosen[i]);
+    // A steerer with another embedding refuses the bundle, and the reverse.
+    using Plain = w2s::AdaptiveSteerer<w2s::model::LlamaModel, w2s::route::KnnCV>;
+    BOOST_CHECK_THROW((void)Plain::load(model, dir + "/user_emb"), w2s::invalid_argument);
+    Plain p(model);
+    p.fit(train, pool);
+    p.save(dir + "/plain_emb");
+    BOOST_CHECK_THROW((void)S::load(model, dir + "/plain_emb", emb), w2s::invalid_argument);
+    // A wrong dim() is caught with its numbers.
+    struct Liar : ResidualAndLength {
+        [[nodiscard]] std::size_t dim() const { return hidden + 3; }
+    };
+    using L = w2s::AdaptiveSteerer<w2s::model::LlamaModel, w2s::route::KnnCV, Liar>;
+    L liar(model, {}, {}, Liar{emb});
+    BOOST_CHECK_THROW(liar.fit(train, pool), w2s::shape_error);
 }
 
 BOOST_AUTO_TEST_CASE(a_data_file_to_token_ids_in_one_call) {

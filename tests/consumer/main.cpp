@@ -3,7 +3,10 @@
 
 #include <iostream>
 
+int consumer_layers_of_an_empty_set();  // second.cpp
+
 int main() {
+    if (consumer_layers_of_an_empty_set() != 4) return 1;
     try {
         w2s::gguf::File f(std::vector<std::byte>(4, std::byte{0}), "empty");
         (void)f;

@@ -59,6 +59,19 @@ std::string message_of(F&& f) {
 
 }  // namespace
 
+/// A 2-d tensor [rows x n_in] of `type` over `bytes` (which must outlive it).
+w2s::gguf::TensorInfo tensor_info(const char* name, TensorType type, std::uint64_t n_in, std::uint64_t rows,
+                                  const std::vector<std::byte>& bytes) {
+    w2s::gguf::TensorInfo t;
+    t.name = name;
+    t.ne = {n_in, rows};
+    t.type = type;
+    t.n_elements = n_in * rows;
+    t.n_bytes = bytes.size();
+    t.data = bytes.data();
+    return t;
+}
+
 BOOST_AUTO_TEST_CASE(dequantize_q8_0_by_hand) {
     w2s::gguf::block_q8_0 b{};
     b.d = h(0.5f);
@@ -103,13 +116,7 @@ BOOST_AUTO_TEST_CASE(dequantize_q4_0_q4_1_q5_0_by_hand) {
 
 BOOST_AUTO_TEST_CASE(dequantize_tensor_info) {
     auto bytes = w2s::test::random_weights(TensorType::Q6_K, 256, 3, 7);
-    w2s::gguf::TensorInfo t;
-    t.name = "w";
-    t.ne = {256, 3};
-    t.type = TensorType::Q6_K;
-    t.n_elements = 768;
-    t.n_bytes = bytes.size();
-    t.data = bytes.data();
+    auto t = tensor_info("w", TensorType::Q6_K, 256, 3, bytes);
     const auto all = w2s::gguf::dequantize(t);
     BOOST_REQUIRE(all.size() == 768u);
     std::vector<float> row(256);
@@ -183,15 +190,38 @@ BOOST_AUTO_TEST_CASE(matmul_is_independent_of_thread_count) {
     BOOST_TEST(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
 }
 
+// Row independence (kernels::Path): on the fused and on the tiled path a row's result does not depend on the other
+// rows or their number, bit for bit; the fused path on many rows equals the one-row product, the tiled path equals
+// the automatic path on more than 4 rows; and both stay within the reference tolerance.
+BOOST_AUTO_TEST_CASE(forced_paths_compute_every_row_on_its_own) {
+    for (TensorType t : kAllTypes) {
+        const std::size_t n_in = (t == TensorType::F32 || t == TensorType::F16 || t == TensorType::BF16) ? 45 : 512;
+        const std::size_t n_out = 37, rows = 13;
+        auto bytes = w2s::test::random_weights(t, n_in, n_out, 7);
+        const auto W = k::WeightMatrix::from_raw(t, bytes.data(), n_in, n_out);
+        const auto x = w2s::test::random_activations(rows, n_in, 8);
+        BOOST_TEST_CONTEXT("type " << w2s::gguf::tensor_type_name(t)) {
+            std::vector<float> fused(rows * n_out), tiled(rows * n_out), autom(rows * n_out), ref(rows * n_out);
+            k::matmul(W, {x.data(), rows, n_in}, {fused.data(), rows, n_out}, k::Path::fused);
+            k::matmul(W, {x.data(), rows, n_in}, {tiled.data(), rows, n_out}, k::Path::tiled);
+            k::matmul(W, {x.data(), rows, n_in}, {autom.data(), rows, n_out});
+            k::matmul_ref(W, {x.data(), rows, n_in}, {ref.data(), rows, n_out});
+            BOOST_TEST(max_rel_error(W, x, rows, fused, ref) <= kRelTol);
+            BOOST_TEST(std::memcmp(tiled.data(), autom.data(), tiled.size() * sizeof(float)) == 0);
+            for (std::size_t r = 0; r < rows; ++r) {
+                std::vector<float> one(n_out), one_tiled(n_out);
+                k::matmul(W, {x.data() + r * n_in, 1, n_in}, {one.data(), 1, n_out});
+                k::matmul(W, {x.data() + r * n_in, 1, n_in}, {one_tiled.data(), 1, n_out}, k::Path::tiled);
+                BOOST_TEST(std::memcmp(one.data(), fused.data() + r * n_out, n_out * sizeof(float)) == 0, "row " << r);
+                BOOST_TEST(std::memcmp(one_tiled.data(), tiled.data() + r * n_out, n_out * sizeof(float)) == 0, "row " << r);
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(weight_matrix_from_tensor_info) {
     auto bytes = w2s::test::random_weights(TensorType::Q4_K, 512, 6, 2);
-    w2s::gguf::TensorInfo t;
-    t.name = "blk.0.ffn_up.weight";
-    t.ne = {512, 6};
-    t.type = TensorType::Q4_K;
-    t.n_elements = 512 * 6;
-    t.n_bytes = bytes.size();
-    t.data = bytes.data();
+    const auto t = tensor_info("blk.0.ffn_up.weight", TensorType::Q4_K, 512, 6, bytes);
     const auto W = k::WeightMatrix::from(t);
     BOOST_TEST(W.n_in == 512u);
     BOOST_TEST(W.n_out == 6u);

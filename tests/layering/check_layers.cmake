@@ -7,8 +7,9 @@
 #   3 model                         the backend concept, kernels, the reference Llama-family model
 #   4 cuda, steer, route            the CUDA backend; steering (data, vectors, measurement); routers, embeddings
 #   5 sweep                         the per-item sweep engine
-#   6 eval                          metrics, reports, the protocol
+#   6 eval, bench                   metrics, reports, the protocol; the benchmark harness over any backend
 #   7 (top)                         adaptive_steerer.hpp, w2s.hpp
+#   8 serve                         serving: bundle registry, batching scheduler, OpenAI shapes, HTTP server
 # Run: cmake -DW2S_INCLUDE=<repo>/include/w2s -P check_layers.cmake  (fails listing every arrow that runs up)
 if(NOT W2S_INCLUDE)
   message(FATAL_ERROR "check_layers: pass -DW2S_INCLUDE=<repo>/include/w2s")
@@ -23,7 +24,9 @@ set(rank_steer 4)
 set(rank_route 4)
 set(rank_sweep 5)
 set(rank_eval 6)
+set(rank_bench 6)
 set(rank_top 7)
+set(rank_serve 8)
 
 function(room_of rel out)  # rel: path below include/w2s; the room is the first folder (top for the root's files)
   string(FIND "${rel}" "/" slash)

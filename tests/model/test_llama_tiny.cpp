@@ -15,6 +15,7 @@
 #include "w2s/gguf/writer.hpp"
 #include "w2s/model/model.hpp"
 #include "w2s/model/prefill_tails.hpp"
+#include "w2s/model/sampling.hpp"
 #include "w2s_test_support.hpp"
 
 using namespace w2s;
@@ -497,4 +498,153 @@ BOOST_AUTO_TEST_CASE(tokenizer_and_template_come_from_the_file) {
     BOOST_TEST(m.tokenizer().decode(ids) == "in the cat");
     // " the" is one token by the merges
     BOOST_TEST(std::count(ids.begin(), ids.end(), 261) == 1);
+}
+
+// ---- BatchedDecode: several sessions advanced by one forward pass ---------------------------------------------
+namespace {
+
+using Session = LlamaModel::Session;
+
+/// A different steering vector per sequence (seq s adds (s + 1) * v at block 1 and -v at block 2), so that a row
+/// that got another row's steering, or none, shows in its numbers.
+Hook per_row_steering() {
+    return [](const BlockOutput& o) {
+        const float k = o.layer == 1 ? static_cast<float>(o.seq + 1) : o.layer == 2 ? -1.0f : 0.0f;
+        if (k == 0.0f) return;
+        for (std::size_t r = 0; r < o.residual.rows; ++r)
+            for (std::size_t j = 0; j < o.residual.cols; ++j)
+                o.residual.row(r)[j] += k * 0.1f * static_cast<float>((j * 7 + o.seq * 3) % 11) - 0.5f * k;
+    };
+}
+
+bool bitwise_equal(const MatrixRM& a, const MatrixRM& b) {
+    return a.rows() == b.rows() && a.cols() == b.cols() &&
+           std::equal(a.data(), a.data() + a.size(), b.data());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(decode_batch_equals_each_sequence_alone_bit_for_bit) {
+    static_assert(BatchedDecode<LlamaModel>);
+    for (const auto& arch : kArchs) {
+        BOOST_TEST_CONTEXT("arch " << arch) {
+            const auto& m = tiny(arch);
+            // five sessions of different lengths (0, 1, 3, 9, 14 tokens: the SWA window of 4 is crossed)
+            const std::vector<std::size_t> lens{0, 1, 3, 9, 14};
+            std::vector<Session> batched, alone;
+            for (std::size_t i = 0; i < lens.size(); ++i) {
+                auto s = m.new_session();
+                std::vector<token_id> p;
+                for (std::size_t t = 0; t < lens[i]; ++t) p.push_back(static_cast<token_id>(3 + (t * 5 + i * 17) % 250));
+                m.prefill(s, p);
+                batched.push_back(s);
+                alone.push_back(s);
+            }
+            // Three steps: one token per sequence, then a mix with chunks of 2, 6 and 3 tokens (both kernel paths;
+            // one step without logits), then one token again.
+            const std::vector<std::vector<std::vector<token_id>>> rounds{
+                {{10}, {11}, {12}, {13}, {14}},
+                {{20}, {21, 22}, {23, 24, 25, 26, 27, 28}, {29}, {30, 31, 32}},
+                {{40}, {41}, {42}, {43}, {44}}};
+            for (std::size_t round = 0; round < rounds.size(); ++round) {
+                std::vector<BatchStep<Session>> steps, steps_alone;
+                for (std::size_t i = 0; i < lens.size(); ++i) {
+                    const bool want = !(round == 1 && i == 3);
+                    steps.push_back({&batched[i], rounds[round][i], want});
+                    steps_alone.push_back({&alone[i], rounds[round][i], want});
+                }
+                Capture cb, ca;
+                const Hook steer = per_row_steering();
+                auto both = [&](Capture& c) {
+                    auto ch = c.hook();
+                    return Hook([steer, ch](const BlockOutput& o) {
+                        steer(o);
+                        ch(o);
+                    });
+                };
+                MatrixRM lb, la;
+                m.decode_batch(steps, both(cb), &lb);
+                decode_steps_one_by_one(m, std::span<const BatchStep<Session>>(steps_alone), both(ca), &la);
+                BOOST_TEST(lb.rows() == static_cast<Eigen::Index>(lens.size()));
+                BOOST_TEST(bitwise_equal(lb, la), "round " << round);
+                BOOST_TEST((cb.at.size() == ca.at.size()));
+                for (const auto& [key, mat] : ca.at) BOOST_TEST(bitwise_equal(cb.at.at(key), mat), "round " << round << " layer " << key.first << " seq " << key.second);
+                if (round == 1) BOOST_TEST(lb.row(3).isZero());
+                // and within tolerance of one prefill of everything (the automatic kernel path of a whole prompt)
+                for (std::size_t i = 0; i < lens.size(); ++i) BOOST_TEST(batched[i].size() == alone[i].size());
+            }
+            for (std::size_t i = 0; i < lens.size(); ++i) {
+                BOOST_TEST((std::vector<token_id>(batched[i].tokens().begin(), batched[i].tokens().end()) ==
+                            std::vector<token_id>(alone[i].tokens().begin(), alone[i].tokens().end())));
+                // the caches continue alike: one more token alone on each gives the same logits
+                MatrixRM x, y;
+                m.prefill_last_logits(batched[i], toks({50}), {}, &x);
+                m.prefill_last_logits(alone[i], toks({50}), {}, &y);
+                BOOST_TEST(bitwise_equal(x, y), "session " << i);
+            }
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(decode_batch_of_one_token_per_row_equals_generation_one_token_at_a_time) {
+    // Greedy decoding of 4 sequences together == each alone with prefill of one token at a time (what generate does).
+    const auto& m = tiny("qwen2");
+    const std::vector<std::vector<token_id>> prompts{toks({1, 5, 6, 7, 8, 9, 10}), toks({1, 40}), toks({1, 70, 71, 72}), toks({1, 90, 91, 92, 93, 94, 95, 96, 97})};
+    std::vector<Session> ss;
+    std::vector<token_id> next;
+    for (const auto& p : prompts) {
+        ss.push_back(m.new_session());
+        MatrixRM lg;
+        m.prefill_last_logits(ss.back(), p, {}, &lg);
+        next.push_back(argmax(std::span<const float>(lg.data(), static_cast<std::size_t>(lg.cols()))));
+    }
+    std::vector<Session> ref = ss;
+    std::vector<token_id> ref_next = next;
+    for (int step = 0; step < 6; ++step) {
+        std::vector<BatchStep<Session>> steps;
+        for (std::size_t i = 0; i < ss.size(); ++i) steps.push_back({&ss[i], std::span<const token_id>(&next[i], 1)});
+        MatrixRM lg;
+        m.decode_batch(steps, {}, &lg);
+        for (std::size_t i = 0; i < ss.size(); ++i) {
+            next[i] = argmax(std::span<const float>(lg.row(static_cast<Eigen::Index>(i)).data(), static_cast<std::size_t>(lg.cols())));
+            MatrixRM one;
+            m.prefill(ref[i], std::span<const token_id>(&ref_next[i], 1), {}, &one);
+            ref_next[i] = argmax(std::span<const float>(one.data(), static_cast<std::size_t>(one.cols())));
+            BOOST_TEST(bitwise_equal(lg.row(static_cast<Eigen::Index>(i)), one), "step " << step << " row " << i);
+        }
+        BOOST_TEST(next == ref_next);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(decode_batch_refuses_bad_steps_and_rolls_back_on_an_exception) {
+    const auto& m = tiny();
+    auto a = m.new_session(), b = m.new_session();
+    m.prefill(a, toks({1, 3, 4}));
+    m.prefill(b, toks({1, 5}));
+    const auto t1 = toks({7}), t2 = toks({8, 9});
+    const std::vector<token_id> none;
+    std::vector<BatchStep<Session>> dup{{&a, t1}, {&a, t2}};
+    BOOST_CHECK_THROW(m.decode_batch(dup), w2s::invalid_argument);
+    std::vector<BatchStep<Session>> empty{{&a, t1}, {&b, none}};
+    BOOST_CHECK_THROW(m.decode_batch(empty), w2s::invalid_argument);
+    std::vector<BatchStep<Session>> null{{nullptr, t1}};
+    BOOST_CHECK_THROW(m.decode_batch(null), w2s::invalid_argument);
+    std::vector<BatchStep<Session>> ok{{&a, t1}, {&b, t2}};
+    BOOST_CHECK_THROW(m.decode_batch(ok, [](const BlockOutput& o) {
+                          if (o.layer == 2 && o.seq == 1) throw std::runtime_error("stop");
+                      }),
+                      std::runtime_error);
+    BOOST_TEST(a.size() == 3u);
+    BOOST_TEST(b.size() == 2u);
+    MatrixRM x, y;
+    m.decode_batch(ok, {}, &x);
+    auto a2 = m.new_session(), b2 = m.new_session();
+    m.prefill(a2, toks({1, 3, 4}));
+    m.prefill(b2, toks({1, 5}));
+    std::vector<BatchStep<Session>> ok2{{&a2, t1}, {&b2, t2}};
+    decode_steps_one_by_one(m, std::span<const BatchStep<Session>>(ok2), {}, &y);
+    BOOST_TEST(bitwise_equal(x, y));
+    MatrixRM none_logits;
+    m.decode_batch({}, {}, &none_logits);
+    BOOST_TEST(none_logits.rows() == 0);
 }

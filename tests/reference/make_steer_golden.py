@@ -23,6 +23,9 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_common import fnv1a64_ids  # noqa: E402
+
 import numpy as np
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -40,13 +43,6 @@ PROP_LAYER = 15
 PROP_MULTIPLIERS = [-1.5, 0.0, 1.0]
 
 
-def fnv1a(ids):
-    h = 0xCBF29CE484222325
-    for t in ids:
-        for b in int(t).to_bytes(4, "little", signed=True):
-            h ^= b
-            h = (h * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return f"{h:016x}"
 
 
 def to_ab(rec, i):
@@ -97,7 +93,7 @@ def main():
     with torch.no_grad():
         for i in VECTOR_RECORDS:
             p, m, n = tokenize(i)
-            hashes.append(fnv1a(p + m) + ":" + fnv1a(p + n))
+            hashes.append(fnv1a64_ids(p + m) + ":" + fnv1a64_ids(p + n))
             acts = {}
             for k, r in ((0, m), (1, n)):
                 model(torch.tensor([p + r]))
@@ -123,7 +119,7 @@ def main():
     with torch.no_grad():
         for i in PROP_RECORDS:
             p, m, n = tokenize(i)
-            prop_hashes.append(fnv1a(p + m) + ":" + fnv1a(p + n))
+            prop_hashes.append(fnv1a64_ids(p + m) + ":" + fnv1a64_ids(p + n))
             row = []
             for lam in PROP_MULTIPLIERS:
                 steer["lam"], steer["from"] = lam, len(p) - 1

@@ -22,6 +22,9 @@ import os
 import random
 import re
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from golden_common import fnv1a64_ids  # noqa: E402
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -35,14 +38,6 @@ DEFAULT_DATASETS = os.environ.get("W2S_DATASETS", str(HERE.parent.parent.parent 
 BASE_SYSTEM = "You are a helpful, honest and concise assistant."
 
 
-def fnv1a64_ids(ids):
-    """FNV-1a 64 over the ids as little-endian int32 bytes (the C++ test computes the same)."""
-    h = 0xCBF29CE484222325
-    for i in ids:
-        for b in int(i).to_bytes(4, "little", signed=True):
-            h ^= b
-            h = (h * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return f"{h:016x}"
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -224,26 +224,30 @@ BOOST_AUTO_TEST_CASE(mirror_exchanges_choices_and_letters) {
     BOOST_TEST(m.not_matching == " (A)");
     BOOST_TEST(mirror(m).question == mwe.question);  // mirroring twice gives the item back
     BOOST_TEST(mirror(m).matching == mwe.matching);
-    // CAA layout without blanks, matching (B), a choice text over two lines.
-    Item caa;
-    caa.question = "Q?\n\nChoices:\n(A) first\n(B) second line\ncontinued";
-    caa.matching = "(B)";
-    caa.not_matching = "(A)";
-    BOOST_TEST(mirror(caa).question == "Q?\n\nChoices:\n(A) second line\ncontinued\n(B) first");
-    BOOST_TEST(mirror(caa).matching == "(A)");
-    // Persona conversion "(A): text": the mirror is the other letter assignment.
-    Item per;
-    per.question = "Is it so?\n\nChoices:\n(A):  Yes\n(B):  No";
-    per.matching = "(A)";
-    per.not_matching = "(B)";
-    BOOST_TEST(mirror(per).question == "Is it so?\n\nChoices:\n(A):  No\n(B):  Yes");
-    // Multiple choice: only the two answers' texts move.
-    Item mc;
-    mc.question = "Pick.\n(A) a\n(B) b\n(C) c\n(D) d";
-    mc.matching = "(D)";
-    mc.not_matching = "(B)";
-    BOOST_TEST(mirror(mc).question == "Pick.\n(A) a\n(B) d\n(C) c\n(D) b");
-    BOOST_TEST(mirror(mc).matching == "(B)");
+    // Other layouts, as a table: question, matching, not matching -> mirrored question, mirrored matching.
+    struct Case {
+        const char* what;
+        std::string question, matching, not_matching, want_question, want_matching;
+    };
+    const Case cases[] = {
+        {"CAA layout without blanks, matching (B), a choice text over two lines",
+         "Q?\n\nChoices:\n(A) first\n(B) second line\ncontinued", "(B)", "(A)",
+         "Q?\n\nChoices:\n(A) second line\ncontinued\n(B) first", "(A)"},
+        {"persona conversion \"(A): text\": the other letter assignment", "Is it so?\n\nChoices:\n(A):  Yes\n(B):  No", "(A)",
+         "(B)", "Is it so?\n\nChoices:\n(A):  No\n(B):  Yes", "(B)"},
+        {"multiple choice: only the two answers' texts move", "Pick.\n(A) a\n(B) b\n(C) c\n(D) d", "(D)", "(B)",
+         "Pick.\n(A) a\n(B) d\n(C) c\n(D) b", "(B)"},
+    };
+    for (const auto& c : cases) {
+        BOOST_TEST_CONTEXT(c.what) {
+            Item it;
+            it.question = c.question;
+            it.matching = c.matching;
+            it.not_matching = c.not_matching;
+            BOOST_TEST(mirror(it).question == c.want_question);
+            BOOST_TEST(mirror(it).matching == c.want_matching);
+        }
+    }
     // A choice not written at a line start cannot be mirrored: the error names the file and line.
     Item bad;
     bad.question = "Pick (A) or (B).";

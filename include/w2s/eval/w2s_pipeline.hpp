@@ -22,6 +22,7 @@
 
 #include "w2s/core/error.hpp"
 #include "w2s/eval/eval.hpp"
+#include "w2s/route/profiles.hpp"
 #include "w2s/route/residual_embedding.hpp"
 #include "w2s/route/route.hpp"
 #include "w2s/steer/dataset.hpp"
@@ -76,29 +77,8 @@ struct PipelineOptions {
     std::vector<std::size_t> train_sizes;
 };
 
-/// S [items x swept layers] of a sweep (rows in the sweep's item order).
-[[nodiscard]] inline route::Profiles profiles(const io::SweepData& s) {
-    const auto L = static_cast<Eigen::Index>(s.header.layers.size());
-    route::Profiles S(static_cast<Eigen::Index>(s.items.size()), L);
-    for (std::size_t i = 0; i < s.items.size(); ++i)
-        for (Eigen::Index l = 0; l < L; ++l) S(static_cast<Eigen::Index>(i), l) = s.items[i].slope[static_cast<std::size_t>(l)];
-    return S;
-}
-
-/// The two answer orders' slopes [items x swept layers] each (given, mirrored) of a sweep with two orders.
-[[nodiscard]] inline std::pair<route::Profiles, route::Profiles> order_profiles(const io::SweepData& s) {
-    if (s.header.orders != 2) throw invalid_argument("order_profiles: the sweep (" + s.header.variant + ") has one answer order");
-    const auto n = static_cast<Eigen::Index>(s.items.size()), L = static_cast<Eigen::Index>(s.header.layers.size());
-    route::Profiles g(n, L), m(n, L);
-    for (Eigen::Index i = 0; i < n; ++i) {
-        const auto& so = s.items[static_cast<std::size_t>(i)].slope_orders;
-        for (Eigen::Index l = 0; l < L; ++l) {
-            g(i, l) = so[static_cast<std::size_t>(l)];
-            m(i, l) = so[static_cast<std::size_t>(L + l)];
-        }
-    }
-    return {std::move(g), std::move(m)};
-}
+using route::order_profiles;  // S of each answer order (route/profiles.hpp)
+using route::profiles;        // S [items x swept layers] of a sweep (route/profiles.hpp)
 
 /// X [items x hidden]: the embedding `e` of every item of a sweep.
 [[nodiscard]] inline route::Features embeddings(const io::SweepData& s, const EmbeddingChoice& e) {

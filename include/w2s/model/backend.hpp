@@ -13,6 +13,8 @@
 //     EndOfGeneration    the tokenizer's is_eog(id), eog_ids() or eos_id(): where generation stops by itself
 //     ChatTemplates      has_chat_template(), chat_template(): the model's prompt format ("auto"); a backend
 //                        without it needs an explicit format (text::PromptFormat{"plain", ...} or a family)
+//     BatchedDecode      decode_batch: several sequences, each with its own session, advanced by one forward pass
+//                        (serving: continuous batching); w2s/model/batched_decode.hpp runs it, or its emulation
 //
 // Contract (prose). A backend B is a loaded, read-only model that any number of threads may use at once.
 //  - B::Session holds one sequence's KV cache. It is a value type: copying it forks the sequence (the copy
@@ -33,6 +35,14 @@
 //    pos0 = the absolute position of its first row. `logits` (if non-null) is resized to [sum of tail rows x
 //    vocab], rows in tail order. This is what makes the sweep cheap: the prefix is computed once, variants
 //    steered at block l resume at l+1 from a stored residual, and the variants go through the blocks as one batch.
+//  - b.decode_batch(steps, hook, logits) (optional, BatchedDecode): one forward pass over several sequences. Step i
+//    appends steps[i].tokens (>= 1) to its own session *steps[i].session (all sessions distinct), attending to that
+//    session's cache only; the weights are read once for all rows. The hook is called at every block output once per
+//    step with seq = i and pos0 = the session's size before the call. `logits` (if non-null) becomes [steps x vocab]:
+//    row i = the logits of step i's last new token when steps[i].logits, zeros otherwise. Exactness: every step gets
+//    what prefill_last_logits(session_i, tokens_i, hook seeing seq 0) gives it alone (bit for bit on the reference
+//    backend; within float summation order elsewhere), whatever the other steps are. On an exception every session
+//    is unchanged.
 // A type that breaks the contract is refused at the point of use by static_assert(check_backend<B>()) (or
 // check_generation_backend<B>()) with one readable message.
 #pragma once
@@ -105,6 +115,21 @@ concept EndOfGeneration = requires(const T& t, token_id id) {
     { t.is_eog(id) } -> std::convertible_to<bool>;
 } || requires(const T& t) { t.eog_ids(); } || requires(const T& t) {
     { t.eos_id() } -> std::convertible_to<token_id>;
+};
+
+/// One sequence's part of a batched decode: append `tokens` to `*session`; `logits`: compute its last row's logits.
+template <class S>
+struct BatchStep {
+    S* session = nullptr;
+    std::span<const token_id> tokens;
+    bool logits = true;
+};
+
+/// Optional capability: several sequences advanced by one batched forward pass (see the file comment).
+template <class B>
+concept BatchedDecode = GenerationBackend<B> && requires(const B& b, std::span<const BatchStep<typename B::Session>> steps,
+                                                         const Hook& hook, MatrixRM* logits) {
+    { b.decode_batch(steps, hook, logits) };
 };
 
 /// Optional capability: the model's own chat template (text::select_template's "auto").

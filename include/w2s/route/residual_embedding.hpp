@@ -7,6 +7,8 @@
 #pragma once
 
 #include <algorithm>
+#include <concepts>
+#include <cstdint>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -47,6 +49,7 @@ inline Pooling parse_pooling(std::string_view s) {
 class ResidualEmbedding {
 public:
     using input_type = PromptResiduals;
+    static constexpr std::string_view kind = "residual";
     ResidualEmbedding() = default;
     ResidualEmbedding(int block, Pooling pooling, std::size_t hidden) : block_(block), pooling_(pooling), hidden_(hidden) {}
 
@@ -73,5 +76,38 @@ private:
 };
 
 static_assert(Embedding<ResidualEmbedding>);
+
+/// What the adaptive steerer knows of a prompt when it embeds it: the chat-formatted prompt's token ids and its
+/// residuals from the unsteered pass (at the steerer's embedding block). Both views live only for the call.
+struct PromptInput {
+    std::span<const std::int32_t> ids;    ///< [P] prompt ids
+    const PromptResiduals& residuals;     ///< at AdaptiveOptions::embedding_block
+};
+
+/// The Embedding slot of AdaptiveSteerer: an Embedding whose input is what the steerer has of a prompt, either
+/// its residuals (ResidualEmbedding, free: read from the pass steering runs anyway) or PromptInput (ids and
+/// residuals: a user's embedding of the text, a table keyed by ids, a mix). Its settings travel with the bundle
+/// only as far as the embedding says: a type with `static constexpr std::string_view kind` is recorded under that
+/// name and must be handed to load() again (ResidualEmbedding's block and pooling are in the bundle).
+template <class E>
+concept PromptEmbedding = Embedding<E> && (std::same_as<typename E::input_type, PromptResiduals> ||
+                                           std::same_as<typename E::input_type, PromptInput>);
+
+#define W2S_REQUIRE_PROMPT_EMBEDDING(E)                                                                         \
+    static_assert(::w2s::route::PromptEmbedding<E>,                                                             \
+                  "w2s: this type is not a PromptEmbedding: it needs `using input_type = w2s::route::PromptResiduals` " \
+                  "(or w2s::route::PromptInput), `std::size_t dim() const` and `Eigen::VectorXf embed(const input_type&) " \
+                  "const` (see w2s/route/residual_embedding.hpp)")
+
+/// Embeds one prompt with a PromptEmbedding.
+template <class E>
+[[nodiscard]] Eigen::VectorXf embed_prompt(const E& e, const PromptInput& in) {
+    if constexpr (std::same_as<typename E::input_type, PromptResiduals>)
+        return e.embed(in.residuals);
+    else
+        return e.embed(in);
+}
+
+static_assert(PromptEmbedding<ResidualEmbedding>);
 
 }  // namespace w2s::route

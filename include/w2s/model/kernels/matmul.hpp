@@ -53,6 +53,21 @@ struct WeightMatrix {
 /// Fast product Y = X W^T (see top of file). Shapes: X [rows x n_in], Y [rows x n_out]; shape_error otherwise.
 void matmul(const WeightMatrix& W, ConstMatrixView X, MatrixView Y);
 
+/// The inner path of a product. `automatic` is what matmul(W, X, Y) does: the fused path (each weight row decoded in
+/// registers straight into the dot products) for up to 4 X rows, the tiled path (weight panels decoded to floats,
+/// 4x4 register tiles) beyond. `fused` and `tiled` force one path for any number of rows.
+/// Row independence: on either path a row's result depends on that row and W only, never on the other rows or
+/// their number, bit for bit; the two paths differ only in the order of float additions. Hence
+///   matmul(W, X, Y, Path::fused) row r == matmul(W, X.row(r), y) bit for bit (one row takes the fused path),
+///   matmul(W, X, Y, Path::tiled) row r == row r of matmul(W, X', Y') for any X' of more than 4 rows holding X.row(r).
+/// This is what lets a batched forward give each sequence exactly what it gets alone (model/backend.hpp,
+/// BatchedDecode). tests/kernels checks both identities.
+enum class Path { automatic, fused, tiled };
+void matmul(const WeightMatrix& W, ConstMatrixView X, MatrixView Y, Path path);
+
+/// The path `automatic` takes for a product of `rows` X rows (fused up to 4, tiled beyond).
+[[nodiscard]] Path automatic_path(std::size_t rows) noexcept;
+
 /// Scalar reference twin of matmul.
 void matmul_ref(const WeightMatrix& W, ConstMatrixView X, MatrixView Y);
 

@@ -28,6 +28,7 @@
 #include "w2s/gguf/quants.hpp"
 #include "w2s/gguf/reader.hpp"
 #include "w2s/model/backend.hpp"
+#include "w2s/model/batched_decode.hpp"
 #include "w2s/model/tail_batch.hpp"
 #include "w2s/model/hooks.hpp"
 #include "w2s/model/kernels/matmul.hpp"
@@ -123,6 +124,15 @@ public:
     void forward_tails_logits(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook,
                               std::span<const LogitQuery> queries, std::span<float> out) const;
 
+    /// Several sequences, each in its own session, advanced by one forward pass (the BatchedDecode capability of
+    /// backend.hpp): the matrix products run once over every step's rows, attention reads each step's own cache.
+    /// Step i's rows and logits are bit for bit what prefill_last_logits(*steps[i].session, steps[i].tokens) gives
+    /// alone: each step's rows take the kernel path their number would take alone (kernels::Path; put the steps of
+    /// one token first and longer chunks after, so that each weight matrix is read once per path). `logits` becomes
+    /// [steps x vocab] (zero rows for steps with logits == false). Throws invalid_argument (check_batch_steps; a
+    /// session not made by this model); on an exception every session is unchanged.
+    void decode_batch(std::span<const BatchStep<Session>> steps, const Hook& hook = {}, MatrixRM* logits = nullptr) const;
+
     /// The output head, the one place it is written: logits = softcap(W_out · rms_norm(x) ⊙ g_out) for the
     /// final block's residual rows x ([rows x hidden], not modified). Fills `logits` ([rows x vocab]) when given,
     /// and qout[i] = logit(queries[i].row, queries[i].token) for each query (only those rows of W_out are read);
@@ -131,9 +141,21 @@ public:
 
 private:
     using Seq = TailBatch::Seq;  // tail_batch.hpp: the backend-neutral tail bookkeeping
-    void run(const Session& prefix, std::span<const Seq> seqs, std::span<const token_id> ids,
-             std::span<const ConstMatrixView> inputs, int first_block, const Hook& hook, MatrixRM* logits,
-             Session* append, std::span<const LogitQuery> queries = {}, float* qout = nullptr) const;
+    /// Batch rows [row0, row0 + rows) go through the matrix products on kernel path `path`.
+    struct RowPath {
+        std::size_t row0 = 0, rows = 0;
+        kernels::Path path = kernels::Path::automatic;
+    };
+    /// The blocks over a batch: returns the last block's output X [n x D] (after the hooks). Sequence s attends to
+    /// the cache of *prefixes[s] (or of *prefixes[0] for all when there is one); with `appends` (one per sequence),
+    /// each sequence's K/V rows and tokens are appended to its session. `plan` (empty: automatic for all rows)
+    /// chooses the kernel path per row range.
+    MatrixRM run(std::span<const Session* const> prefixes, std::span<const Seq> seqs, std::span<const token_id> ids,
+                 std::span<const ConstMatrixView> inputs, int first_block, const Hook& hook,
+                 std::span<Session* const> appends, std::span<const RowPath> plan = {}) const;
+    /// output_head with the head's product on kernel path `path`.
+    void head(ConstMatrixView x, MatrixRM* logits, std::span<const LogitQuery> queries, std::span<float> qout, kernels::Path path) const;
+    void check_session(const Session& s, const char* who) const;
     void tails_impl(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook, MatrixRM* logits,
                     std::span<const LogitQuery> queries, std::span<float> qout) const;
 
@@ -146,8 +168,8 @@ private:
     /// S.H = attn_l(rms_norm(X)) [n x D] (post-normed for sandwich-norm models); S.K, S.V hold the rows' own keys
     /// and values [n x kv] for the KV append. Each row sees the prefix, its sequence's ancestors and its own earlier
     /// rows, within the sliding window on SWA blocks.
-    void attention(int l, const Session& prefix, std::span<const Seq> seqs, const Rows& rows, const detail::RopeTable& rope,
-                   ConstMatrixView X, Scratch& S) const;
+    void attention(int l, std::span<const Session* const> prefixes, std::span<const Seq> seqs, const Rows& rows,
+                   const detail::RopeTable& rope, ConstMatrixView X, Scratch& S) const;
     /// S.H = W_down (act(W_gate x) ⊙ W_up x) with x = rms_norm(X) [n x D] (post-normed for sandwich-norm models).
     void feed_forward(int l, ConstMatrixView X, Scratch& S) const;
 
@@ -324,9 +346,13 @@ inline LlamaModel::Session LlamaModel::new_session() const {
     return s;
 }
 
-inline void LlamaModel::prefill(Session& s, std::span<const token_id> tokens, const Hook& hook, MatrixRM* logits) const {
+inline void LlamaModel::check_session(const Session& s, const char* who) const {
     if (s.k_.size() != static_cast<std::size_t>(hp_.n_layers) || s.kv_k_ != static_cast<std::size_t>(hp_.kv_k()))
-        throw invalid_argument("prefill: the session was not made by this model's new_session()");
+        throw invalid_argument(std::string(who) + ": the session was not made by this model's new_session()");
+}
+
+inline void LlamaModel::prefill(Session& s, std::span<const token_id> tokens, const Hook& hook, MatrixRM* logits) const {
+    check_session(s, "prefill");
     if (tokens.empty()) {
         if (logits) logits->resize(0, hp_.vocab);
         return;
@@ -338,7 +364,11 @@ inline void LlamaModel::prefill(Session& s, std::span<const token_id> tokens, co
     const Seq seq = single_seq(tokens.size(), s.size());
     const std::size_t old = s.size();
     try {
-        run(s, std::span<const Seq>(&seq, 1), tokens, {}, 0, hook, logits, &s);
+        const Session* pre = &s;
+        Session* app = &s;
+        const MatrixRM X = run(std::span<const Session* const>(&pre, 1), std::span<const Seq>(&seq, 1), tokens, {}, 0, hook,
+                               std::span<Session* const>(&app, 1));
+        output_head(ConstMatrixView{X.data(), tokens.size(), static_cast<std::size_t>(hp_.hidden)}, logits);
     } catch (...) {
         s.truncate(old);
         throw;
@@ -362,8 +392,64 @@ inline void LlamaModel::prefill_last_logits(Session& s, std::span<const token_id
     output_head(ConstMatrixView{last.data(), 1, D}, logits);
 }
 
+inline void LlamaModel::decode_batch(std::span<const BatchStep<Session>> steps, const Hook& hook, MatrixRM* logits) const {
+    check_batch_steps(steps, context_length());
+    for (std::size_t i = 0; i < steps.size(); ++i) check_session(*steps[i].session, ("decode_batch: step " + std::to_string(i)).c_str());
+    const auto D = static_cast<std::size_t>(hp_.hidden);
+    if (steps.empty()) {
+        if (logits) logits->resize(0, hp_.vocab);
+        return;
+    }
+    // The batch: step i's rows [row0, row0 + len) at its session's positions; its kernel path is the one its row
+    // count takes alone, and neighbouring steps of the same path share one product per weight matrix.
+    std::vector<Seq> seqs(steps.size());
+    std::vector<const Session*> prefixes(steps.size());
+    std::vector<Session*> appends(steps.size());
+    std::vector<std::size_t> old(steps.size());
+    std::vector<token_id> ids;
+    std::vector<RowPath> plan;
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        const auto& st = steps[i];
+        seqs[i] = Seq{n, st.tokens.size(), st.session->size(), {}};
+        prefixes[i] = appends[i] = st.session;
+        old[i] = st.session->size();
+        ids.insert(ids.end(), st.tokens.begin(), st.tokens.end());
+        const kernels::Path path = kernels::automatic_path(st.tokens.size());
+        if (!plan.empty() && plan.back().path == path) plan.back().rows += st.tokens.size();
+        else plan.push_back(RowPath{n, st.tokens.size(), path});
+        n += st.tokens.size();
+    }
+    try {
+        const MatrixRM X = run(prefixes, seqs, ids, {}, 0, hook, appends, plan);
+        if (logits) {
+            // The last row of every step that wants logits, through the head on the fused path (what one row takes:
+            // prefill_last_logits' head), scattered back to the step's row.
+            std::vector<std::size_t> want;
+            for (std::size_t i = 0; i < steps.size(); ++i)
+                if (steps[i].logits) want.push_back(i);
+            MatrixRM last(static_cast<Eigen::Index>(want.size()), static_cast<Eigen::Index>(D));
+            for (std::size_t k = 0; k < want.size(); ++k)
+                last.row(static_cast<Eigen::Index>(k)) = X.row(static_cast<Eigen::Index>(seqs[want[k]].row0 + seqs[want[k]].len - 1));
+            MatrixRM part;
+            head(ConstMatrixView{last.data(), want.size(), D}, &part, {}, {}, kernels::Path::fused);
+            *logits = MatrixRM::Zero(static_cast<Eigen::Index>(steps.size()), hp_.vocab);
+            for (std::size_t k = 0; k < want.size(); ++k)
+                logits->row(static_cast<Eigen::Index>(want[k])) = part.row(static_cast<Eigen::Index>(k));
+        }
+    } catch (...) {
+        for (std::size_t i = 0; i < steps.size(); ++i) steps[i].session->truncate(old[i]);  // drops rows appended to any layer
+        throw;
+    }
+}
+
 inline void LlamaModel::output_head(ConstMatrixView x, MatrixRM* logits, std::span<const LogitQuery> queries,
                                     std::span<float> qout) const {
+    head(x, logits, queries, qout, kernels::Path::automatic);
+}
+
+inline void LlamaModel::head(ConstMatrixView x, MatrixRM* logits, std::span<const LogitQuery> queries, std::span<float> qout,
+                             kernels::Path path) const {
     const auto D = static_cast<std::size_t>(hp_.hidden);
     const auto V = static_cast<std::size_t>(hp_.vocab);
     if (x.cols != D) throw invalid_argument("output_head: rows of " + std::to_string(x.cols) + " values, hidden size " + std::to_string(D));
@@ -385,7 +471,7 @@ inline void LlamaModel::output_head(ConstMatrixView x, MatrixRM* logits, std::sp
     }
     if (logits) {
         logits->resize(static_cast<Eigen::Index>(x.rows), static_cast<Eigen::Index>(V));
-        kernels::matmul(W, nv, MatrixView{logits->data(), x.rows, V});
+        kernels::matmul(W, nv, MatrixView{logits->data(), x.rows, V}, path);
         if (c > 0.f) {
             float* p = logits->data();
             for (Eigen::Index i = 0; i < logits->size(); ++i) p[i] = softcap(p[i]);
@@ -405,15 +491,16 @@ inline void LlamaModel::forward_tails_logits(const Session& prefix, std::span<co
 
 inline void LlamaModel::tails_impl(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook,
                                    MatrixRM* logits, std::span<const LogitQuery> queries, std::span<float> qout) const {
-    if (prefix.k_.size() != static_cast<std::size_t>(hp_.n_layers) || prefix.kv_k_ != static_cast<std::size_t>(hp_.kv_k()))
-        throw invalid_argument("forward_tails: the prefix session was not made by this model's new_session()");
+    check_session(prefix, "forward_tails: the prefix");
     const TailBatch b = batch_tails(tails, prefix.size(), first_block, hp_.n_layers, static_cast<std::size_t>(hp_.hidden), context_length());
     if (tails.empty()) {
         if (logits) logits->resize(0, hp_.vocab);
         return;
     }
     detail::check_logit_queries("forward_tails_logits", queries, qout.size(), b.rows, static_cast<std::size_t>(hp_.vocab));  // before the work
-    run(prefix, b.seqs, b.ids, b.inputs, first_block, hook, logits, nullptr, queries, qout.data());
+    const Session* pre = &prefix;
+    const MatrixRM X = run(std::span<const Session* const>(&pre, 1), b.seqs, b.ids, b.inputs, first_block, hook, {});
+    output_head(ConstMatrixView{X.data(), b.rows, static_cast<std::size_t>(hp_.hidden)}, logits, queries, qout);
 }
 
 struct LlamaModel::Rows {
@@ -430,6 +517,7 @@ struct LlamaModel::Rows {
 struct LlamaModel::Scratch {
     MatrixRM H, Q, K, V, A, G, U;  // [n x D], [n x heads*head_k], [n x kv_heads*head_k], [n x kv_heads*head_v],
                                    // [n x heads*head_v], [n x ffn], [n x ffn]
+    std::span<const RowPath> plan;  // the kernel path per row range (empty: automatic)
     Scratch(const HParams& h, std::size_t n) {
         const auto N = static_cast<Eigen::Index>(n);
         H.resize(N, h.hidden);
@@ -441,11 +529,20 @@ struct LlamaModel::Scratch {
         U.resize(N, h.ffn);
     }
     static MatrixView view(MatrixRM& m) { return {m.data(), static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())}; }
+    /// Y = X W^T over the batch, each row range of the plan on its kernel path.
+    void mm(const kernels::WeightMatrix& W, ConstMatrixView X, MatrixView Y) const {
+        if (plan.empty()) {
+            kernels::matmul(W, X, Y);
+            return;
+        }
+        for (const RowPath& p : plan)
+            kernels::matmul(W, ConstMatrixView{X.row(p.row0), p.rows, X.cols}, MatrixView{Y.row(p.row0), p.rows, Y.cols}, p.path);
+    }
 };
 
-inline void LlamaModel::run(const Session& prefix, std::span<const Seq> seqs, std::span<const token_id> ids,
-                            std::span<const ConstMatrixView> inputs, int first_block, const Hook& hook, MatrixRM* logits,
-                            Session* append, std::span<const LogitQuery> queries, float* qout) const {
+inline MatrixRM LlamaModel::run(std::span<const Session* const> prefixes, std::span<const Seq> seqs, std::span<const token_id> ids,
+                                std::span<const ConstMatrixView> inputs, int first_block, const Hook& hook,
+                                std::span<Session* const> appends, std::span<const RowPath> plan) const {
     const HParams& h = hp_;
     const std::size_t n = ids.size();
     const std::size_t D = static_cast<std::size_t>(h.hidden);
@@ -469,24 +566,26 @@ inline void LlamaModel::run(const Session& prefix, std::span<const Seq> seqs, st
         const detail::RopeTable rope_local =
             any_swa ? detail::rope_table(rows.pos, h.rope_dim, h.rope_base_swa, 1.0f, ff) : detail::RopeTable{};
         Scratch S(h, n);  // one allocation per call
+        S.plan = plan;
         for (int l = first_block; l < h.n_layers; ++l) {
             const bool swa = h.swa[static_cast<std::size_t>(l)] != 0;
-            attention(l, prefix, seqs, rows, swa ? rope_local : rope_global, xv, S);  // x += attn(x)
+            attention(l, prefixes, seqs, rows, swa ? rope_local : rope_global, xv, S);  // x += attn(x)
             X += S.H;
-            feed_forward(l, xv, S);                                                    // x += ffn(x)
+            feed_forward(l, xv, S);                                                      // x += ffn(x)
             X += S.H;
-            if (append) {
-                auto& ck = append->k_[static_cast<std::size_t>(l)];
-                auto& cv = append->v_[static_cast<std::size_t>(l)];
-                ck.insert(ck.end(), S.K.data(), S.K.data() + n * kd);
-                cv.insert(cv.end(), S.V.data(), S.V.data() + n * vd);
+            for (std::size_t s = 0; s < appends.size(); ++s) {
+                auto& ck = appends[s]->k_[static_cast<std::size_t>(l)];
+                auto& cv = appends[s]->v_[static_cast<std::size_t>(l)];
+                ck.insert(ck.end(), S.K.data() + seqs[s].row0 * kd, S.K.data() + (seqs[s].row0 + seqs[s].len) * kd);
+                cv.insert(cv.end(), S.V.data() + seqs[s].row0 * vd, S.V.data() + (seqs[s].row0 + seqs[s].len) * vd);
             }
             call_hook(l);
         }
     }
-    if (append) append->tokens_.insert(append->tokens_.end(), ids.begin(), ids.end());
-
-    output_head(xv, logits, queries, std::span<float>(qout, queries.size()));
+    for (std::size_t s = 0; s < appends.size(); ++s)
+        appends[s]->tokens_.insert(appends[s]->tokens_.end(), ids.begin() + static_cast<std::ptrdiff_t>(seqs[s].row0),
+                                   ids.begin() + static_cast<std::ptrdiff_t>(seqs[s].row0 + seqs[s].len));
+    return X;
 }
 
 inline void LlamaModel::embed(std::span<const Seq> seqs, std::span<const token_id> ids, std::span<const ConstMatrixView> inputs,
@@ -505,12 +604,12 @@ inline void LlamaModel::embed(std::span<const Seq> seqs, std::span<const token_i
     }
 }
 
-inline void LlamaModel::attention(int l, const Session& prefix, std::span<const Seq> seqs, const Rows& rows,
+inline void LlamaModel::attention(int l, std::span<const Session* const> prefixes, std::span<const Seq> seqs, const Rows& rows,
                                   const detail::RopeTable& rope, ConstMatrixView X, Scratch& S) const {
     const HParams& h = hp_;
     const ArchInfo& ai = *h.info;
     const LayerWeights& w = layers_[static_cast<std::size_t>(l)];
-    const std::size_t n = X.rows, P = prefix.size();
+    const std::size_t n = X.rows;
     const std::size_t nh = static_cast<std::size_t>(h.n_head), nkv = static_cast<std::size_t>(h.n_head_kv);
     const std::size_t hk = static_cast<std::size_t>(h.head_k), hv = static_cast<std::size_t>(h.head_v);
     const std::size_t kd = nkv * hk, vd = nkv * hv, group = nh / nkv;
@@ -523,9 +622,9 @@ inline void LlamaModel::attention(int l, const Session& prefix, std::span<const 
 
     // q, k, v = W_{q,k,v} rms_norm(x) (+ bias), per-head q/k norm (Qwen3/Gemma 3), RoPE at each row's position
     detail::rms_norm_rows(X, w.v(Slot::attn_norm), hv_, h.eps);
-    kernels::matmul(w.m(Slot::attn_q), hv_, qv);
-    kernels::matmul(w.m(Slot::attn_k), hv_, kv);
-    kernels::matmul(w.m(Slot::attn_v), hv_, vv);
+    S.mm(w.m(Slot::attn_q), hv_, qv);
+    S.mm(w.m(Slot::attn_k), hv_, kv);
+    S.mm(w.m(Slot::attn_v), hv_, vv);
     add_bias(S.Q, w.v(Slot::attn_q_bias));
     add_bias(S.K, w.v(Slot::attn_k_bias));
     add_bias(S.V, w.v(Slot::attn_v_bias));
@@ -541,8 +640,6 @@ inline void LlamaModel::attention(int l, const Session& prefix, std::span<const 
     });
 
     // a = softmax(q k^T · scale [softcapped]) v over the keys each row sees; grouped-query heads share k, v
-    const float* pk = P ? prefix.k_[static_cast<std::size_t>(l)].data() : nullptr;  // [P x kd]
-    const float* pv = P ? prefix.v_[static_cast<std::size_t>(l)].data() : nullptr;  // [P x vd]
     const bool swa = h.swa[static_cast<std::size_t>(l)] != 0;
     const std::size_t window = swa ? static_cast<std::size_t>(h.sliding_window) : 0;
     const auto& pos = rows.pos;
@@ -552,6 +649,11 @@ inline void LlamaModel::attention(int l, const Session& prefix, std::span<const 
         for (std::size_t idx = lo; idx < hi; ++idx) {
             const std::size_t r = idx / nh, hh = idx % nh, g = hh / group;
             const Seq& sq = seqs[rows.seq_of[r]];
+            // the cache this row's sequence continues: [P x kd] keys, [P x vd] values
+            const Session& pre = *prefixes[prefixes.size() == 1 ? 0 : rows.seq_of[r]];
+            const std::size_t P = pre.size();
+            const float* pk = P ? pre.k_[static_cast<std::size_t>(l)].data() : nullptr;
+            const float* pv = P ? pre.v_[static_cast<std::size_t>(l)].data() : nullptr;
             // keys at positions >= first_pos are inside the sliding window (all when window == 0)
             const std::size_t first_pos = window && pos[r] + 1 > window ? pos[r] + 1 - window : 0;
             kp.clear();
@@ -592,7 +694,7 @@ inline void LlamaModel::attention(int l, const Session& prefix, std::span<const 
         }
     });
     // h = W_o a (post-attention norm on sandwich-norm models)
-    kernels::matmul(w.m(Slot::attn_output), av, hv_);
+    S.mm(w.m(Slot::attn_output), av, hv_);
     if (ai.sandwich_norms) detail::rms_norm_rows(hv_, w.v(Slot::post_attention_norm), hv_, h.eps);
 }
 
@@ -603,8 +705,8 @@ inline void LlamaModel::feed_forward(int l, ConstMatrixView X, Scratch& S) const
     const std::size_t F = static_cast<std::size_t>(h.ffn);
     const MatrixView hv_ = Scratch::view(S.H), gv = Scratch::view(S.G), uv = Scratch::view(S.U);
     detail::rms_norm_rows(X, w.v(Slot::ffn_norm), hv_, h.eps);
-    kernels::matmul(w.m(Slot::ffn_gate), hv_, gv);
-    kernels::matmul(w.m(Slot::ffn_up), hv_, uv);
+    S.mm(w.m(Slot::ffn_gate), hv_, gv);
+    S.mm(w.m(Slot::ffn_up), hv_, uv);
     parallel_for(0, X.rows, 4, [&](std::size_t r) {
         float* gr = gv.row(r);
         const float* ur = uv.row(r);
@@ -613,7 +715,7 @@ inline void LlamaModel::feed_forward(int l, ConstMatrixView X, Scratch& S) const
         else
             for (std::size_t i = 0; i < F; ++i) gr[i] = detail::gelu_tanh(gr[i]) * ur[i];
     });
-    kernels::matmul(w.m(Slot::ffn_down), gv, hv_);
+    S.mm(w.m(Slot::ffn_down), gv, hv_);
     if (ai.sandwich_norms) detail::rms_norm_rows(hv_, w.v(Slot::post_ffw_norm), hv_, h.eps);
 }
 

@@ -159,11 +159,54 @@ inline void matmul_fused(const WeightMatrix& W, ConstMatrixView X, MatrixView Y,
     }
 }
 
-/// Output rows [o_begin, o_end) for all X rows, on the path that suits the number of X rows.
+/// Rows per group of the fused path on many rows: 8 rows x 2 accumulator chains fill half of AVX-512's 32 vector
+/// registers; AVX2 (16 registers) keeps 4.
+#if XSIMD_WITH_AVX512F
+inline constexpr std::size_t kFusedGroup = 8;
+#else
+inline constexpr std::size_t kFusedGroup = 4;
+#endif
+
+/// Fused path for any number of X rows: for each output row, the weight row (in L1 after its first group) is
+/// decoded once per group of kFusedGroup X rows. Every row gets exactly what matmul_fused<1> gives it.
+inline void matmul_fused_any(const WeightMatrix& W, ConstMatrixView X, MatrixView Y, std::size_t o_begin, std::size_t o_end) {
+    const std::size_t n = W.n_in;
+    const bool simd = has_simd_decoder(W.type);
+    float* buf = simd ? nullptr : scratch(n);
+    auto group = [&]<std::size_t R>(std::size_t o, std::size_t r0, const std::byte* row) {
+        DotSink<R> s;
+        for (std::size_t r = 0; r < R; ++r) s.x[r] = X.row(r0 + r);
+        if (simd) visit_row(W.type, row, n, s);
+        else visit_f32(row, n, s);
+        for (std::size_t r = 0; r < R; ++r) Y.row(r0 + r)[o] = s.result(r);
+    };
+    for (std::size_t o = o_begin; o < o_end; ++o) {
+        const std::byte* row = W.row(o);
+        if (!simd) {
+            gguf::dequantize_row_ref(W.type, row, buf, n);
+            row = reinterpret_cast<const std::byte*>(buf);
+        }
+        std::size_t r = 0;
+        for (; r + kFusedGroup <= X.rows; r += kFusedGroup) group.template operator()<kFusedGroup>(o, r, row);
+        for (; r + 4 <= X.rows; r += 4) group.template operator()<4>(o, r, row);
+        switch (X.rows - r) {
+            case 3: group.template operator()<3>(o, r, row); break;
+            case 2: group.template operator()<2>(o, r, row); break;
+            case 1: group.template operator()<1>(o, r, row); break;
+            default: break;
+        }
+    }
+}
+
+/// Output rows [o_begin, o_end) for all X rows, on the path `path` asks for (automatic: by the number of X rows).
 inline void matmul_rows(const WeightMatrix& W, ConstMatrixView X, MatrixView Y, std::size_t o_begin,
-                        std::size_t o_end) {
-    if (X.rows > kFusedMaxRows) {
+                        std::size_t o_end, Path path = Path::automatic) {
+    if (path == Path::tiled || (path == Path::automatic && X.rows > kFusedMaxRows)) {
         matmul_tiled(W, X, Y, o_begin, o_end);
+        return;
+    }
+    if (X.rows > kFusedMaxRows) {
+        matmul_fused_any(W, X, Y, o_begin, o_end);
         return;
     }
     switch (X.rows) {
@@ -216,7 +259,11 @@ inline void matmul_ref(const WeightMatrix& W, ConstMatrixView X, MatrixView Y) {
     }
 }
 
-inline void matmul(const WeightMatrix& W, ConstMatrixView X, MatrixView Y) {
+inline void matmul(const WeightMatrix& W, ConstMatrixView X, MatrixView Y) { matmul(W, X, Y, Path::automatic); }
+
+inline Path automatic_path(std::size_t rows) noexcept { return rows > detail::kFusedMaxRows ? Path::tiled : Path::fused; }
+
+inline void matmul(const WeightMatrix& W, ConstMatrixView X, MatrixView Y, Path path) {
     detail::check_product_shapes("matmul", W, X, Y);
     (void)gguf::row_size_bytes(W.type, W.n_in);  // validates the type once, outside the parallel region
     if (X.rows == 0 || W.n_out == 0) return;
@@ -229,11 +276,11 @@ inline void matmul(const WeightMatrix& W, ConstMatrixView X, MatrixView Y) {
     const std::size_t per_group = detail::kPanel * W.n_in * X.rows;
     const std::size_t grain = std::max<std::size_t>(1, (std::size_t{1} << 17) / per_group);
     if (groups <= grain) {
-        detail::matmul_rows(W, X, Y, 0, W.n_out);
+        detail::matmul_rows(W, X, Y, 0, W.n_out, path);
         return;
     }
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, groups, grain), [&](const tbb::blocked_range<std::size_t>& g) {
-        detail::matmul_rows(W, X, Y, g.begin() * detail::kPanel, std::min(W.n_out, g.end() * detail::kPanel));
+        detail::matmul_rows(W, X, Y, g.begin() * detail::kPanel, std::min(W.n_out, g.end() * detail::kPanel), path);
     });
 }
 

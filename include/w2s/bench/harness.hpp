@@ -1,0 +1,283 @@
+// w2s/bench/harness.hpp — the benchmark harness, templated on the backend concepts: point it at your own
+// transformer and it measures what W2S spends time on, the way the project's own benchmarks measure LlamaModel.
+//
+//   MyModel m = ...;                                  // any w2s::model::GenerationBackend (Backend for the sweep)
+//   w2s::bench::Options o;  o.prompt_tokens = 128;  o.gen_tokens = 32;
+//   const auto r = w2s::bench::run(m, o);             // prefill, decode, hook cost, sweep of one item
+//   std::cout << w2s::bench::markdown(r);             // or read the fields
+//
+// What is measured (each a list of per-repetition seconds after `warmup` untimed runs; figures are medians,
+// the best (min) is kept too because on a busy machine it is the least disturbed):
+//   prefill  `prompt_tokens` random ids in one prefill of an empty session, no logits           -> tokens/s
+//   decode   `gen_tokens` single-token prefills with logits after a prompt of `decode_depth` ids -> tokens/s
+//            (what generation does per step; a backend with LastLogitsPrefill is timed through it)
+//   hooks    one forward of `hook_rows` ids at position `hook_pos` with no hook, again with no hook (the A/A
+//            pair shows the noise floor), with an empty hook and with a steering add at `steer_layer`,
+//            interleaved in rounds of 10 so that drift hits every variant alike            -> ratios to "none"
+//   sweep    (Backend only) one synthetic item — a prompt of `prompt_tokens` ids, two responses of
+//            `response_tokens` ids, random vectors at every block 1..L-1, the seven multipliers — through
+//            sweep::sweep_item, against one forward pass of prompt + response              -> sweep / forward
+// Ids are drawn uniformly from [0, vocab) with fixed seeds, so two backends of one vocabulary see the same input.
+// Threads: the calls run on the caller's thread; wrap run() in a ThreadPool's run() to time a thread count.
+// The harness never prints; markdown() formats a report.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "w2s/core/error.hpp"
+#include "w2s/model/backend.hpp"
+#include "w2s/steer/apply.hpp"
+#include "w2s/steer/tokenized.hpp"
+#include "w2s/steer/vector_set.hpp"
+#include "w2s/sweep/engine.hpp"
+
+namespace w2s::bench {
+
+struct Options {
+    int prompt_tokens = 128;    ///< prefill length, and the sweep item's prompt length
+    int gen_tokens = 32;        ///< decode steps
+    int decode_depth = 0;       ///< prompt ids before the decode steps
+    int response_tokens = 4;    ///< the sweep item's response length (>= 2: A/B-shaped, letter + one)
+    int reps = 5;               ///< timed repetitions of prefill, decode and the sweep
+    int warmup = 1;             ///< untimed runs before them
+    int hook_reps = 50;         ///< forwards per hook variant (rounded down to a multiple of 10, at least 10)
+    int hook_rows = 1;          ///< rows of the hook-cost forward (1: a decode step)
+    int hook_pos = 64;          ///< its position
+    int steer_layer = -1;       ///< block of the steering add (-1: the middle block)
+    bool sweep = true;          ///< time the sweep (needs the Backend tier)
+    std::uint64_t seed = 1;
+};
+
+/// Seconds of each timed repetition.
+struct Timing {
+    std::vector<double> seconds;
+    [[nodiscard]] double median() const {
+        if (seconds.empty()) return 0.0;
+        std::vector<double> v = seconds;
+        std::sort(v.begin(), v.end());
+        const std::size_t n = v.size();
+        return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    }
+    [[nodiscard]] double best() const { return seconds.empty() ? 0.0 : *std::min_element(seconds.begin(), seconds.end()); }
+};
+
+struct HookCost {
+    Timing none, none_again, empty, steer;  ///< one forward each
+};
+
+struct SweepCost {
+    Timing forward;  ///< one unsteered forward of prompt + response (all logits)
+    Timing sweep;    ///< sweep::sweep_item of the item
+    std::size_t layers = 0, multipliers = 0;
+};
+
+struct Report {
+    Options options;
+    int n_layers = 0, hidden = 0, vocab = 0;
+    Timing prefill, decode;
+    HookCost hooks;
+    bool has_sweep = false;
+    SweepCost sweep;
+};
+
+namespace detail {
+
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+inline std::vector<model::token_id> random_ids(int n, int vocab, std::uint64_t seed) {
+    std::mt19937_64 g(seed);
+    std::vector<model::token_id> t(static_cast<std::size_t>(std::max(0, n)));
+    for (auto& x : t) x = static_cast<model::token_id>(g() % static_cast<std::uint64_t>(vocab));
+    return t;
+}
+
+/// `warmup` untimed calls of f, then `reps` timed ones.
+template <class F>
+Timing repeat(int warmup, int reps, F&& f) {
+    Timing t;
+    for (int r = 0; r < warmup; ++r) f();
+    for (int r = 0; r < reps; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        f();
+        t.seconds.push_back(seconds_since(t0));
+    }
+    return t;
+}
+
+inline void check(const Options& o, int n_layers) {
+    if (o.prompt_tokens < 1 || o.gen_tokens < 1 || o.decode_depth < 0 || o.response_tokens < 2 || o.reps < 1 || o.warmup < 0 ||
+        o.hook_rows < 1 || o.hook_pos < 0 || o.hook_reps < 10)
+        throw invalid_argument("bench::run: need prompt_tokens, gen_tokens, reps, hook_rows >= 1; response_tokens >= 2; "
+                               "decode_depth, warmup, hook_pos >= 0; hook_reps >= 10");
+    if (o.steer_layer < -1 || o.steer_layer >= n_layers)
+        throw invalid_argument("bench::run: steer_layer " + std::to_string(o.steer_layer) + " out of range -1.." +
+                               std::to_string(n_layers - 1));
+}
+
+/// Vectors at blocks 1..L-1 with values in [-0.5, 0.5): the cost does not depend on them.
+inline steer::VectorSet random_vectors(int n_layers, int hidden, std::uint64_t seed) {
+    steer::VectorSet vs(n_layers, hidden);
+    std::mt19937_64 g(seed);
+    std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+    std::vector<float> v(static_cast<std::size_t>(hidden));
+    for (int l = 1; l < n_layers; ++l) {
+        for (auto& x : v) x = u(g);
+        vs.set(l, v);
+    }
+    return vs;
+}
+
+}  // namespace detail
+
+/// Prefill speed: Options::prompt_tokens ids into an empty session, no logits.
+template <class B>
+Timing time_prefill(const B& b, const Options& o) {
+    static_assert(model::check_generation_backend<B>());
+    const auto ids = detail::random_ids(o.prompt_tokens, b.vocab_size(), o.seed);
+    return detail::repeat(o.warmup, o.reps, [&] {
+        auto s = b.new_session();
+        b.prefill(s, ids, {}, nullptr);
+    });
+}
+
+/// Decode speed: Options::gen_tokens steps of one id with logits, after decode_depth ids (not timed).
+template <class B>
+Timing time_decode(const B& b, const Options& o) {
+    static_assert(model::check_generation_backend<B>());
+    const auto depth = detail::random_ids(o.decode_depth, b.vocab_size(), o.seed + 1);
+    const auto gen = detail::random_ids(o.gen_tokens, b.vocab_size(), o.seed + 2);
+    auto prefix = b.new_session();
+    if (!depth.empty()) b.prefill(prefix, depth, {}, nullptr);
+    MatrixRM logits;
+    return detail::repeat(o.warmup, o.reps, [&] {
+        auto s = prefix;
+        for (auto tok : gen) {
+            const std::span<const model::token_id> one(&tok, 1);
+            if constexpr (model::LastLogitsPrefill<B>)
+                b.prefill_last_logits(s, one, {}, &logits);
+            else
+                b.prefill(s, one, {}, &logits);
+        }
+    });
+}
+
+/// The hooks' cost on one forward (see the file comment).
+template <class B>
+HookCost time_hooks(const B& b, const Options& o) {
+    static_assert(model::check_generation_backend<B>());
+    detail::check(o, b.n_layers());
+    const int layer = o.steer_layer >= 0 ? o.steer_layer : b.n_layers() / 2;
+    const auto prefix_ids = detail::random_ids(o.hook_pos, b.vocab_size(), o.seed + 3);
+    const auto step = detail::random_ids(o.hook_rows, b.vocab_size(), o.seed + 4);
+    auto prefix = b.new_session();
+    if (!prefix_ids.empty()) b.prefill(prefix, prefix_ids, {}, nullptr);
+    const auto vs = detail::random_vectors(b.n_layers(), b.hidden_size(), o.seed + 5);
+    const steer::SteeringHook sh(vs, std::max(layer, 1), 4.0f, steer::Positions::all());
+    const model::Hook none;
+    const model::Hook empty = [](const model::BlockOutput&) {};
+    const model::Hook steer = [&](const model::BlockOutput& out) { sh(out); };
+    const model::Hook* variants[4] = {&none, &none, &empty, &steer};
+    HookCost c;
+    Timing* into[4] = {&c.none, &c.none_again, &c.empty, &c.steer};
+    MatrixRM logits;
+    auto once = [&](const model::Hook& h) {
+        auto s = prefix;
+        const auto t0 = std::chrono::steady_clock::now();
+        b.prefill(s, step, h, &logits);
+        return detail::seconds_since(t0);
+    };
+    for (int i = 0; i < 5; ++i) (void)once(none);
+    for (int round = 0; round < o.hook_reps / 10; ++round)
+        for (int k = 0; k < 4; ++k)
+            for (int i = 0; i < 10; ++i) into[k]->seconds.push_back(once(*variants[k]));
+    return c;
+}
+
+/// The sweep of one synthetic item against one forward of it (see the file comment).
+template <class B>
+SweepCost time_sweep(const B& b, const Options& o) {
+    static_assert(model::check_backend<B>());
+    steer::TokenizedItem item;
+    item.prompt = detail::random_ids(o.prompt_tokens, b.vocab_size(), o.seed + 6);
+    item.response[0] = detail::random_ids(o.response_tokens, b.vocab_size(), o.seed + 7);
+    item.response[1] = item.response[0];
+    item.response[1][static_cast<std::size_t>(o.response_tokens - 2)] =
+        (item.response[0][static_cast<std::size_t>(o.response_tokens - 2)] + 1) % b.vocab_size();  // the other "letter"
+    const auto vs = detail::random_vectors(b.n_layers(), b.hidden_size(), o.seed + 8);
+    const auto opt = sweep::resolve_options(b, vs, {});
+    SweepCost c;
+    c.layers = opt.layers.size();
+    c.multipliers = opt.multipliers.size();
+    MatrixRM logits;
+    const auto seq = item.sequence(0);
+    c.forward = detail::repeat(o.warmup, o.reps, [&] {
+        auto s = b.new_session();
+        b.prefill(s, seq, {}, &logits);
+    });
+    c.sweep = detail::repeat(o.warmup, o.reps, [&] { (void)sweep::sweep_item(b, item, vs, opt); });
+    return c;
+}
+
+/// Everything above; the sweep only for the Backend tier and when Options::sweep.
+template <class B>
+Report run(const B& b, const Options& o = {}) {
+    static_assert(model::check_generation_backend<B>());
+    detail::check(o, b.n_layers());
+    Report r;
+    r.options = o;
+    r.n_layers = b.n_layers();
+    r.hidden = b.hidden_size();
+    r.vocab = b.vocab_size();
+    r.prefill = time_prefill(b, o);
+    r.decode = time_decode(b, o);
+    r.hooks = time_hooks(b, o);
+    if constexpr (model::Backend<B>) {
+        if (o.sweep) {
+            r.sweep = time_sweep(b, o);
+            r.has_sweep = true;
+        }
+    }
+    return r;
+}
+
+/// A Markdown table of a report (medians, and the best of the repetitions).
+inline std::string markdown(const Report& r) {
+    std::ostringstream os;
+    os.setf(std::ios::fixed);
+    os.precision(3);
+    const auto& o = r.options;
+    os << "backend: " << r.n_layers << " layers, hidden " << r.hidden << ", vocab " << r.vocab << "; " << o.reps
+       << " repetitions after " << o.warmup << " warm-up\n\n| test | median | best |\n| --- | ---: | ---: |\n";
+    auto tps = [](int n, double s) { return s > 0 ? n / s : 0.0; };
+    os << "| prefill " << o.prompt_tokens << " (tokens/s) | " << tps(o.prompt_tokens, r.prefill.median()) << " | "
+       << tps(o.prompt_tokens, r.prefill.best()) << " |\n";
+    os << "| decode " << o.gen_tokens << " at depth " << o.decode_depth << " (tokens/s) | " << tps(o.gen_tokens, r.decode.median())
+       << " | " << tps(o.gen_tokens, r.decode.best()) << " |\n";
+    const double none = r.hooks.none.median();
+    auto ratio = [&](const Timing& t) { return none > 0 ? t.median() / none : 0.0; };
+    os << "| forward of " << o.hook_rows << " at pos " << o.hook_pos << ", no hook (ms) | " << none * 1e3 << " | "
+       << r.hooks.none.best() * 1e3 << " |\n";
+    os << "| same, no hook again (x) | " << ratio(r.hooks.none_again) << " | |\n";
+    os << "| same, empty hook (x) | " << ratio(r.hooks.empty) << " | |\n";
+    os << "| same, steering add (x) | " << ratio(r.hooks.steer) << " | |\n";
+    if (r.has_sweep) {
+        const double f = r.sweep.forward.median(), s = r.sweep.sweep.median();
+        os << "| forward of one item, " << o.prompt_tokens << "+" << o.response_tokens << " ids (ms) | " << f * 1e3 << " | "
+           << r.sweep.forward.best() * 1e3 << " |\n";
+        os << "| sweep of that item, " << r.sweep.layers << " layers x " << r.sweep.multipliers << " multipliers (ms) | " << s * 1e3
+           << " | " << r.sweep.sweep.best() * 1e3 << " |\n";
+        os << "| sweep / forward (x) | " << (f > 0 ? s / f : 0.0) << " | "
+           << (r.sweep.forward.best() > 0 ? r.sweep.sweep.best() / r.sweep.forward.best() : 0.0) << " |\n";
+    }
+    return os.str();
+}
+
+}  // namespace w2s::bench
