@@ -103,7 +103,7 @@ std::vector<Case> make_cases() {
     v.push_back(invalid(comp, R"({"prompt": [1, 5], "max_tokens": 2, "steering": [{"bundle": "alpha", "alpha": "NaN"}]})", 400, "steering[0].alpha"));
     v.push_back(invalid(comp, json{{"prompt", P(200, 5)}, {"max_tokens", 100}}.dump(), 400, "max_tokens"));  // beyond ctx 256
     v.push_back(invalid(chat, R"({"messages": [{"role": "user"}], "max_tokens": 2})", 400, "messages[0].content"));
-    if (!std::getenv("NO413")) v.push_back(invalid(comp, R"({"prompt": ")" + std::string(300'000, 'x') + R"("})", 413, ""));
+    v.push_back(invalid(comp, R"({"prompt": ")" + std::string(300'000, 'x') + R"("})", 413, ""));
     v.push_back(invalid("/v1/nothing", "{}", 404, ""));
     return v;
 }

@@ -30,11 +30,15 @@
 // process); the library does nothing else to the process, prints nothing and never exits.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <signal.h>
+#include <sys/socket.h>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -73,6 +77,7 @@ struct ServerOptions {
     std::chrono::milliseconds commit_after{2000};    ///< a non-streamed request answers with its true status up to this
     int retry_after_s = 1;                           ///< Retry-After of a 503
     int keep_alive_s = 5;                            ///< idle keep-alive connections close after this
+    int listen_backlog = 512;                        ///< connections waiting to be accepted (see bind())
     openai::Defaults defaults{};
 };
 
@@ -91,10 +96,22 @@ public:
     ~HttpServer() { stop(); }
 
     /// Binds host:port (0 = any free port) and returns the port. Throws io_error when it cannot.
+    /// Debian's cpp-httplib 0.11 listens with a backlog of 5 (compiled into the library): 32 clients connecting at
+    /// once overflow the accept queue, and Linux then drops handshakes whose clients already sent their request,
+    /// which they see as a connection closed without a reply. listen() again on the bound socket raises the backlog
+    /// (Linux updates it in place); the socket is the one httplib hands to its socket-options hook.
     int bind(const std::string& host, int port) {
+        listen_fd_ = -1;
+        svr_->set_socket_options([this](::socket_t sock) {
+            httplib::default_socket_options(sock);
+            listen_fd_ = sock;
+        });
         if (port == 0) port_ = svr_->bind_to_any_port(host);
         else port_ = svr_->bind_to_port(host, port) ? port : -1;
         if (port_ < 0) throw io_error("serve: cannot listen on " + host + ":" + std::to_string(port) + " (in use, or not an address of this machine)");
+        if (listen_fd_ >= 0 && ::listen(listen_fd_, std::max(opt_.listen_backlog, 1)) != 0)
+            throw io_error("serve: cannot set the listen backlog of " + host + ":" + std::to_string(port_) + " to " +
+                           std::to_string(opt_.listen_backlog) + ": " + std::strerror(errno));
         return port_;
     }
     [[nodiscard]] int port() const noexcept { return port_; }
@@ -386,6 +403,7 @@ private:
     std::unique_ptr<httplib::Server> svr_;
     std::thread thread_;
     int port_ = -1;
+    ::socket_t listen_fd_ = -1;  ///< the listening socket (from the socket-options hook)
     std::int64_t created_ = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 };
 
