@@ -20,6 +20,7 @@
 #include "w2s/steer/estimators.hpp"
 #include "w2s/steer/measure.hpp"
 #include "w2s/steer/propensity.hpp"
+#include "w2s/steer/reply.hpp"
 #include "w2s/steer/report.hpp"
 #include "w2s/steer/tokenized.hpp"
 #include "w2s/steer/load.hpp"
