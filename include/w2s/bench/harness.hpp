@@ -19,7 +19,9 @@
 //            sweep::sweep_item, against one forward pass of prompt + response              -> sweep / forward
 // Ids are drawn uniformly from [0, vocab) with fixed seeds, so two backends of one vocabulary see the same input.
 // Threads: the calls run on the caller's thread; wrap run() in a ThreadPool's run() to time a thread count.
-// The harness never prints; markdown() formats a report.
+// The harness never prints: markdown(r) formats a report, markdown(a, b, "a", "b") two backends side by side with
+// the ratio b / a of each figure (run both in one process, one after the other, so that they share the machine's
+// state), and to_json(r) gives every repetition's seconds with the medians and bests, for scripts.
 #pragma once
 
 #include <algorithm>
@@ -29,6 +31,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "w2s/core/error.hpp"
 #include "w2s/model/backend.hpp"
@@ -278,6 +282,71 @@ inline std::string markdown(const Report& r) {
            << (r.sweep.forward.best() > 0 ? r.sweep.sweep.best() / r.sweep.forward.best() : 0.0) << " |\n";
     }
     return os.str();
+}
+
+/// One row per figure: its name, its value (median) and whether larger is better (rates) or smaller (times, ratios).
+struct Figure {
+    std::string name;
+    double value = 0.0;
+    bool higher_is_better = false;
+};
+
+/// The figures of a report, in the order markdown() prints them (medians).
+inline std::vector<Figure> figures(const Report& r) {
+    const auto& o = r.options;
+    auto tps = [](int n, double s) { return s > 0 ? n / s : 0.0; };
+    std::vector<Figure> f;
+    f.push_back({"prefill " + std::to_string(o.prompt_tokens) + " (tokens/s)", tps(o.prompt_tokens, r.prefill.median()), true});
+    f.push_back({"decode " + std::to_string(o.gen_tokens) + " at depth " + std::to_string(o.decode_depth) + " (tokens/s)",
+                 tps(o.gen_tokens, r.decode.median()), true});
+    const double none = r.hooks.none.median();
+    f.push_back({"forward of " + std::to_string(o.hook_rows) + " at pos " + std::to_string(o.hook_pos) + ", no hook (ms)", none * 1e3, false});
+    f.push_back({"steering add / no hook (x)", none > 0 ? r.hooks.steer.median() / none : 0.0, false});
+    if (r.has_sweep) {
+        const double fw = r.sweep.forward.median(), sw = r.sweep.sweep.median();
+        f.push_back({"sweep of one item (ms)", sw * 1e3, false});
+        f.push_back({"sweep / forward (x)", fw > 0 ? sw / fw : 0.0, false});
+    }
+    return f;
+}
+
+/// Two reports side by side (the same Options), with the ratio b / a of each figure.
+inline std::string markdown(const Report& a, const Report& b, const std::string& name_a, const std::string& name_b) {
+    const auto fa = figures(a), fb = figures(b);
+    std::ostringstream os;
+    os.setf(std::ios::fixed);
+    os.precision(3);
+    os << "| test | " << name_a << " | " << name_b << " | " << name_b << " / " << name_a << " |\n| --- | ---: | ---: | ---: |\n";
+    for (std::size_t i = 0; i < fa.size(); ++i) {
+        const Figure* other = nullptr;
+        for (const auto& g : fb)
+            if (g.name == fa[i].name) other = &g;
+        os << "| " << fa[i].name << " | " << fa[i].value << " | ";
+        if (other) os << other->value << " | " << (fa[i].value > 0 ? other->value / fa[i].value : 0.0) << " |\n";
+        else os << "- | - |\n";
+    }
+    return os.str();
+}
+
+/// A report as JSON: the options, the backend's shape, every timing's per-repetition seconds with its median and
+/// best, and the figures.
+inline nlohmann::json to_json(const Report& r) {
+    using nlohmann::json;
+    auto t = [](const Timing& x) { return json{{"seconds", x.seconds}, {"median", x.median()}, {"best", x.best()}}; };
+    const auto& o = r.options;
+    json j = {{"options", {{"prompt_tokens", o.prompt_tokens}, {"gen_tokens", o.gen_tokens}, {"decode_depth", o.decode_depth},
+                           {"response_tokens", o.response_tokens}, {"reps", o.reps}, {"warmup", o.warmup}, {"hook_reps", o.hook_reps},
+                           {"hook_rows", o.hook_rows}, {"hook_pos", o.hook_pos}, {"steer_layer", o.steer_layer}, {"seed", o.seed}}},
+              {"backend", {{"n_layers", r.n_layers}, {"hidden", r.hidden}, {"vocab", r.vocab}}},
+              {"prefill", t(r.prefill)},
+              {"decode", t(r.decode)},
+              {"hooks", {{"none", t(r.hooks.none)}, {"none_again", t(r.hooks.none_again)}, {"empty", t(r.hooks.empty)}, {"steer", t(r.hooks.steer)}}}};
+    if (r.has_sweep)
+        j["sweep"] = {{"forward", t(r.sweep.forward)}, {"sweep", t(r.sweep.sweep)}, {"layers", r.sweep.layers}, {"multipliers", r.sweep.multipliers}};
+    json figs = json::array();
+    for (const auto& f : figures(r)) figs.push_back({{"name", f.name}, {"value", f.value}, {"higher_is_better", f.higher_is_better}});
+    j["figures"] = figs;
+    return j;
 }
 
 }  // namespace w2s::bench
