@@ -7,6 +7,8 @@
 
 #include <w2s/bench/harness.hpp>
 #include <w2s/model/model.hpp>
+#include <w2s/route/knn.hpp>
+#include <w2s/route/linear.hpp>
 
 #include "tiny_model.hpp"
 #include "w2s_test_support.hpp"
@@ -30,7 +32,19 @@ BOOST_AUTO_TEST_CASE(run_measures_every_part_and_reports_it) {
     o.reps = 3;
     o.hook_reps = 10;
     o.hook_pos = 8;
-    const auto r = bench::run(t.m, o);
+    o.prefill_lengths = {4, 32};
+    o.router_items = 30;
+    auto r = bench::run(t.m, o);
+    r.routers.push_back(bench::time_router<route::LinearRouter>(r, o));
+    r.routers.push_back(bench::time_router<route::KnnRouter>(r, o));
+    BOOST_TEST_REQUIRE(r.prefill_lengths.size() == 2u);
+    BOOST_TEST(r.prefill_lengths[1].tokens == 32);
+    BOOST_TEST(r.prefill_lengths[1].timing.seconds.size() == 3u);
+    BOOST_TEST(r.routers[0].kind == "linear");
+    BOOST_TEST(r.routers[0].fit.seconds.size() == 3u);
+    BOOST_TEST(r.routers[0].predict_one.seconds.size() == 30u);
+    BOOST_TEST(r.routers[0].dim == t.m.hidden_size());
+    BOOST_TEST(r.routers[0].layers == t.m.n_layers());
     BOOST_TEST(r.n_layers == t.m.n_layers());
     BOOST_TEST(r.prefill.seconds.size() == 3u);
     BOOST_TEST(r.decode.seconds.size() == 3u);
@@ -48,8 +62,14 @@ BOOST_AUTO_TEST_CASE(run_measures_every_part_and_reports_it) {
     BOOST_TEST(j["options"]["prompt_tokens"].get<int>() == 16);
     BOOST_TEST(j["figures"].size() == bench::figures(r).size());
 
+    BOOST_TEST(j["prefill_lengths"].size() == 2u);
+    BOOST_TEST(j["routers"].size() == 2u);
+    BOOST_TEST(j["routers"][1]["kind"].get<std::string>() == "knn");
+
     const auto md = bench::markdown(r);
     BOOST_TEST(md.find("sweep / forward") != std::string::npos);
+    BOOST_TEST(md.find("| prefill 32 (tokens/s)") != std::string::npos);
+    BOOST_TEST(md.find("linear router fit") != std::string::npos);
 
     // side by side: a report against itself gives ratio 1 on every figure
     const auto side = bench::markdown(r, r, "a", "b");
@@ -63,4 +83,8 @@ BOOST_AUTO_TEST_CASE(bad_options_are_refused) {
     bench::Options o;
     o.prompt_tokens = 0;
     BOOST_CHECK_THROW((void)bench::run(t.m, o), w2s::error);
+    bench::Options p;
+    p.prefill_lengths = {8, 0};
+    BOOST_CHECK_THROW((void)bench::run(t.m, p), w2s::error);
+    BOOST_CHECK_THROW((void)bench::time_router<route::LinearRouter>(1, 4, 3, p), w2s::error);
 }

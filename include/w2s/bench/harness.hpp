@@ -9,6 +9,7 @@
 // What is measured (each a list of per-repetition seconds after `warmup` untimed runs; figures are medians,
 // the best (min) is kept too because on a busy machine it is the least disturbed):
 //   prefill  `prompt_tokens` random ids in one prefill of an empty session, no logits           -> tokens/s
+//            (and again at each of `prefill_lengths`, for the speed at every prompt length)
 //   decode   `gen_tokens` single-token prefills with logits after a prompt of `decode_depth` ids -> tokens/s
 //            (what generation does per step; a backend with LastLogitsPrefill is timed through it)
 //   hooks    one forward of `hook_rows` ids at position `hook_pos` with no hook, again with no hook (the A/A
@@ -17,6 +18,9 @@
 //   sweep    (Backend only) one synthetic item — a prompt of `prompt_tokens` ids, two responses of
 //            `response_tokens` ids, random vectors at every block 1..L-1, the seven multipliers — through
 //            sweep::sweep_item, against one forward pass of prompt + response              -> sweep / forward
+//   router   (time_router<R>, any route::Router) fit on `router_items` synthetic prompts of the backend's
+//            hidden size with random profiles over its layers, and predict_one per prompt    -> ms, us
+//            (attach with `r.routers.push_back(bench::time_router<route::LinearRouter>(r, o))`)
 // Ids are drawn uniformly from [0, vocab) with fixed seeds, so two backends of one vocabulary see the same input.
 // Threads: the calls run on the caller's thread; wrap run() in a ThreadPool's run() to time a thread count.
 // The harness never prints: markdown(r) formats a report, markdown(a, b, "a", "b") two backends side by side with
@@ -26,16 +30,19 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "w2s/core/error.hpp"
 #include "w2s/model/backend.hpp"
+#include "w2s/route/router.hpp"
 #include "w2s/steer/apply.hpp"
 #include "w2s/steer/tokenized.hpp"
 #include "w2s/steer/vector_set.hpp"
@@ -55,6 +62,8 @@ struct Options {
     int hook_pos = 64;          ///< its position
     int steer_layer = -1;       ///< block of the steering add (-1: the middle block)
     bool sweep = true;          ///< time the sweep (needs the Backend tier)
+    std::vector<int> prefill_lengths{};  ///< further prefill lengths (each timed like prompt_tokens)
+    int router_items = 200;     ///< training prompts of time_router
     std::uint64_t seed = 1;
 };
 
@@ -81,10 +90,26 @@ struct SweepCost {
     std::size_t layers = 0, multipliers = 0;
 };
 
+/// A prefill timing at one prompt length.
+struct PrefillAt {
+    int tokens = 0;
+    Timing timing;
+};
+
+/// A router's fit on Options::router_items prompts and its predict_one (one Timing entry per prompt).
+struct RouterCost {
+    std::string kind;
+    int items = 0, dim = 0, layers = 0;
+    Timing fit;          ///< whole fits
+    Timing predict_one;  ///< one call each
+};
+
 struct Report {
     Options options;
     int n_layers = 0, hidden = 0, vocab = 0;
     Timing prefill, decode;
+    std::vector<PrefillAt> prefill_lengths;  ///< Options::prefill_lengths, in order
+    std::vector<RouterCost> routers;         ///< filled by the caller with time_router (see the file comment)
     HookCost hooks;
     bool has_sweep = false;
     SweepCost sweep;
@@ -117,6 +142,8 @@ Timing repeat(int warmup, int reps, F&& f) {
 }
 
 inline void check(const Options& o, int n_layers) {
+    for (int n : o.prefill_lengths)
+        if (n < 1) throw invalid_argument("bench::run: prefill_lengths has " + std::to_string(n) + "; expected lengths >= 1");
     if (o.prompt_tokens < 1 || o.gen_tokens < 1 || o.decode_depth < 0 || o.response_tokens < 2 || o.reps < 1 || o.warmup < 0 ||
         o.hook_rows < 1 || o.hook_pos < 0 || o.hook_reps < 10)
         throw invalid_argument("bench::run: need prompt_tokens, gen_tokens, reps, hook_rows >= 1; response_tokens >= 2; "
@@ -141,11 +168,11 @@ inline steer::VectorSet random_vectors(int n_layers, int hidden, std::uint64_t s
 
 }  // namespace detail
 
-/// Prefill speed: Options::prompt_tokens ids into an empty session, no logits.
+/// Prefill speed: `tokens` ids (default Options::prompt_tokens) into an empty session, no logits.
 template <class B>
-Timing time_prefill(const B& b, const Options& o) {
+Timing time_prefill(const B& b, const Options& o, int tokens = -1) {
     static_assert(model::check_generation_backend<B>());
-    const auto ids = detail::random_ids(o.prompt_tokens, b.vocab_size(), o.seed);
+    const auto ids = detail::random_ids(tokens < 0 ? o.prompt_tokens : tokens, b.vocab_size(), o.seed);
     return detail::repeat(o.warmup, o.reps, [&] {
         auto s = b.new_session();
         b.prefill(s, ids, {}, nullptr);
@@ -230,6 +257,51 @@ SweepCost time_sweep(const B& b, const Options& o) {
     return c;
 }
 
+/// A router's cost at `items` prompts of dimension `dim` over `layers` layers: Options::reps fits (after warm-up)
+/// on synthetic standard-normal embeddings whose best layer depends on the first coordinates (so that a fit has
+/// something to learn), and predict_one on every training prompt.
+template <route::Router R>
+RouterCost time_router(int items, int dim, int layers, const Options& o, R proto = R{}) {
+    if (items < 2 || dim < 1 || layers < 1)
+        throw invalid_argument("bench::time_router: need items >= 2, dim >= 1, layers >= 1; got " + std::to_string(items) +
+                               ", " + std::to_string(dim) + ", " + std::to_string(layers));
+    std::mt19937_64 g(o.seed + 9);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    route::Features X(items, dim);
+    for (Eigen::Index i = 0; i < X.rows(); ++i)
+        for (Eigen::Index j = 0; j < X.cols(); ++j) X(i, j) = nd(g);
+    route::Profiles S(items, layers);
+    std::normal_distribution<double> noise(0.0, 0.3);
+    for (Eigen::Index i = 0; i < S.rows(); ++i) {
+        const double c = X(i, 0) + (dim > 1 ? 0.5 * X(i, 1) : 0.0);
+        const double peak = (layers - 1) * (0.5 + 0.5 * std::tanh(c));
+        for (Eigen::Index l = 0; l < layers; ++l) S(i, l) = -std::abs(static_cast<double>(l) - peak) + noise(g);
+    }
+    RouterCost c;
+    c.kind = std::string(R::kind);
+    c.items = items;
+    c.dim = dim;
+    c.layers = layers;
+    R fitted = proto;
+    c.fit = detail::repeat(o.warmup, o.reps, [&] {
+        fitted = proto;
+        (void)fitted.fit(X, S, o.seed);
+    });
+    volatile int sink = 0;
+    for (Eigen::Index i = 0; i < X.rows(); ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        sink = sink + fitted.predict_one({X.row(i).data(), static_cast<std::size_t>(dim)});
+        c.predict_one.seconds.push_back(detail::seconds_since(t0));
+    }
+    return c;
+}
+
+/// The same for the shape of a report's backend (dim = its hidden size, layers = its blocks).
+template <route::Router R>
+RouterCost time_router(const Report& r, const Options& o, R proto = R{}) {
+    return time_router<R>(o.router_items, r.hidden, r.n_layers, o, std::move(proto));
+}
+
 /// Everything above; the sweep only for the Backend tier and when Options::sweep.
 template <class B>
 Report run(const B& b, const Options& o = {}) {
@@ -241,6 +313,7 @@ Report run(const B& b, const Options& o = {}) {
     r.hidden = b.hidden_size();
     r.vocab = b.vocab_size();
     r.prefill = time_prefill(b, o);
+    for (int n : o.prefill_lengths) r.prefill_lengths.push_back({n, time_prefill(b, o, n)});
     r.decode = time_decode(b, o);
     r.hooks = time_hooks(b, o);
     if constexpr (model::Backend<B>) {
@@ -263,6 +336,9 @@ inline std::string markdown(const Report& r) {
     auto tps = [](int n, double s) { return s > 0 ? n / s : 0.0; };
     os << "| prefill " << o.prompt_tokens << " (tokens/s) | " << tps(o.prompt_tokens, r.prefill.median()) << " | "
        << tps(o.prompt_tokens, r.prefill.best()) << " |\n";
+    for (const auto& p : r.prefill_lengths)
+        os << "| prefill " << p.tokens << " (tokens/s) | " << tps(p.tokens, p.timing.median()) << " | " << tps(p.tokens, p.timing.best())
+           << " |\n";
     os << "| decode " << o.gen_tokens << " at depth " << o.decode_depth << " (tokens/s) | " << tps(o.gen_tokens, r.decode.median())
        << " | " << tps(o.gen_tokens, r.decode.best()) << " |\n";
     const double none = r.hooks.none.median();
@@ -281,6 +357,12 @@ inline std::string markdown(const Report& r) {
         os << "| sweep / forward (x) | " << (f > 0 ? s / f : 0.0) << " | "
            << (r.sweep.forward.best() > 0 ? r.sweep.sweep.best() / r.sweep.forward.best() : 0.0) << " |\n";
     }
+    for (const auto& c : r.routers) {
+        os << "| " << c.kind << " router fit, " << c.items << " x " << c.dim << " -> " << c.layers << " layers (ms) | "
+           << c.fit.median() * 1e3 << " | " << c.fit.best() * 1e3 << " |\n";
+        os << "| " << c.kind << " router predict_one (us) | " << c.predict_one.median() * 1e6 << " | " << c.predict_one.best() * 1e6
+           << " |\n";
+    }
     return os.str();
 }
 
@@ -297,6 +379,8 @@ inline std::vector<Figure> figures(const Report& r) {
     auto tps = [](int n, double s) { return s > 0 ? n / s : 0.0; };
     std::vector<Figure> f;
     f.push_back({"prefill " + std::to_string(o.prompt_tokens) + " (tokens/s)", tps(o.prompt_tokens, r.prefill.median()), true});
+    for (const auto& p : r.prefill_lengths)
+        f.push_back({"prefill " + std::to_string(p.tokens) + " (tokens/s)", tps(p.tokens, p.timing.median()), true});
     f.push_back({"decode " + std::to_string(o.gen_tokens) + " at depth " + std::to_string(o.decode_depth) + " (tokens/s)",
                  tps(o.gen_tokens, r.decode.median()), true});
     const double none = r.hooks.none.median();
@@ -306,6 +390,10 @@ inline std::vector<Figure> figures(const Report& r) {
         const double fw = r.sweep.forward.median(), sw = r.sweep.sweep.median();
         f.push_back({"sweep of one item (ms)", sw * 1e3, false});
         f.push_back({"sweep / forward (x)", fw > 0 ? sw / fw : 0.0, false});
+    }
+    for (const auto& c : r.routers) {
+        f.push_back({c.kind + " router fit (ms)", c.fit.median() * 1e3, false});
+        f.push_back({c.kind + " router predict_one (us)", c.predict_one.median() * 1e6, false});
     }
     return f;
 }
@@ -336,13 +424,22 @@ inline nlohmann::json to_json(const Report& r) {
     const auto& o = r.options;
     json j = {{"options", {{"prompt_tokens", o.prompt_tokens}, {"gen_tokens", o.gen_tokens}, {"decode_depth", o.decode_depth},
                            {"response_tokens", o.response_tokens}, {"reps", o.reps}, {"warmup", o.warmup}, {"hook_reps", o.hook_reps},
-                           {"hook_rows", o.hook_rows}, {"hook_pos", o.hook_pos}, {"steer_layer", o.steer_layer}, {"seed", o.seed}}},
+                           {"hook_rows", o.hook_rows}, {"hook_pos", o.hook_pos}, {"steer_layer", o.steer_layer}, {"seed", o.seed},
+                           {"prefill_lengths", o.prefill_lengths}, {"router_items", o.router_items}}},
               {"backend", {{"n_layers", r.n_layers}, {"hidden", r.hidden}, {"vocab", r.vocab}}},
               {"prefill", t(r.prefill)},
               {"decode", t(r.decode)},
               {"hooks", {{"none", t(r.hooks.none)}, {"none_again", t(r.hooks.none_again)}, {"empty", t(r.hooks.empty)}, {"steer", t(r.hooks.steer)}}}};
     if (r.has_sweep)
         j["sweep"] = {{"forward", t(r.sweep.forward)}, {"sweep", t(r.sweep.sweep)}, {"layers", r.sweep.layers}, {"multipliers", r.sweep.multipliers}};
+    json pl = json::array();
+    for (const auto& p : r.prefill_lengths) pl.push_back({{"tokens", p.tokens}, {"timing", t(p.timing)}});
+    j["prefill_lengths"] = pl;
+    json rs = json::array();
+    for (const auto& c : r.routers)
+        rs.push_back({{"kind", c.kind}, {"items", c.items}, {"dim", c.dim}, {"layers", c.layers}, {"fit", t(c.fit)},
+                      {"predict_one", t(c.predict_one)}});
+    j["routers"] = rs;
     json figs = json::array();
     for (const auto& f : figures(r)) figs.push_back({{"name", f.name}, {"value", f.value}, {"higher_is_better", f.higher_is_better}});
     j["figures"] = figs;
