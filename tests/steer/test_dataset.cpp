@@ -290,4 +290,65 @@ BOOST_AUTO_TEST_CASE(free_text_pairs_load) {
     BOOST_TEST(has(data_error_of([&] { (void)load_items(mixed); }), "one kind per file"));
 }
 
+BOOST_AUTO_TEST_CASE(free_text_prompts_with_several_pairs) {
+    const std::string path = write_scratch(
+        "freetext/multi.jsonl",
+        "{\"prompt\": \"How was the film?\", \"pairs\": [{\"positive\": \"I loved it.\", \"negative\": \"I hated it.\", \"template\": \"plain\"},"
+        " {\"positive\": \"Great!\", \"negative\": \"Dreadful!\", \"template\": \"short\"}]}\n"
+        "{\"prompt\": \"And the food?\", \"positive\": \"Lovely.\", \"negative\": \"Awful.\"}\n"
+        "{\"prompt\": \"The hotel?\", \"pairs\": [{\"positive\": \"Fine rooms.\", \"negative\": \"Grim rooms.\", \"template\": \"plain\"},"
+        " {\"positive\": \"Superb!\", \"negative\": \"Vile!\", \"template\": \"short\"}, {\"positive\": \"a\", \"negative\": \"b\", \"template\": 7}]}\n");
+    const auto items = load_items(path);
+    BOOST_TEST_REQUIRE(items.size() == 3u);  // one item per prompt: a split never separates a prompt's pairs
+    BOOST_TEST(items[0].pairs.size() == 2u);
+    BOOST_TEST(items[0].matching == "I loved it.");  // pairs[0] is the item's own pair
+    BOOST_TEST(items[0].pairs[1].negative == "Dreadful!");
+    BOOST_TEST(items[1].pairs.size() == 1u);         // the single-pair shape still reads
+    BOOST_TEST(items[1].pairs[0].reply_template == "0");
+    BOOST_TEST(items[2].pairs[2].reply_template == "7");
+    BOOST_TEST(items[2].group == 2u);
+
+    const auto ex = expand_pairs(items);
+    BOOST_TEST_REQUIRE(ex.size() == 6u);
+    BOOST_TEST(ex[1].matching == "Great!");
+    BOOST_TEST(ex[1].not_matching == "Dreadful!");
+    BOOST_TEST(ex[1].pair == 1);
+    BOOST_TEST(ex[1].group == 0u);
+    BOOST_TEST(ex[2].group == 1u);
+    BOOST_TEST(ex[5].group == 2u);
+    BOOST_TEST(ex[5].question == "The hotel?");
+    const auto t = reply_template_ids(ex);  // plain, short, "0", plain, short, "7"
+    BOOST_TEST((t == std::vector<int>{0, 1, 2, 0, 1, 3}));
+
+    // splitting by prompt: every prompt's pairs land on one side
+    std::vector<Item> many;
+    for (int i = 0; i < 20; ++i) {
+        Item it = items[0];
+        it.group = static_cast<std::size_t>(i);
+        it.question = "p" + std::to_string(i);
+        many.push_back(it);
+    }
+    const auto sp = split_items(many);
+    const auto tr = expand_pairs(sp.train), te = expand_pairs(sp.test);
+    BOOST_TEST(tr.size() == 20u);
+    BOOST_TEST(te.size() == 20u);
+    for (const auto& a : tr)
+        for (const auto& b : te) BOOST_TEST(a.group != b.group);
+
+    // errors name the pair and its field
+    auto err = [&](const std::string& name, const std::string& rec) {
+        const std::string f = write_scratch("freetext/" + name + ".jsonl", rec + "\n");
+        return data_error_of([&] { (void)load_items(f); });
+    };
+    BOOST_TEST(has(err("p1", R"({"prompt": "P", "pairs": [{"positive": "x", "negative": "y"}, {"positive": "x"}]})"), "pairs[1].negative"));
+    BOOST_TEST(has(err("p2", R"({"prompt": "P", "pairs": []})"), "'pairs' is empty"));
+    BOOST_TEST(has(err("p3", R"({"prompt": "P", "pairs": {"positive": "x"}})"), "expected an array"));
+    BOOST_TEST(has(err("p4", R"({"prompt": "P", "pairs": [{"positive": "x", "negative": "x"}]})"), "pairs[0].positive and pairs[0].negative are equal"));
+    BOOST_TEST(has(err("p5", R"({"prompt": "P", "pairs": [3]})"), "pairs[0] is number"));
+    BOOST_TEST(has(err("p6", R"({"prompt": "P", "positive": "x", "negative": "y", "pairs": [{"positive": "a", "negative": "b"}]})"),
+                   "one shape per record"));
+    BOOST_TEST(has(err("p7", R"({"prompt": "P", "pairs": [{"positive": "a", "negative": "b", "template": [1]}]})"), "pairs[0].template"));
+    BOOST_TEST(has(err("p8", R"({"prompt": "P", "pairs": [{"positive": " ", "negative": "b"}]})"), "pairs[0].positive: empty"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -15,6 +15,13 @@
 //    "(A)" or "(B)".
 //  - A free-text contrast pair (JSONL only) is {"prompt", "positive", "negative"} with an optional "system":
 //    the prompt is the user turn, the replies follow the assistant header directly (ItemKind::free_text).
+//    A prompt may carry several reply pairs: {"prompt", "pairs": [{"positive", "negative"[, "template"]}, ...]}
+//    (not both shapes in one record). The record stays ONE item (Item::pairs; matching/not_matching are pairs[0]),
+//    so the split is by prompt and a prompt's pairs never straddle train and test; expand_pairs() turns the items
+//    into one item per pair (Item::group = the prompt's record, Item::pair = k) for the per-pair sweep, whose
+//    profiles are averaged over a group (the prompt-level steerability). "template" names the reply template a
+//    pair was written from (for the reply diagnostic, steer/reply.hpp); without it the template is the pair's
+//    index k. Errors name the pair: "pairs[2].negative: missing field".
 //    A file holds one kind of record only.
 //  - mirror(item) gives an A/B item's mirror order: the texts of the matching and the non-matching choice
 //    exchanged in the question, and the two answer letters exchanged, so that the behaviour's answer sits
@@ -57,6 +64,12 @@ namespace w2s::steer {
 ///  free_text  a contrast pair: the responses are whole replies, positive (shows the behaviour) and negative.
 enum class ItemKind { ab, free_text };
 
+/// One reply pair of a free-text prompt.
+struct ReplyPair {
+    std::string positive, negative;
+    std::string reply_template;  ///< the template it was written from ("" in the file: its index k as text)
+};
+
 /// One item of a behaviour dataset, after conversion (protocol section 1).
 struct Item {
     std::string question;      ///< the user-turn text (A/B: choices included, META span removed; free text: the prompt)
@@ -68,7 +81,18 @@ struct Item {
     std::string source;        ///< file the item came from
     std::size_t line = 0;      ///< 1-based line in `source` where the record starts
     std::size_t index = 0;     ///< 0-based index of the record in `source`
+    std::vector<ReplyPair> pairs;  ///< free text: every reply pair of the prompt (pairs[0] = matching/not_matching)
+    std::size_t group = 0;     ///< the prompt this item belongs to (the record's index; expand_pairs keeps it)
+    int pair = 0;              ///< which of the prompt's pairs this item is (0 unless expanded)
 };
+
+/// One item per reply pair (free text with several pairs; other items pass unchanged): the k-th copy has
+/// matching/not_matching = pairs[k], pair = k and the record's group, in record order then pair order.
+[[nodiscard]] std::vector<Item> expand_pairs(const std::vector<Item>& items);
+
+/// The reply-template id of each item (expanded or not): equal ids for equal ReplyPair::reply_template across the
+/// whole list, numbered 0.. in order of first appearance (for steer::reply_diagnostic).
+[[nodiscard]] std::vector<int> reply_template_ids(const std::vector<Item>& items);
 
 /// The project's split seed (protocol section 2).
 inline constexpr std::uint64_t kSplitSeed = 20240607;
@@ -278,23 +302,63 @@ inline std::string get_text_field(const nlohmann::json& j, const char* key) {
     return it->get<std::string>();
 }
 
-/// A free-text contrast pair {prompt, positive, negative[, system]} as an Item; throws data_error without location.
+/// One reply pair {positive, negative[, template]} (`where` prefixes the error, e.g. "pairs[2].").
+inline ReplyPair convert_pair(const nlohmann::json& j, const std::string& where, std::size_t k) {
+    ReplyPair p;
+    try {
+        p.positive = get_text_field(j, "positive");
+    } catch (const data_error& e) {
+        throw data_error(where + "positive: " + e.what());
+    }
+    try {
+        p.negative = get_text_field(j, "negative");
+    } catch (const data_error& e) {
+        throw data_error(where + "negative: " + e.what());
+    }
+    if (auto t = j.find("template"); t != j.end()) {
+        if (t->is_string()) p.reply_template = t->get<std::string>();
+        else if (t->is_number_integer()) p.reply_template = std::to_string(t->get<long long>());
+        else throw data_error(where + "template: is " + std::string(t->type_name()) + ", expected a string or an integer");
+    } else {
+        p.reply_template = std::to_string(k);
+    }
+    if (trim(p.positive).empty()) throw data_error(where + "positive: empty reply");
+    if (trim(p.negative).empty()) throw data_error(where + "negative: empty reply");
+    if (p.positive == p.negative) throw data_error(where + "positive and " + where + "negative are equal");
+    return p;
+}
+
+/// A free-text record {prompt, positive, negative[, system]} or {prompt, pairs: [...][, system]} as an Item;
+/// throws data_error without location.
 inline Item convert_free_text(const nlohmann::json& j) {
     Item it;
     it.kind = ItemKind::free_text;
     it.question = get_text_field(j, "prompt");
-    it.matching = get_text_field(j, "positive");
-    it.not_matching = get_text_field(j, "negative");
     if (j.contains("system")) it.system = get_text_field(j, "system");
     if (trim(it.question).empty()) throw data_error("empty prompt");
-    if (trim(it.matching).empty()) throw data_error("empty positive reply");
-    if (trim(it.not_matching).empty()) throw data_error("empty negative reply");
-    if (it.matching == it.not_matching) throw data_error("the positive and the negative reply are equal");
+    if (j.contains("pairs")) {
+        if (j.contains("positive") || j.contains("negative"))
+            throw data_error("both 'pairs' and 'positive'/'negative': give one shape per record");
+        const auto& ps = j.at("pairs");
+        if (!ps.is_array()) throw data_error(std::string("field 'pairs' is ") + ps.type_name() + ", expected an array");
+        if (ps.empty()) throw data_error("field 'pairs' is empty");
+        for (std::size_t k = 0; k < ps.size(); ++k) {
+            const std::string where = "pairs[" + std::to_string(k) + "].";
+            if (!ps[k].is_object())
+                throw data_error("pairs[" + std::to_string(k) + "] is " + ps[k].type_name() + ", expected an object");
+            it.pairs.push_back(convert_pair(ps[k], where, k));
+        }
+    } else {
+        it.pairs.push_back(convert_pair(j, "", 0));
+    }
+    it.matching = it.pairs[0].positive;
+    it.not_matching = it.pairs[0].negative;
     return it;
 }
 
 inline bool is_free_text_record(const nlohmann::json& j) {
-    return j.is_object() && j.contains("prompt") && (j.contains("positive") || j.contains("negative")) && !j.contains("question");
+    return j.is_object() && j.contains("prompt") && (j.contains("positive") || j.contains("negative") || j.contains("pairs")) &&
+           !j.contains("question");
 }
 
 /// Converts one parsed record (0-based index i in its file) to an Item; throws data_error without location.
@@ -444,6 +508,7 @@ inline std::vector<Item> load_items(const std::string& path, const LoadOptions& 
             it.source = path;
             it.line = raw[i].line;
             it.index = i;
+            it.group = i;
             items.push_back(std::move(it));
         } catch (const data_error& e) {
             std::string msg = path + ":" + std::to_string(raw[i].line) + ": record " + std::to_string(i) + ": " + e.what();
@@ -455,6 +520,39 @@ inline std::vector<Item> load_items(const std::string& path, const LoadOptions& 
     if (items.empty()) throw data_error(path + ": no usable items (" + std::to_string(rep.skipped) + " bad records skipped)");
     if (report) *report = std::move(rep);
     return items;
+}
+
+inline std::vector<Item> expand_pairs(const std::vector<Item>& items) {
+    std::vector<Item> out;
+    out.reserve(items.size());
+    for (const auto& it : items) {
+        if (it.kind != ItemKind::free_text || it.pairs.size() <= 1) {
+            out.push_back(it);
+            continue;
+        }
+        for (std::size_t k = 0; k < it.pairs.size(); ++k) {
+            Item e = it;
+            e.matching = it.pairs[k].positive;
+            e.not_matching = it.pairs[k].negative;
+            e.pair = static_cast<int>(k);
+            out.push_back(std::move(e));
+        }
+    }
+    return out;
+}
+
+inline std::vector<int> reply_template_ids(const std::vector<Item>& items) {
+    std::map<std::string, int> ids;
+    std::vector<int> out;
+    out.reserve(items.size());
+    for (const auto& it : items) {
+        const std::string key = it.pairs.empty() ? std::to_string(it.pair)
+                                                 : it.pairs.at(static_cast<std::size_t>(it.pair)).reply_template;
+        const auto [pos, fresh] = ids.try_emplace(key, static_cast<int>(ids.size()));
+        (void)fresh;
+        out.push_back(pos->second);
+    }
+    return out;
 }
 
 inline std::uint64_t uniform_below(std::mt19937_64& rng, std::uint64_t n) {
