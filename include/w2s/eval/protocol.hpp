@@ -14,6 +14,9 @@
 //  4. the sweep of the train items (BASE) and of the test items under each variant (sweep::run_sweep);
 //  5. routers on the train sweep, the evaluation per test variant (evaluate_behaviour): fixed, oracle, random,
 //     W2S per router x embedding, and the letter diagnostic where both orders were measured.
+// Free-text prompts with several reply pairs ({prompt, pairs: [...]}): the split is by prompt; vectors come from
+// every pair; steps 4-5 sweep every (prompt, pair) cell, and the routers and scores see the prompt level (the mean
+// over a prompt's pairs, eval/pairs.hpp); the report's reply diagnostic comes from the test cells.
 // Every step's product is a file in `dir` named by the settings that produced it (orders, estimator, position,
 // train size), so a rerun resumes where an interrupted one stopped and never mixes the products of other
 // settings: vectors_<tag>.gguf, train_BASE_<tag>.w2ssweep, test_<VARIANT>_<tag>.w2ssweep.
@@ -26,6 +29,7 @@
 #include "w2s/core/error.hpp"
 #include "w2s/core/parallel.hpp"
 #include "w2s/core/progress.hpp"
+#include "w2s/eval/pairs.hpp"
 #include "w2s/eval/w2s_pipeline.hpp"
 #include "w2s/model/backend.hpp"
 #include "w2s/steer/activations.hpp"
@@ -98,9 +102,23 @@ BehaviourReport run_behaviour(const B& model, const T& tmpl, const std::string& 
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) throw io_error(dir.string() + ": cannot create the output folder: " + ec.message());
-    const std::string tag = product_tag(opt, kind, split.train.size());
     const auto& tok = model.tokenizer();
-    const auto train = steer::tokenize_items(tok, tmpl, split.train, steer::Variant::base, nullptr, opt.tokenize);
+    // Free-text prompts with several reply pairs: one sweep cell per (prompt, pair), averaged to the prompt level
+    // (eval/pairs.hpp) for the routers and the scores; the cells feed the reply diagnostic.
+    bool multi_pair = false;
+    for (const auto* part : {&split.train, &split.test})
+        for (const auto& it : *part) multi_pair = multi_pair || it.pairs.size() > 1;
+    const auto train_items = multi_pair ? steer::expand_pairs(split.train) : split.train;
+    const auto test_items = multi_pair ? steer::expand_pairs(split.test) : split.test;
+    auto groups_of = [](const std::vector<steer::Item>& items) {
+        std::vector<std::size_t> g;
+        for (const auto& it : items) g.push_back(it.group);
+        return g;
+    };
+    const auto train_groups = groups_of(train_items), test_groups = groups_of(test_items);
+    const auto test_templates = steer::reply_template_ids(test_items);
+    const std::string tag = product_tag(opt, kind, split.train.size()) + (multi_pair ? "-cells" + std::to_string(train_items.size()) : "");
+    const auto train = steer::tokenize_items(tok, tmpl, train_items, steer::Variant::base, nullptr, opt.tokenize);
 
     // Vectors on train (BASE).
     steer::VectorSet vectors;
@@ -126,16 +144,26 @@ BehaviourReport run_behaviour(const B& model, const T& tmpl, const std::string& 
         auto h = sweep::make_header(model, so, opt.model_name, data, vname, vec_path);
         h.settings = {{"split", split_name}, {"items", split_name == "train" ? split.train.size() : split.test.size()},
                       {"split_seed", opt.split_seed}, {"estimator", opt.estimator}};
+        if (multi_pair) h.settings["cells"] = split_name == "train" ? train_items.size() : test_items.size();
         return sweep::run_sweep(model, items, vectors, so, h, (dir / (split_name + "_" + vname + "_" + tag + ".w2ssweep")).string(),
                                 pool, progress);
     };
-    const auto train_sweep = sweep_of(train, "train", steer::Variant::base);
+    auto train_sweep = sweep_of(train, "train", steer::Variant::base);
+    if (multi_pair) train_sweep = prompt_level(train_sweep, train_groups);
     std::vector<io::SweepData> tests;
+    std::vector<steer::ReplyDiagnostic> replies;
     for (auto v : opt.variants) {
-        const auto test = steer::tokenize_items(tok, tmpl, split.test, v, personas ? &*personas : nullptr, opt.tokenize);
-        tests.push_back(sweep_of(test, "test", v));
+        const auto test = steer::tokenize_items(tok, tmpl, test_items, v, personas ? &*personas : nullptr, opt.tokenize);
+        auto cells = sweep_of(test, "test", v);
+        if (multi_pair) {
+            replies.push_back(reply_diagnostic_of(cells, test_groups, test_templates));
+            cells = prompt_level(cells, test_groups);
+        }
+        tests.push_back(std::move(cells));
     }
-    return evaluate_behaviour(beh, train_sweep, tests, opt.pipeline);
+    auto report = evaluate_behaviour(beh, train_sweep, tests, opt.pipeline);
+    for (std::size_t t = 0; t < replies.size() && t < report.pairs.size(); ++t) report.pairs[t].reply = std::move(replies[t]);
+    return report;
 }
 
 /// The settings of a protocol run as report metadata.

@@ -29,6 +29,7 @@
 
 #include "w2s/eval/metrics.hpp"
 #include "w2s/steer/letter.hpp"
+#include "w2s/steer/reply.hpp"
 
 namespace w2s::eval {
 
@@ -57,6 +58,7 @@ struct PairResult {
     BestLayerStats best_layers;  // on the test split
     LayerSpread spread;          // on the test split
     LetterDiagnostic letter;     // on the test split, when it was measured in both answer orders
+    steer::ReplyDiagnostic reply;  // on the test split's (prompt, pair) cells, when prompts have several reply pairs
 
     [[nodiscard]] std::string name() const { return train_variant + "->" + test_variant; }
     /// Block index of column `col` of S.

@@ -181,6 +181,19 @@ inline nlohmann::json to_json(const Report& r) {
                                            {"mean_behaviour_part", p.letter.mean_behaviour_part},
                                            {"letter_dominates", p.letter.dominated},
                                            {"warning", p.letter.warning}};
+            if (p.reply.present()) {
+                const auto& d = p.reply;
+                auto n = [](double v) { return detail::num_or_null(v); };
+                jp["reply_diagnostic"] = {{"cells", d.cells}, {"prompts", d.prompts}, {"templates", d.templates},
+                                          {"share_prompt", n(d.share_prompt)}, {"share_replies", n(d.share_replies)},
+                                          {"chance_prompt", n(d.chance_prompt)}, {"chance_prompt_q95", n(d.chance_prompt_q95)},
+                                          {"chance_replies", n(d.chance_replies)}, {"chance_replies_q95", n(d.chance_replies_q95)},
+                                          {"fixed_column", d.fixed_column}, {"fixed", n(d.fixed)}, {"oracle", n(d.oracle)},
+                                          {"from_prompt", n(d.from_prompt)}, {"from_replies", n(d.from_replies)},
+                                          {"from_prompt_cells", d.from_prompt_cells}, {"from_replies_cells", d.from_replies_cells},
+                                          {"reply_driven", d.reply_driven}, {"prompt_driven", d.prompt_driven},
+                                          {"warning", d.warning}};
+            }
             jb["pairs"].push_back(std::move(jp));
         }
         j["behaviours"].push_back(std::move(jb));
@@ -257,6 +270,29 @@ inline Report report_from_json(const nlohmann::json& j) {
                 p.letter.dominated = ld.get<bool>("letter_dominates");
                 p.letter.warning = ld.get<std::string>("warning");
             }
+            if (jp.j.contains("reply_diagnostic")) {
+                const auto rd = jp.sub("reply_diagnostic");
+                auto& d = p.reply;
+                d.cells = rd.get<std::size_t>("cells");
+                d.prompts = rd.get<std::size_t>("prompts");
+                d.templates = rd.get<std::size_t>("templates");
+                d.share_prompt = rd.num("share_prompt");
+                d.share_replies = rd.num("share_replies");
+                d.chance_prompt = rd.num("chance_prompt");
+                d.chance_prompt_q95 = rd.num("chance_prompt_q95");
+                d.chance_replies = rd.num("chance_replies");
+                d.chance_replies_q95 = rd.num("chance_replies_q95");
+                d.fixed_column = rd.get<int>("fixed_column");
+                d.fixed = rd.num("fixed");
+                d.oracle = rd.num("oracle");
+                d.from_prompt = rd.num("from_prompt");
+                d.from_replies = rd.num("from_replies");
+                d.from_prompt_cells = rd.get<std::size_t>("from_prompt_cells");
+                d.from_replies_cells = rd.get<std::size_t>("from_replies_cells");
+                d.reply_driven = rd.get<bool>("reply_driven");
+                d.prompt_driven = rd.get<bool>("prompt_driven");
+                d.warning = rd.get<std::string>("warning");
+            }
             b.pairs.push_back(std::move(p));
         }
         r.behaviours.push_back(std::move(b));
@@ -324,6 +360,10 @@ inline std::string to_markdown(const Report& r, const MarkdownOptions& opt) {
             s += "- **" + k + "**: " + (v.is_string() ? v.get<std::string>() : v.dump()) + "\n";
         s += "\n";
     }
+    for (const auto& b : r.behaviours)
+        for (const auto& p : b.pairs)
+            if (p.reply.present() && p.reply.reply_driven)
+                s += "> **Reply-driven (" + cell(b.behaviour) + ", " + p.name() + "):** " + cell(p.reply.warning) + "\n\n";
     s += "Mean steerability is the mean over test items of s(x, l) at the layer each method picks; fraction "
          "steerable is the share of items with s > 0; gap closed = (method - fixed) / (oracle - fixed).\n\n";
     s += "## Averaged over behaviours\n\n";
@@ -376,6 +416,18 @@ inline std::string to_markdown(const Report& r, const MarkdownOptions& opt) {
                      ", behaviour part " + fmt(p.letter.mean_behaviour_part, 3) + ".";
                 if (p.letter.dominated) s += " **Warning:** " + p.letter.warning;
                 s += "\n\n";
+            }
+            if (p.reply.present()) {
+                const auto& d = p.reply;
+                s += "Reply diagnostic (" + std::to_string(d.cells) + " prompt x reply-pair cells, " + std::to_string(d.prompts) +
+                     " prompts, " + std::to_string(d.templates) + " reply templates): share of best-layer variance explained by "
+                     "the prompt " + fmt(d.share_prompt, 2) + " (chance " + fmt(d.chance_prompt, 2) + ", q95 " +
+                     fmt(d.chance_prompt_q95, 2) + "), by the reply template " + fmt(d.share_replies, 2) + " (chance " +
+                     fmt(d.chance_replies, 2) + ", q95 " + fmt(d.chance_replies_q95, 2) + "). Per cell: fixed " + fmt(d.fixed, opt.digits) +
+                     ", oracle " + fmt(d.oracle, opt.digits) + ", the layer of the prompt's other pairs " + fmt(d.from_prompt, opt.digits) +
+                     ", of the same replies under other prompts " + fmt(d.from_replies, opt.digits) + ". " +
+                     (d.reply_driven ? "**Reply-driven.**" : d.prompt_driven ? "Prompt-driven." : "Neither prompt- nor reply-driven.") +
+                     "\n\n";
             }
             if (!opt.figure_dir.empty()) {
                 const std::string stem = opt.figure_dir + "/" + figure_stem(b.behaviour, p);
