@@ -306,16 +306,16 @@ BOOST_AUTO_TEST_CASE(free_text_prompts_with_several_pairs) {
     BOOST_TEST(items[1].pairs.size() == 1u);         // the single-pair shape still reads
     BOOST_TEST(items[1].pairs[0].reply_template == "0");
     BOOST_TEST(items[2].pairs[2].reply_template == "7");
-    BOOST_TEST(items[2].group == 2u);
+    BOOST_TEST(items[2].index == 2u);
 
     const auto ex = expand_pairs(items);
     BOOST_TEST_REQUIRE(ex.size() == 6u);
     BOOST_TEST(ex[1].matching == "Great!");
     BOOST_TEST(ex[1].not_matching == "Dreadful!");
     BOOST_TEST(ex[1].pair == 1);
-    BOOST_TEST(ex[1].group == 0u);
-    BOOST_TEST(ex[2].group == 1u);
-    BOOST_TEST(ex[5].group == 2u);
+    BOOST_TEST(ex[1].index == 0u);
+    BOOST_TEST(ex[2].index == 1u);
+    BOOST_TEST(ex[5].index == 2u);
     BOOST_TEST(ex[5].question == "The hotel?");
     const auto t = reply_template_ids(ex);  // plain, short, "0", plain, short, "7"
     BOOST_TEST((t == std::vector<int>{0, 1, 2, 0, 1, 3}));
@@ -324,7 +324,7 @@ BOOST_AUTO_TEST_CASE(free_text_prompts_with_several_pairs) {
     std::vector<Item> many;
     for (int i = 0; i < 20; ++i) {
         Item it = items[0];
-        it.group = static_cast<std::size_t>(i);
+        it.index = static_cast<std::size_t>(i);
         it.question = "p" + std::to_string(i);
         many.push_back(it);
     }
@@ -333,7 +333,7 @@ BOOST_AUTO_TEST_CASE(free_text_prompts_with_several_pairs) {
     BOOST_TEST(tr.size() == 20u);
     BOOST_TEST(te.size() == 20u);
     for (const auto& a : tr)
-        for (const auto& b : te) BOOST_TEST(a.group != b.group);
+        for (const auto& b : te) BOOST_TEST(a.index != b.index);
 
     // errors name the pair and its field
     auto err = [&](const std::string& name, const std::string& rec) {

@@ -12,6 +12,7 @@
 // group[i] and templates[i] belong to cell i of the expanded list (the record whose `item` is i).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <map>
 #include <span>
@@ -38,17 +39,25 @@ inline void add_into(std::vector<double>& acc, const std::vector<double>& v, con
                           ", the prompt's first cell " + std::to_string(acc.size()));
     for (std::size_t k = 0; k < v.size(); ++k) acc[k] += v[k];
 }
+/// Record positions in cell order (records may be stored out of order); no copy of the records.
+inline std::vector<std::size_t> by_cell(const io::SweepData& d) {
+    std::vector<std::size_t> order(d.items.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return d.items[a].item < d.items[b].item; });
+    return order;
+}
 }  // namespace detail
 
 /// The prompt-level sweep of a per-pair sweep (see the file comment). Throws shape_error on a cell without a label.
 [[nodiscard]] inline io::SweepData prompt_level(const io::SweepData& d, std::span<const std::size_t> group) {
     detail::check_cells(d, group.size(), "prompt_level");
-    io::SweepData s = d;
-    s.sort();
+    io::SweepData s;
+    s.header = d.header;
     std::map<std::size_t, std::size_t> dense;  // group -> output index
     std::vector<io::ItemRecord> out;
     std::vector<std::size_t> count;
-    for (const auto& r : s.items) {
+    for (std::size_t k : detail::by_cell(d)) {
+        const auto& r = d.items[k];
         const auto [it, fresh] = dense.try_emplace(group[r.item], out.size());
         if (fresh) {
             io::ItemRecord g = r;
@@ -80,11 +89,13 @@ inline void add_into(std::vector<double>& acc, const std::vector<double>& v, con
     if (templates.size() != group.size())
         throw shape_error("reply_diagnostic_of: " + std::to_string(templates.size()) + " template labels for " +
                           std::to_string(group.size()) + " cells");
-    io::SweepData s = d;
-    s.sort();
-    const auto S = route::profiles(s);
+    const auto S_stored = route::profiles(d);  // rows in stored order
+    const auto order = detail::by_cell(d);
+    Eigen::MatrixXd S(S_stored.rows(), S_stored.cols());
     std::vector<int> p, t;
-    for (const auto& r : s.items) {
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        const auto& r = d.items[order[i]];
+        S.row(static_cast<Eigen::Index>(i)) = S_stored.row(static_cast<Eigen::Index>(order[i]));
         p.push_back(static_cast<int>(group[r.item]));
         t.push_back(templates[r.item]);
     }

@@ -108,11 +108,11 @@ BehaviourReport run_behaviour(const B& model, const T& tmpl, const std::string& 
     bool multi_pair = false;
     for (const auto* part : {&split.train, &split.test})
         for (const auto& it : *part) multi_pair = multi_pair || it.pairs.size() > 1;
-    const auto train_items = multi_pair ? steer::expand_pairs(split.train) : split.train;
-    const auto test_items = multi_pair ? steer::expand_pairs(split.test) : split.test;
+    const auto train_items = steer::expand_pairs(split.train);  // single-pair items pass unchanged
+    const auto test_items = steer::expand_pairs(split.test);
     auto groups_of = [](const std::vector<steer::Item>& items) {
         std::vector<std::size_t> g;
-        for (const auto& it : items) g.push_back(it.group);
+        for (const auto& it : items) g.push_back(it.index);  // the record: one per prompt
         return g;
     };
     const auto train_groups = groups_of(train_items), test_groups = groups_of(test_items);

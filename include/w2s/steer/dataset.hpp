@@ -18,7 +18,7 @@
 //    A prompt may carry several reply pairs: {"prompt", "pairs": [{"positive", "negative"[, "template"]}, ...]}
 //    (not both shapes in one record). The record stays ONE item (Item::pairs; matching/not_matching are pairs[0]),
 //    so the split is by prompt and a prompt's pairs never straddle train and test; expand_pairs() turns the items
-//    into one item per pair (Item::group = the prompt's record, Item::pair = k) for the per-pair sweep, whose
+//    into one item per pair (each keeps its record's Item::index, the prompt's id; Item::pair = k) for the per-pair sweep, whose
 //    profiles are averaged over a group (the prompt-level steerability). "template" names the reply template a
 //    pair was written from (for the reply diagnostic, steer/reply.hpp); without it the template is the pair's
 //    index k. Errors name the pair: "pairs[2].negative: missing field".
@@ -82,12 +82,11 @@ struct Item {
     std::size_t line = 0;      ///< 1-based line in `source` where the record starts
     std::size_t index = 0;     ///< 0-based index of the record in `source`
     std::vector<ReplyPair> pairs;  ///< free text: every reply pair of the prompt (pairs[0] = matching/not_matching)
-    std::size_t group = 0;     ///< the prompt this item belongs to (the record's index; expand_pairs keeps it)
     int pair = 0;              ///< which of the prompt's pairs this item is (0 unless expanded)
 };
 
 /// One item per reply pair (free text with several pairs; other items pass unchanged): the k-th copy has
-/// matching/not_matching = pairs[k], pair = k and the record's group, in record order then pair order.
+/// matching/not_matching = pairs[k], pair = k and the record's index, in record order then pair order.
 [[nodiscard]] std::vector<Item> expand_pairs(const std::vector<Item>& items);
 
 /// The reply-template id of each item (expanded or not): equal ids for equal ReplyPair::reply_template across the
@@ -508,7 +507,6 @@ inline std::vector<Item> load_items(const std::string& path, const LoadOptions& 
             it.source = path;
             it.line = raw[i].line;
             it.index = i;
-            it.group = i;
             items.push_back(std::move(it));
         } catch (const data_error& e) {
             std::string msg = path + ":" + std::to_string(raw[i].line) + ": record " + std::to_string(i) + ": " + e.what();
