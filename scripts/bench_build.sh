@@ -2,8 +2,9 @@
 # The build's own benchmark (issue "build fast"), side by side in one run, on the test command's configuration
 # (Release, tests + tool + examples, benchmarks off):
 #   clean build with an empty ccache, clean build with a warm one, no-op rebuild, rebuild after touching one model
-#   header and one route header, and the compile of one consumer file that includes <w2s/w2s.hpp> against one that
-#   includes only <w2s/route/route.hpp> (plain g++, no ccache, the project's flags).
+#   header and one route header, and the compile of consumer files (plain g++, no ccache, the project's flags): one
+#   that includes <w2s/w2s.hpp>, one that includes only <w2s/route/route.hpp>, one that also fits a ProfileCV, each
+#   header-only and against the compiled routers (w2s::route: -DW2S_ROUTE_COMPILED, w2s/route/config.hpp).
 # Uses its own build folder (W2S_BUILD_DIR, default build/timing) and its own ccache folder, so neither the
 # developer's cache nor their build is touched. Prints a Markdown table. Takes about as long as two full builds.
 #   scripts/bench_build.sh [--jobs N]
@@ -38,18 +39,33 @@ trap 'rm -rf "$CCACHE_DIR" "$tu"' EXIT
 flags=(-std=c++20 -O3 -march=native -I"$root/include" -I/usr/include/eigen3 -DPCRE2_CODE_UNIT_WIDTH=8 -c)
 printf '#include <w2s/w2s.hpp>\nint main() { return 0; }\n' >"$tu/all.cpp"
 printf '#include <w2s/route/route.hpp>\nint main() { return 0; }\n' >"$tu/route.cpp"
-tu_all=$(fsecs g++ "${flags[@]}" "$tu/all.cpp" -o "$tu/all.o")
-tu_route=$(fsecs g++ "${flags[@]}" "$tu/route.cpp" -o "$tu/route.o")
+cat >"$tu/fit.cpp" <<'CPP'
+#include <w2s/route/route.hpp>
+int main() {
+    w2s::route::Features X = w2s::route::Features::Random(40, 8);
+    w2s::route::Profiles S = w2s::route::Profiles::Random(40, 5);
+    w2s::route::ProfileCV r;
+    r.fit(X, S, 1);
+    return r.predict_one({X.data(), 8});
+}
+CPP
+compiled=(-DW2S_ROUTE_COMPILED -DEIGEN_MAX_ALIGN_BYTES=64)
+declare -A tus
+for f in all route fit; do
+  tus[$f]=$(fsecs g++ "${flags[@]}" "$tu/$f.cpp" -o "$tu/$f.o")
+  tus[$f-c]=$(fsecs g++ "${flags[@]}" "${compiled[@]}" "$tu/$f.cpp" -o "$tu/$f-c.o")
+done
 
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "Build times, $jobs jobs, $cpu ($(date +%F)):"
 echo
-echo "| step | seconds |"
-echo "| --- | ---: |"
-echo "| clean build, empty ccache | $cold |"
-echo "| clean build, warm ccache | $warm |"
-echo "| no-op rebuild | $noop |"
-echo "| rebuild after touching model/llama/llama_model.hpp (ccache) | $touch_model |"
-echo "| rebuild after touching route/linear.hpp (ccache) | $touch_route |"
-echo "| consumer file including <w2s/w2s.hpp> | $tu_all |"
-echo "| consumer file including <w2s/route/route.hpp> | $tu_route |"
+echo "| step | seconds | seconds, compiled routers (w2s::route) |"
+echo "| --- | ---: | ---: |"
+echo "| clean build, empty ccache | $cold | (the build links it) |"
+echo "| clean build, warm ccache | $warm | (the build links it) |"
+echo "| no-op rebuild | $noop | (the build links it) |"
+echo "| rebuild after touching model/llama/llama_model.hpp (ccache) | $touch_model | (the build links it) |"
+echo "| rebuild after touching route/linear.hpp (ccache) | $touch_route | (the build links it) |"
+echo "| consumer file including <w2s/w2s.hpp> | ${tus[all]} | ${tus[all-c]} |"
+echo "| consumer file including <w2s/route/route.hpp> | ${tus[route]} | ${tus[route-c]} |"
+echo "| consumer file including <w2s/route/route.hpp> that fits a ProfileCV | ${tus[fit]} | ${tus[fit-c]} |"

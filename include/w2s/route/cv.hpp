@@ -13,7 +13,9 @@
 // whether the model was tuned. Aliases: LinearCV, MlpCV, KnnCV, ProfileCV.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <istream>
 #include <limits>
 #include <ostream>
@@ -24,10 +26,26 @@
 
 #include <Eigen/Dense>
 
-#include "w2s/core/parallel.hpp"
+#include "w2s/route/config.hpp"
 #include "w2s/route/router.hpp"
+#if W2S_ROUTE_BODIES
+#include "w2s/core/parallel.hpp"
+#endif
 
 namespace w2s::route {
+
+namespace detail {
+/// Runs job(0), ..., job(n - 1) in parallel (w2s::parallel_for, one index per task, inside the caller's
+/// ThreadPool). A function and not a template so that, compiled (w2s/route/config.hpp), this header does not
+/// parse oneTBB; one job is a whole router fit, so the call through std::function costs nothing measurable.
+#if W2S_ROUTE_BODIES
+W2S_ROUTE_FUNC void run_jobs(std::size_t n, const std::function<void(std::size_t)>& job) {
+    parallel_for(0, n, 1, job);
+}
+#else
+void run_jobs(std::size_t n, const std::function<void(std::size_t)>& job);
+#endif
+}  // namespace detail
 
 /// One row of the cross-validation table.
 struct CvEntry {
@@ -71,7 +89,7 @@ template <class R>
     const std::size_t F = held.size(), G = grid.size();
     std::vector<double> sums(G * F, 0.0);
     std::vector<FitStatus> stats(G * F, FitStatus::success);
-    parallel_for(0, G * F, 1, [&](std::size_t job) {
+    detail::run_jobs(G * F, [&](std::size_t job) {
         const std::size_t g = job / F, f = job % F;
         std::vector<char> is_test(static_cast<std::size_t>(n), 0);
         for (auto i : held[f]) is_test[static_cast<std::size_t>(i)] = 1;
@@ -129,12 +147,7 @@ public:
     explicit CrossValidated(Params p) : p_(std::move(p)) {}
 
     /// Cross-validates over the grid (folds reduced to n when n is smaller), then refits the best on all rows.
-    FitStatus fit(const FeaturesRef& X, const ProfilesRef& S, std::uint64_t seed = 0) {
-        const int folds = static_cast<int>(std::min<Eigen::Index>(p_.folds, X.rows()));
-        cv_ = cross_validate<R>(X, S, p_.grid, folds, seed);
-        model_ = R(cv_.best);
-        return model_.fit(X, S, seed);
-    }
+    FitStatus fit(const FeaturesRef& X, const ProfilesRef& S, std::uint64_t seed = 0);
     [[nodiscard]] Layers predict(const FeaturesRef& X) const { return model_.predict(X); }
     [[nodiscard]] int predict_one(std::span<const float> x) const { return model_.predict_one(x); }
     void save(std::ostream& os) const { model_.save(os); }
@@ -157,5 +170,15 @@ private:
     R model_{};
     CvResult<R> cv_{};
 };
+
+// Out of the class, so not inline: an `extern template class CrossValidated<R>;` (route.hpp, compiled mode) then
+// keeps it, and cross_validate<R> with it, out of the including file.
+template <class R>
+FitStatus CrossValidated<R>::fit(const FeaturesRef& X, const ProfilesRef& S, std::uint64_t seed) {
+    const int folds = static_cast<int>(std::min<Eigen::Index>(p_.folds, X.rows()));
+    cv_ = cross_validate<R>(X, S, p_.grid, folds, seed);
+    model_ = R(cv_.best);
+    return model_.fit(X, S, seed);
+}
 
 }  // namespace w2s::route

@@ -21,6 +21,7 @@
 
 #include <Eigen/Dense>
 
+#include "w2s/route/config.hpp"
 #include "w2s/route/router.hpp"
 
 namespace w2s::route {
@@ -59,6 +60,8 @@ private:
 };
 
 // ================================================================================================
+// The bodies (w2s/route/config.hpp: inline here, or compiled once into w2s::route).
+#if W2S_ROUTE_BODIES
 
 namespace detail {
 template <class M>
@@ -70,7 +73,7 @@ void normalise_rows(M& X) {
 }
 }  // namespace detail
 
-inline FitStatus KnnRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std::uint64_t /*seed*/) {
+W2S_ROUTE_FUNC FitStatus KnnRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std::uint64_t /*seed*/) {
     check_fit_inputs("KnnRouter", X, S);
     if (p_.k < 1) throw invalid_argument("KnnRouter.fit: k = " + std::to_string(p_.k) + "; expected >= 1");
     Xn_ = X;
@@ -79,7 +82,7 @@ inline FitStatus KnnRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std:
     return FitStatus::success;
 }
 
-inline Eigen::VectorXd KnnRouter::neighbour_profile(std::span<const float> x) const {
+W2S_ROUTE_FUNC Eigen::VectorXd KnnRouter::neighbour_profile(std::span<const float> x) const {
     check_dim("KnnRouter.predict_one", x.size(), dim());
     const Eigen::Map<const Eigen::VectorXf> xv(x.data(), static_cast<Eigen::Index>(x.size()));
     const float nrm = xv.norm();
@@ -97,9 +100,9 @@ inline Eigen::VectorXd KnnRouter::neighbour_profile(std::span<const float> x) co
     return prof / static_cast<double>(k);
 }
 
-inline int KnnRouter::predict_one(std::span<const float> x) const { return detail::argmax(neighbour_profile(x)); }
+W2S_ROUTE_FUNC int KnnRouter::predict_one(std::span<const float> x) const { return detail::argmax(neighbour_profile(x)); }
 
-inline Layers KnnRouter::predict(const FeaturesRef& X) const {
+W2S_ROUTE_FUNC Layers KnnRouter::predict(const FeaturesRef& X) const {
     check_predict_inputs("KnnRouter.predict", X.cols(), dim());
     Layers y(X.rows());
     Eigen::VectorXf row(X.cols());
@@ -110,7 +113,7 @@ inline Layers KnnRouter::predict(const FeaturesRef& X) const {
     return y;
 }
 
-inline void KnnRouter::save(std::ostream& os) const {
+W2S_ROUTE_FUNC void KnnRouter::save(std::ostream& os) const {
     check_fitted("KnnRouter.save", dim());
     RouterWriter w(os);
     w.header(kind, format_version);
@@ -119,7 +122,7 @@ inline void KnnRouter::save(std::ostream& os) const {
     w.put_matrix(S_);
 }
 
-inline void KnnRouter::load(std::istream& is) {
+W2S_ROUTE_FUNC void KnnRouter::load(std::istream& is) {
     RouterReader r(is, "KnnRouter.load");
     r.header(kind, format_version);
     KnnRouter m;
@@ -130,5 +133,7 @@ inline void KnnRouter::load(std::istream& is) {
     if (m.Xn_.size() == 0 || m.S_.cols() == 0) throw format_error("KnnRouter.load: empty model");
     *this = std::move(m);
 }
+
+#endif  // W2S_ROUTE_BODIES
 
 }  // namespace w2s::route

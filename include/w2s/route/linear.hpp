@@ -23,6 +23,7 @@
 
 #include <Eigen/Dense>
 
+#include "w2s/route/config.hpp"
 #include "w2s/route/router.hpp"
 
 namespace w2s::route {
@@ -71,6 +72,8 @@ private:
 };
 
 // ================================================================================================
+// The bodies (w2s/route/config.hpp: inline here, or compiled once into w2s::route).
+#if W2S_ROUTE_BODIES
 
 namespace detail {
 
@@ -179,7 +182,7 @@ LbfgsResult lbfgs(const F& fun, Eigen::VectorXd& theta, int max_iter, double gto
 
 }  // namespace detail
 
-inline FitStatus LinearRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std::uint64_t /*seed*/) {
+W2S_ROUTE_FUNC FitStatus LinearRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std::uint64_t /*seed*/) {
     check_fit_inputs("LinearRouter", X, S);
     if (!(p_.l2 >= 0.0) || p_.max_iter < 1)
         throw invalid_argument("LinearRouter.fit: l2 = " + std::to_string(p_.l2) + ", max_iter = " +
@@ -198,7 +201,7 @@ inline FitStatus LinearRouter::fit(const FeaturesRef& X, const ProfilesRef& S, s
     return info_ = r.status;
 }
 
-inline Eigen::MatrixXf LinearRouter::predict_proba(const FeaturesRef& X) const {
+W2S_ROUTE_FUNC Eigen::MatrixXf LinearRouter::predict_proba(const FeaturesRef& X) const {
     check_predict_inputs("LinearRouter.predict", X.cols(), dim());
     Eigen::MatrixXf Z = X * Wt_.transpose();  // [n x L]
     Z.rowwise() += b_.transpose();
@@ -209,7 +212,7 @@ inline Eigen::MatrixXf LinearRouter::predict_proba(const FeaturesRef& X) const {
     return Z;
 }
 
-inline Layers LinearRouter::predict(const FeaturesRef& X) const {
+W2S_ROUTE_FUNC Layers LinearRouter::predict(const FeaturesRef& X) const {
     check_predict_inputs("LinearRouter.predict", X.cols(), dim());
     Layers y(X.rows());
     for (Eigen::Index i = 0; i < X.rows(); ++i) {
@@ -219,14 +222,14 @@ inline Layers LinearRouter::predict(const FeaturesRef& X) const {
     return y;
 }
 
-inline int LinearRouter::predict_one(std::span<const float> x) const {
+W2S_ROUTE_FUNC int LinearRouter::predict_one(std::span<const float> x) const {
     check_dim("LinearRouter.predict_one", x.size(), dim());
     const Eigen::Map<const Eigen::VectorXf> xv(x.data(), static_cast<Eigen::Index>(x.size()));
     const Eigen::VectorXf z = Wt_ * xv + b_;  // [L]
     return detail::argmax(z);
 }
 
-inline void LinearRouter::save(std::ostream& os) const {
+W2S_ROUTE_FUNC void LinearRouter::save(std::ostream& os) const {
     check_fitted("LinearRouter.save", dim());
     RouterWriter w(os);
     w.header(kind, format_version);
@@ -240,7 +243,7 @@ inline void LinearRouter::save(std::ostream& os) const {
     w.put_matrix(Eigen::MatrixXf(b_));
 }
 
-inline void LinearRouter::load(std::istream& is) {
+W2S_ROUTE_FUNC void LinearRouter::load(std::istream& is) {
     RouterReader r(is, "LinearRouter.load");
     r.header(kind, format_version);
     LinearRouter m;
@@ -255,5 +258,7 @@ inline void LinearRouter::load(std::istream& is) {
     if (m.Wt_.size() == 0) throw format_error("LinearRouter.load: empty model");
     *this = std::move(m);
 }
+
+#endif  // W2S_ROUTE_BODIES
 
 }  // namespace w2s::route

@@ -23,6 +23,7 @@
 
 #include <Eigen/Dense>
 
+#include "w2s/route/config.hpp"
 #include "w2s/route/router.hpp"
 
 namespace w2s::route {
@@ -89,10 +90,12 @@ private:
 };
 
 // ================================================================================================
+// The bodies (w2s/route/config.hpp: inline here, or compiled once into w2s::route).
+#if W2S_ROUTE_BODIES
 
 namespace detail {
 /// Mean softmax cross-entropy of logits Z [L x B] against labels y[B]; overwrites Z with (P - Y) / B.
-inline double softmax_xent(Eigen::MatrixXf& Z, std::span<const int> y) {
+W2S_ROUTE_FUNC double softmax_xent(Eigen::MatrixXf& Z, std::span<const int> y) {
     double loss = 0.0;
     const float inv_b = 1.0f / static_cast<float>(Z.cols());
     for (Eigen::Index j = 0; j < Z.cols(); ++j) {
@@ -110,7 +113,7 @@ inline double softmax_xent(Eigen::MatrixXf& Z, std::span<const int> y) {
 }
 }  // namespace detail
 
-inline Eigen::MatrixXf MlpRouter::forward(const Eigen::MatrixXf& A0, std::vector<Eigen::MatrixXf>* acts) const {
+W2S_ROUTE_FUNC Eigen::MatrixXf MlpRouter::forward(const Eigen::MatrixXf& A0, std::vector<Eigen::MatrixXf>* acts) const {
     Eigen::MatrixXf A = A0;
     if (acts) acts->clear(), acts->push_back(A0);
     for (std::size_t k = 0; k < net_.size(); ++k) {
@@ -123,7 +126,7 @@ inline Eigen::MatrixXf MlpRouter::forward(const Eigen::MatrixXf& A0, std::vector
     return A;
 }
 
-inline FitStatus MlpRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std::uint64_t seed) {
+W2S_ROUTE_FUNC FitStatus MlpRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std::uint64_t seed) {
     check_fit_inputs("MlpRouter", X, S);
     if (p_.hidden < 1 || p_.hidden2 < 0 || p_.batch < 1 || p_.max_epochs < 1 || !(p_.lr > 0) || !(p_.l2 >= 0) ||
         !(p_.val_fraction >= 0 && p_.val_fraction < 1) || p_.patience < 1)
@@ -233,7 +236,7 @@ inline FitStatus MlpRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std:
     return info_;
 }
 
-inline Layers MlpRouter::predict(const FeaturesRef& X) const {
+W2S_ROUTE_FUNC Layers MlpRouter::predict(const FeaturesRef& X) const {
     check_predict_inputs("MlpRouter.predict", X.cols(), dim());
     const Eigen::MatrixXf Z = forward(X.transpose(), nullptr);  // [L x n]
     Layers y(X.rows());
@@ -241,7 +244,7 @@ inline Layers MlpRouter::predict(const FeaturesRef& X) const {
     return y;
 }
 
-inline int MlpRouter::predict_one(std::span<const float> x) const {
+W2S_ROUTE_FUNC int MlpRouter::predict_one(std::span<const float> x) const {
     check_dim("MlpRouter.predict_one", x.size(), dim());
     Eigen::VectorXf a = Eigen::Map<const Eigen::VectorXf>(x.data(), static_cast<Eigen::Index>(x.size()));
     for (std::size_t k = 0; k < net_.size(); ++k) {
@@ -252,7 +255,7 @@ inline int MlpRouter::predict_one(std::span<const float> x) const {
     return detail::argmax(a);
 }
 
-inline void MlpRouter::save(std::ostream& os) const {
+W2S_ROUTE_FUNC void MlpRouter::save(std::ostream& os) const {
     check_fitted("MlpRouter.save", dim());
     RouterWriter w(os);
     w.header(kind, format_version);
@@ -274,7 +277,7 @@ inline void MlpRouter::save(std::ostream& os) const {
     }
 }
 
-inline void MlpRouter::load(std::istream& is) {
+W2S_ROUTE_FUNC void MlpRouter::load(std::istream& is) {
     RouterReader r(is, "MlpRouter.load");
     r.header(kind, format_version);
     MlpRouter m;
@@ -303,5 +306,7 @@ inline void MlpRouter::load(std::istream& is) {
     if (m.net_.front().W.size() == 0) throw format_error("MlpRouter.load: empty model");
     *this = std::move(m);
 }
+
+#endif  // W2S_ROUTE_BODIES
 
 }  // namespace w2s::route

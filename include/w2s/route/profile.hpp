@@ -19,6 +19,7 @@
 
 #include <Eigen/Dense>
 
+#include "w2s/route/config.hpp"
 #include "w2s/route/router.hpp"
 
 namespace w2s::route {
@@ -57,8 +58,10 @@ private:
 };
 
 // ================================================================================================
+// The bodies (w2s/route/config.hpp: inline here, or compiled once into w2s::route).
+#if W2S_ROUTE_BODIES
 
-inline FitStatus ProfileRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std::uint64_t /*seed*/) {
+W2S_ROUTE_FUNC FitStatus ProfileRouter::fit(const FeaturesRef& X, const ProfilesRef& S, std::uint64_t /*seed*/) {
     check_fit_inputs("ProfileRouter", X, S);
     if (!(p_.lambda > 0.0) || !std::isfinite(p_.lambda))
         throw invalid_argument("ProfileRouter.fit: lambda = " + std::to_string(p_.lambda) + "; expected > 0");
@@ -92,28 +95,28 @@ inline FitStatus ProfileRouter::fit(const FeaturesRef& X, const ProfilesRef& S, 
     return info_ = FitStatus::success;
 }
 
-inline Eigen::MatrixXf ProfileRouter::predict_profiles(const FeaturesRef& X) const {
+W2S_ROUTE_FUNC Eigen::MatrixXf ProfileRouter::predict_profiles(const FeaturesRef& X) const {
     check_predict_inputs("ProfileRouter.predict", X.cols(), dim());
     Eigen::MatrixXf P = X * Wt_.transpose();  // [n x L]
     P.rowwise() += b_.transpose();
     return P;
 }
 
-inline Layers ProfileRouter::predict(const FeaturesRef& X) const {
+W2S_ROUTE_FUNC Layers ProfileRouter::predict(const FeaturesRef& X) const {
     const Eigen::MatrixXf P = predict_profiles(X);
     Layers y(P.rows());
     for (Eigen::Index i = 0; i < P.rows(); ++i) y(i) = detail::argmax(P.row(i));
     return y;
 }
 
-inline int ProfileRouter::predict_one(std::span<const float> x) const {
+W2S_ROUTE_FUNC int ProfileRouter::predict_one(std::span<const float> x) const {
     check_dim("ProfileRouter.predict_one", x.size(), dim());
     const Eigen::Map<const Eigen::VectorXf> xv(x.data(), static_cast<Eigen::Index>(x.size()));
     const Eigen::VectorXf s = Wt_ * xv + b_;  // [L]
     return detail::argmax(s);
 }
 
-inline void ProfileRouter::save(std::ostream& os) const {
+W2S_ROUTE_FUNC void ProfileRouter::save(std::ostream& os) const {
     check_fitted("ProfileRouter.save", dim());
     RouterWriter w(os);
     w.header(kind, format_version);
@@ -123,7 +126,7 @@ inline void ProfileRouter::save(std::ostream& os) const {
     w.put_matrix(Eigen::MatrixXf(b_));
 }
 
-inline void ProfileRouter::load(std::istream& is) {
+W2S_ROUTE_FUNC void ProfileRouter::load(std::istream& is) {
     RouterReader r(is, "ProfileRouter.load");
     r.header(kind, format_version);
     ProfileRouter m;
@@ -134,5 +137,7 @@ inline void ProfileRouter::load(std::istream& is) {
     if (m.Wt_.size() == 0) throw format_error("ProfileRouter.load: empty model");
     *this = std::move(m);
 }
+
+#endif  // W2S_ROUTE_BODIES
 
 }  // namespace w2s::route

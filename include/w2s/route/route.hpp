@@ -12,6 +12,7 @@
 
 #include "w2s/core/error.hpp"
 
+#include "w2s/route/config.hpp"
 #include "w2s/route/cv.hpp"
 #include "w2s/route/embedding.hpp"
 #include "w2s/route/knn.hpp"
@@ -28,6 +29,14 @@ using KnnCV = CrossValidated<KnnRouter>;
 using ProfileCV = CrossValidated<ProfileRouter>;
 /// The router the project recommends by default (learns from whole profiles; closed-form, fast).
 using DefaultRouter = ProfileCV;
+
+#if !W2S_ROUTE_BODIES
+// Compiled mode (w2s/route/config.hpp): these four are instantiated once, in the w2s_route library.
+extern template class CrossValidated<LinearRouter>;
+extern template class CrossValidated<MlpRouter>;
+extern template class CrossValidated<KnnRouter>;
+extern template class CrossValidated<ProfileRouter>;
+#endif
 
 W2S_REQUIRE_ROUTER(LinearRouter);
 W2S_REQUIRE_ROUTER(MlpRouter);
