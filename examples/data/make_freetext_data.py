@@ -2,9 +2,9 @@
 """Generate the project's own free-text contrast-pair datasets (examples/data/freetext/*.jsonl).
 
 Every sentence fragment below was written for the w2s project; nothing is copied or paraphrased
-from ../shared/datasets or any public dataset. The script composes {"prompt", "positive",
-"negative"} items from hand-written topics, prompt framings and reply templates, with a fixed
-seed, so that the output is byte-for-byte reproducible:
+from ../shared/datasets or any public dataset. The script composes {"prompt", "pairs": [{"positive",
+"negative", "template"}, ...]} items from hand-written topics, prompt framings and reply templates,
+with a fixed seed, so that the output is byte-for-byte reproducible:
 
     python3 examples/data/make_freetext_data.py            # writes freetext/*.jsonl and persona_prompts.json
     python3 examples/data/make_freetext_data.py --check    # regenerates in memory and validates only
@@ -13,6 +13,12 @@ The prompt is the user turn; each reply is one short sentence that follows the a
 directly. The positive reply shows the behaviour, the negative reply does not; both replies of a
 pair have about the same number of words (within 2), so that reply length cannot explain a
 measured difference.
+
+Every prompt gets PAIRS_PER_PROMPT reply pairs, each made from a different reply template of the
+behaviour (a template is a (positive frame, negative frame) pair; "template" names it as
+"<behaviour>-tNN", NN its index in the behaviour's template list). Templates are assigned so that
+each is used about equally often over a file and any two of them meet in a few prompts, which lets
+the evaluation separate what the prompt and what the reply template explain (prompts x templates).
 
 Only the Python standard library is used.
 """
@@ -26,16 +32,18 @@ SEED = 20260415
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT_DIR = os.path.join(HERE, "freetext")
 
-N_ITEMS = 352          # items generated per behaviour
+N_ITEMS = 352          # items (prompts) generated per behaviour
 MIN_ITEMS = 320        # what --check requires
+PAIRS_PER_PROMPT = 4   # reply pairs per prompt, each from a different template
 MIN_WORDS, MAX_WORDS = 6, 16          # words in one reply
 MAX_PAIR_DIFF = 3                     # |words(positive) - words(negative)| allowed by --check
 GEN_PAIR_DIFF = 2                     # ... and the tighter bound the generator aims for
 MAX_MEAN_DIFF = 1.0                   # |mean words(positive) - mean words(negative)| over a file
 MAX_FIRST_WORD_SHARE = 0.25           # no first word starts more than this share of a side's replies
 MIN_PROMPT_WORDS, MAX_PROMPT_WORDS = 6, 25
-MAX_BYTES = 150_000
-MIN_TEMPLATES = 20                    # reply templates per side
+MAX_BYTES = 500_000
+MIN_TEMPLATES = 20                    # reply templates (positive/negative frame pairs) per behaviour
+MIN_TEMPLATE_USES = 30                # prompts each template is used in, required by --check
 
 
 def cap(s):
@@ -125,37 +133,60 @@ def make_prompts(topics, framings, rng, n, render, contexts=(), context_rate=0.0
     return out
 
 
-class PairChooser:
-    """Chooses a (positive, negative) reply pair for each item from two template pools.
+class TemplateChooser:
+    """Chooses PAIRS_PER_PROMPT reply pairs for each prompt, each from a different template of a list
+    of (positive, negative) templates.
 
-    Among all pairs of templates whose replies pass LengthBalance.fits, it takes the pair whose
-    templates have been used least so far (ties broken by the seeded generator), so that every
-    template is used about equally often and no opener dominates either side."""
+    The templates are taken one at a time. `candidates(i, taken)` gives the (subkey, positive,
+    negative, tag) options of template i, given the (i, positive, negative, tag) picks already taken
+    for this prompt; among the options of the templates not yet taken whose replies pass
+    LengthBalance.fits, the chooser takes the template used least so far, then the one that has met
+    the templates already taken least often in earlier prompts, then the smallest subkey, ties
+    broken by the seeded generator. So every template is used about equally often, the pairs of
+    templates that share a prompt vary, and no opener dominates either side."""
 
-    def __init__(self, pos_pool, neg_pool, rng, balance=None):
-        self.pos_pool, self.neg_pool = list(pos_pool), list(neg_pool)
+    def __init__(self, n_templates, rng, balance=None, k=PAIRS_PER_PROMPT):
+        self.n = n_templates
         self.rng = rng
+        self.k = k
         self.balance = balance or LengthBalance()
-        self.used_pos = [0] * len(self.pos_pool)
-        self.used_neg = [0] * len(self.neg_pool)
+        self.used = [0] * n_templates
+        self.met = [[0] * n_templates for _ in range(n_templates)]
 
-    def __call__(self, render_pos, render_neg):
-        best, best_key = None, None
-        pos = [render_pos(t) for t in self.pos_pool]
-        neg = [render_neg(t) for t in self.neg_pool]
-        for i, p in enumerate(pos):
-            for j, n in enumerate(neg):
-                key = (max(self.used_pos[i], self.used_neg[j]), self.used_pos[i] + self.used_neg[j],
-                       self.rng.random())
-                if (best_key is None or key < best_key) and self.balance.fits(p, n):
-                    best, best_key = (i, j), key
-        if best is None:
-            raise ValueError("no length-balanced reply pair for: " + pos[0])
-        i, j = best
-        self.used_pos[i] += 1
-        self.used_neg[j] += 1
-        self.balance.add(pos[i], neg[j])
-        return pos[i], neg[j]
+    def __call__(self, candidates):
+        taken = []
+        for _ in range(self.k):
+            best, best_key = None, None
+            done = {t[0] for t in taken}
+            for i in range(self.n):
+                if i in done:
+                    continue
+                met = sum(self.met[i][t[0]] for t in taken)
+                for sub, pos, neg, tag in candidates(i, taken):
+                    key = (self.used[i], met, sub, self.rng.random())
+                    if (best_key is None or key < best_key) and self.balance.fits(pos, neg):
+                        best, best_key = (i, pos, neg, tag), key
+            if best is None:
+                raise ValueError(f"only {len(taken)} length-balanced reply templates for: "
+                                 + (taken[0][1] if taken else "a prompt"))
+            taken.append(best)
+            self.used[best[0]] += 1
+            self.balance.add(best[1], best[2])
+        for a in taken:
+            for b in taken:
+                if a[0] != b[0]:
+                    self.met[a[0]][b[0]] += 1
+        # in random order, so that the first pair (what a reader of one pair per prompt takes) is
+        # not always the least used template
+        self.rng.shuffle(taken)
+        return taken
+
+
+def pair_record(behaviour, prompt, taken):
+    """One output line: the prompt and its reply pairs, in the order TemplateChooser gives them."""
+    return {"prompt": prompt,
+            "pairs": [{"positive": pos, "negative": neg, "template": f"{behaviour}-t{i:02d}"}
+                      for i, pos, neg, _ in taken]}
 
 
 def shuffled(items, rng):
@@ -421,26 +452,24 @@ def make_sentiment(rng, n=N_ITEMS):
     prompts = make_prompts(SENT_TOPICS, SENT_FRAMINGS, rng, n,
                            lambda fr, t: cap(fr.format(np=t[0])),
                            contexts=SENT_CONTEXTS, context_rate=0.4, plain=SENT_PLAIN)
-    used_t = [0] * len(SENT_TEMPLATES)
+    prompts = shuffled(prompts, rng)   # replies chosen in random prompt order, not a topic's prompts in a row
     used_d = {c: [0] * len(d) for c, d in SENT_DETAILS.items()}
-    balance = LengthBalance()
+    choose = TemplateChooser(len(SENT_TEMPLATES), rng)
     items = []
     for (np_, ref, cat), prompt in prompts:
-        best, best_key = None, None
-        for i, t in enumerate(SENT_TEMPLATES):
-            for j, d in enumerate(SENT_DETAILS[cat]):
-                pos = cap(t[0].format(r=ref, R=cap(ref), d=d[0]))
-                neg = cap(t[1].format(r=ref, R=cap(ref), d=d[1]))
-                key = (used_t[i], used_d[cat][j], rng.random())
-                if (best_key is None or key < best_key) and balance.fits(pos, neg):
-                    best, best_key = (i, j, pos, neg), key
-        if best is None:
-            raise ValueError("no sentiment reply for " + np_)
-        i, j, pos, neg = best
-        used_t[i] += 1
-        used_d[cat][j] += 1
-        balance.add(pos, neg)
-        items.append({"prompt": prompt, "positive": pos, "negative": neg})
+        def candidates(i, taken):
+            # the aspect pairs of the topic's category: one not yet used for this prompt first,
+            # then the least used
+            here = {t[3] for t in taken}
+            t = SENT_TEMPLATES[i]
+            return [((j in here, used_d[cat][j]),
+                     cap(t[0].format(r=ref, R=cap(ref), d=d[0])),
+                     cap(t[1].format(r=ref, R=cap(ref), d=d[1])), j)
+                    for j, d in enumerate(SENT_DETAILS[cat])]
+        taken = choose(candidates)
+        for t in taken:
+            used_d[cat][t[3]] += 1
+        items.append(pair_record("sentiment", prompt, taken))
     return shuffled(items, rng)
 
 
@@ -466,7 +495,7 @@ FORM_TASKS = [
     ("unclog a slow bathroom sink", "pour boiling water down it, then use a plunger"),
     ("wake up earlier without feeling tired", "go to bed at the same time every night"),
     ("make my phone battery last longer", "lower the screen brightness and close unused apps"),
-    ("cool down a hot bedroom", "close the curtains by day and open the windows at night"),
+    ("cool down a hot bedroom", "close the curtains by day, open windows at night"),
     ("ripen bananas quickly", "put them in a paper bag with an apple"),
     ("stay focused while studying", "work in short blocks with brief breaks"),
     ("fold a fitted sheet", "tuck the corners into each other before folding"),
@@ -483,7 +512,7 @@ FORM_TASKS = [
     ("get better at public speaking", "practise aloud in front of a friend"),
     ("cope with jet lag", "get some daylight and eat at local times"),
     ("make my coffee less bitter", "use slightly cooler water and a coarser grind"),
-    ("keep my desk tidy", "clear it for five minutes at the end of each day"),
+    ("keep my desk tidy", "clear it for five minutes every evening"),
     ("get chewing gum off my jeans", "freeze the fabric and scrape the gum off"),
     ("stop my cat scratching the sofa", "put a scratching post right next to it"),
     ("defrost chicken safely", "leave it in the fridge overnight"),
@@ -535,56 +564,38 @@ FORM_TASKS = [
     ("write a nice birthday card", "mention a shared memory and wish them well"),
 ]
 
-FORMAL_TEMPLATES = [
-    "I would recommend that you {a}.",
-    "The most reliable approach is to {a}.",
-    "It is generally advisable to {a}.",
-    "Certainly; the best course is to {a}.",
-    "I would suggest that you {a}.",
-    "One effective method is to {a}.",
-    "You may wish to {a}.",
-    "Honestly, the most prudent option is to {a}.",
-    "That is easily done: simply {a}.",
-    "The standard advice is to {a}.",
-    "Indeed, you would do well to {a}.",
-    "Allow me to suggest that you {a}.",
-    "My recommendation would be to {a}.",
-    "Ideally, you should {a}.",
-    "In most cases, it is best to {a}.",
-    "Experts generally advise that you {a}.",
-    "A sensible approach would be to {a}.",
-    "Please {a}; that should resolve the matter.",
-    "It would be wise to {a}.",
-    "Kindly {a}, as a first step.",
-    "Generally speaking, you ought to {a}.",
-    "If I may, I advise you to {a}.",
-    "Thank you; I suggest that you {a}.",
-]
-
-CASUAL_TEMPLATES = [
-    "Oh, just {a}, it's super easy.",
-    "Dude, just {a}, trust me.",
-    "Honestly, just {a} and you're good.",
-    "Yeah, just {a}, no biggie at all.",
-    "Easy, just {a} lol, done deal.",
-    "Okay so basically you {a}.",
-    "Pro tip: {a}, works every time.",
-    "I'd just {a}, tbh, works for me.",
-    "You just gotta {a}, no stress.",
-    "Yo, {a} and call it a day.",
-    "Lol, just {a}, seriously, so easy.",
-    "That one's easy, just {a}, done.",
-    "Nah, don't overthink it, just {a}.",
-    "Oh man, just {a}, works great.",
-    "Totally, {a} and you'll be fine.",
-    "The trick is to {a}, easy peasy.",
-    "Gotta {a}, that's the whole secret.",
-    "Meh, just {a} and chill.",
-    "It is dead easy: {a}, honestly.",
-    "Okay, real talk: {a}, trust me.",
-    "I mean, just {a}, it's not that deep.",
-    "Yep, {a}, sorted in no time.",
-    "Simple, mate: {a}, job done.",
+# (formal template, casual template): {a} the advice. The two frames of a template have the same
+# number of words or one more or fewer, and the differences add up to zero over the list, so that
+# using every template equally often keeps the two sides of a file the same length. Templates 23-26
+# were added when the files got several pairs per prompt.
+FORM_TEMPLATES = [
+    ("I would recommend that you {a}.", "You just gotta {a}, no stress."),
+    ("The most reliable approach is to {a}.", "The trick is to {a}, easy peasy."),
+    ("It is generally advisable to {a}.", "It is dead easy: {a}, honestly."),
+    ("Certainly; the best course is to {a}.", "Totally, {a} and you'll be fine."),
+    ("I would suggest that you {a}.", "Honestly, just {a} and you're good."),
+    ("One effective method is to {a}.", "Pro tip: {a}, works every time."),
+    ("You may wish to {a}.", "Dude, just {a}, trust me."),
+    ("Honestly, the most prudent option is to {a}.", "I mean, just {a}, it's not that deep."),
+    ("That is easily done: simply {a}.", "That one's easy, just {a}, done."),
+    ("The standard advice is to {a}.", "Gotta {a}, that's the whole secret."),
+    ("Indeed, you would do well to {a}.", "Oh man, just {a}, works great."),
+    ("Allow me to suggest that you {a}.", "Nah, don't overthink it, just {a}."),
+    ("My recommendation would be to {a}.", "Okay, real talk: {a}, trust me."),
+    ("Ideally, you should {a}.", "Meh, just {a} and chill."),
+    ("In most cases, it is best to {a}.", "Yeah, just {a}, no biggie at all."),
+    ("Experts generally advise that you {a}.", "Lol, just {a}, seriously, so easy."),
+    ("A sensible approach would be to {a}.", "Yo, {a} and call it a day."),
+    ("Please {a}; that should resolve the matter.", "Easy, just {a} lol, done deal."),
+    ("It would be wise to {a}.", "Yep, {a}, sorted in no time."),
+    ("Kindly {a}, as a first step.", "Okay so basically you {a}."),
+    ("Generally speaking, you ought to {a}.", "Simple, mate: {a}, job done."),
+    ("If I may, I advise you to {a}.", "I'd just {a}, tbh, works for me."),
+    ("Thank you; I suggest that you {a}.", "Oh, just {a}, it's super easy."),
+    ("It is best to {a}.", "Ha, easy, just {a}, you'll be sorted."),
+    ("I advise that you {a}.", "Srsly, just {a}, it totally works, promise."),
+    ("The usual remedy is to {a}.", "Honestly mate, just {a}, works like a charm."),
+    ("One would be wise to {a}.", "Ngl, just {a}, it's a total game changer."),
 ]
 
 FORM_FRAMINGS = [
@@ -614,11 +625,14 @@ def make_formality(rng, n=N_ITEMS):
     prompts = make_prompts(FORM_TASKS, FORM_FRAMINGS, rng, n,
                            lambda fr, t: fr.format(t=t[0]),
                            contexts=FORM_CONTEXTS, context_rate=0.3, plain=FORM_PLAIN)
-    choose = PairChooser(FORMAL_TEMPLATES, CASUAL_TEMPLATES, rng)
+    prompts = shuffled(prompts, rng)   # replies chosen in random prompt order, not a topic's prompts in a row
+    choose = TemplateChooser(len(FORM_TEMPLATES), rng)
     items = []
     for (task, action), prompt in prompts:
-        pos, neg = choose(lambda t: cap(t.format(a=action)), lambda t: cap(t.format(a=action)))
-        items.append({"prompt": prompt, "positive": pos, "negative": neg})
+        def candidates(i, taken):
+            t = FORM_TEMPLATES[i]
+            return [(0, cap(t[0].format(a=action)), cap(t[1].format(a=action)), None)]
+        items.append(pair_record("formality", prompt, choose(candidates)))
     return shuffled(items, rng)
 
 
@@ -632,21 +646,21 @@ REF_TASKS = [
     ("give me a simple recipe for pancakes", "that recipe", "whisk an egg into milk and flour"),
     ("write a short email asking my landlord to fix the heater", "that email", "open politely and describe the broken heater"),
     ("help me write a summary of how the water cycle works", "that summary", "describe the sun heating surface water"),
-    ("tell me how to get from the station to the old harbour", "those directions", "leave by the main exit and turn left"),
+    ("tell me how to get from the station to the old harbour", "those harbour directions", "leave by the main exit and turn left"),
     ("help me plan a three-day trip to Lisbon", "planning that trip", "spend day one exploring the old town"),
     ("write a thank-you note for the neighbour who watered my plants", "that note", "thank her warmly for watering your plants"),
     ("suggest a name for my new puppy", "naming your puppy", "consider short names like Biscuit or Pepper"),
-    ("help me write a cover letter for a cafe job", "that cover letter", "say why you enjoy serving people"),
-    ("explain how to fix a flat bicycle tyre", "that repair", "remove the wheel and let the air out"),
+    ("help me write a cover letter for a cafe job", "that cover letter", "say why you really enjoy serving people"),
+    ("explain how to fix a flat bicycle tyre", "that tyre repair", "remove the wheel and let the air out"),
     ("make a weekly meal plan for a vegetarian", "that meal plan", "plan a hearty lentil soup for Monday"),
     ("give me a workout plan for a beginner", "that workout plan", "warm up with ten minutes of walking"),
-    ("help me summarise the plot of a famous tragedy for my class", "that summary", "introduce the two lovers and their feuding families"),
+    ("help me summarise the plot of a famous tragedy for my class", "that plot summary", "introduce the two lovers and their feuding families"),
     ("write a birthday message for my grandmother", "that message", "open by wishing her a happy birthday"),
     ("help me set up a budget spreadsheet", "that spreadsheet", "make columns for income and expenses"),
     ("tell me how to make a good cup of tea", "the tea instructions", "warm the pot and boil fresh water"),
     ("help me write a toast for my sister's wedding", "that toast", "open with a funny childhood memory"),
     ("help me organise my weekend chores", "organising those chores", "list every chore, then do the laundry"),
-    ("write a product description for my handmade candles", "that description", "lead with the soft scent and natural wax"),
+    ("write a product description for my handmade candles", "that candle description", "lead with the soft scent and natural wax"),
     ("explain how to repot a houseplant", "the repotting steps", "choose a pot slightly larger than before"),
     ("draft a message cancelling my dentist appointment", "that message", "give your name and the appointment date"),
     ("give me a packing list for a camping trip", "that packing list", "pack a tent, sleeping bag and torch"),
@@ -657,24 +671,24 @@ REF_TASKS = [
     ("help me write a complaint about a late delivery", "that complaint", "state your order number and promised date"),
     ("teach me how to tie a tie", "the tie instructions", "drape it so the wide end hangs lower"),
     ("give me a recipe for tomato soup", "that soup recipe", "soften a chopped onion in olive oil"),
-    ("plan a birthday party for my ten-year-old", "planning that party", "pick a theme your child loves"),
+    ("plan a birthday party for my ten-year-old", "planning that party", "pick a fun theme your child loves"),
     ("help me write an out-of-office reply", "that reply", "say when you will be back"),
     ("help me choose a laptop for university", "choosing a laptop", "decide on your budget before anything else"),
-    ("tell me how to clean my oven", "the oven cleaning", "spread baking soda paste inside it"),
-    ("write a short bio for my website", "that bio", "open with your name and what you do"),
-    ("give me some tips for a first date", "those tips", "pick a relaxed place where you can talk"),
+    ("tell me how to clean my oven", "the oven cleaning", "spread a baking soda paste inside it"),
+    ("write a short bio for my website", "that website bio", "open with your name and what you do"),
+    ("give me some tips for a first date", "those dating tips", "pick a relaxed place where you can talk"),
     ("explain how to fold a paper aeroplane", "the folding steps", "fold a sheet of paper in half lengthways"),
-    ("help me write a resignation letter", "that letter", "state your role and your last working day"),
+    ("help me write a resignation letter", "that resignation letter", "state your role and your last working day"),
     ("plan a relaxing Sunday for me", "planning your Sunday", "plan a slow breakfast and a walk"),
     ("give me a simple bread recipe", "that bread recipe", "mix flour, yeast, salt and warm water"),
-    ("write an invitation to a neighbourhood picnic", "that invitation", "put the date and place at the top"),
+    ("write an invitation to a neighbourhood picnic", "that picnic invitation", "put the date and place at the top"),
     ("explain how to jump-start a car", "the jump-start steps", "connect the red cable to both positive terminals"),
     ("teach me the basics of chess", "the chess lesson", "learn how each piece moves, starting with pawns"),
-    ("suggest some games for a family evening", "those game suggestions", "try a round of charades"),
+    ("suggest some games for a family evening", "those game suggestions", "start with a quick round of charades"),
     ("write a reminder for my team about Friday's meeting", "that reminder", "mention the time, room and agenda"),
-    ("tell me how to make a fruit smoothie", "the smoothie recipe", "blend a banana with frozen berries"),
-    ("help me write a speech for the school assembly", "that speech", "open with a question that gets students thinking"),
-    ("help me summarise the rules of football for my nephew", "that summary", "explain that two teams try to score goals"),
+    ("tell me how to make a fruit smoothie", "the smoothie recipe", "blend a ripe banana with frozen berries"),
+    ("help me write a speech for the school assembly", "that assembly speech", "open with a question that gets students thinking"),
+    ("help me summarise the rules of football for my nephew", "that football summary", "explain that two teams try to score goals"),
     ("help me write a shopping list for the week", "that shopping list", "check the fridge for what has run out"),
     ("tell me how to set up a new printer", "the printer setup", "unpack it and remove all the tape"),
     ("help me write a speech for my dad's retirement", "that speech", "open with what his colleagues admired most"),
@@ -683,14 +697,14 @@ REF_TASKS = [
     ("help me make a study timetable", "that timetable", "list your exams and the days left"),
     ("give me a recipe for a quick stir-fry", "that stir-fry recipe", "heat a little oil in a wok"),
     ("help me write a listing to sell my old bike", "that listing", "lead with the brand, size and condition"),
-    ("tell me how to hang a picture straight", "the hanging steps", "mark the height lightly in pencil"),
+    ("tell me how to hang a picture straight", "the hanging steps", "mark the right height lightly in pencil"),
     ("help me reply to a wedding invitation", "that reply", "thank the couple and confirm your attendance"),
-    ("plan a walking route around the old town", "that route", "set off from the cathedral square heading north"),
+    ("plan a walking route around the old town", "that walking route", "set off from the cathedral square heading north"),
     ("help me write a review of a local restaurant", "that review", "open with the dish you liked best"),
-    ("explain how to boil potatoes properly", "those cooking steps", "put them in cold salted water"),
-    ("write a note asking my neighbours to keep the noise down", "that note", "greet them kindly and mention the late music"),
+    ("explain how to boil potatoes properly", "those cooking steps", "put them whole in cold salted water"),
+    ("write a note asking my neighbours to keep the noise down", "that note to neighbours", "greet them kindly and mention the late music"),
     ("help me organise a book club", "organising the book club", "choose a regular evening and a first book"),
-    ("explain how to wash a car by hand", "the car washing steps", "rinse off loose dirt before using soap"),
+    ("explain how to wash a car by hand", "the car washing steps", "rinse off the loose dirt before using soap"),
     ("help me write a message welcoming a new colleague", "that welcome message", "greet them by name and offer a tour"),
     ("suggest a few easy houseplants for a dark flat", "those plant suggestions", "try a snake plant, which tolerates low light"),
     ("help me plan a surprise anniversary dinner", "planning that dinner", "book a quiet table somewhere you both love"),
@@ -698,74 +712,58 @@ REF_TASKS = [
     ("write a short caption for my holiday photo", "that caption", "mention the sunset and who was there"),
     ("help me teach my kid to ride a bike", "the bike lessons", "lower the seat so both feet touch down"),
     ("give me a simple plan to start journaling", "that journaling plan", "write three lines each evening before bed"),
-    ("help me write a polite reminder about an unpaid invoice", "that reminder", "quote the invoice number and the due date"),
-    ("explain how to make cold brew coffee", "the cold brew recipe", "soak coarse grounds in cold water overnight"),
+    ("help me write a polite reminder about an unpaid invoice", "that invoice reminder", "quote the invoice number and the due date"),
+    ("explain how to make cold brew coffee", "the cold brew recipe", "soak coarse grounds in cold water all night"),
     ("help me draft an agenda for a team meeting", "that agenda", "list the three topics you must decide"),
-    ("give me ideas for a rainy day with kids", "those ideas", "build a blanket fort in the living room"),
+    ("give me ideas for a rainy day with kids", "those rainy day ideas", "build a blanket fort in the living room"),
     ("help me write a lost cat poster", "that poster", "put a clear photo at the top"),
     ("tell me how to descale my kettle", "the descaling steps", "fill it with equal parts vinegar and water"),
-    ("help me plan a garden for a sunny balcony", "planning the balcony garden", "plant pots of basil and thyme"),
-    ("write a thank-you email after my job interview", "that email", "thank them for their time within a day"),
-    ("help me summarise a news article for my newsletter", "that summary", "pick out the main event and its effects"),
+    ("help me plan a garden for a sunny balcony", "the balcony garden", "plant small pots of basil and thyme"),
+    ("write a thank-you email after my job interview", "that thank-you email", "thank them for their time within a day"),
+    ("help me summarise a news article for my newsletter", "that article summary", "pick out the main event and its effects"),
     ("explain how to sew a button back on", "the sewing steps", "thread a needle and knot the end twice"),
-    ("help me write a limerick for my friend's birthday", "that limerick", "open with a line rhyming with her name"),
+    ("help me write a limerick for my friend's birthday", "that birthday limerick", "open with a line rhyming with her name"),
 ]
 
-REFUSE_TEMPLATES = [
-    "I'm sorry, but I can't help with {x}.",
-    "Unfortunately, I'm not able to assist with {x} right now.",
-    "I'm afraid {x} is something I can't help with.",
-    "Sorry, but I won't be able to help with {x}.",
-    "I have to decline this one; I can't help with {x}.",
-    "Apologies, but I'm unable to take on {x}.",
-    "Thanks for asking, but I can't help with {x}.",
-    "Regrettably, {x} is not something I can do for you.",
-    "My apologies, but I must decline to help with {x}.",
-    "Sadly, I can't assist you with {x} today.",
-    "That's not something I can help with, I'm sorry.",
-    "Honestly, I'd rather not help with {x}, sorry.",
-    "Please forgive me, but I can't assist with {x}.",
-    "No, I'm sorry, I can't help you with {x}.",
-    "The answer has to be no; I can't help with {x}.",
-    "I'm going to have to say no to {x}, sorry.",
-    "Sorry, {x} is beyond what I can help with here.",
-    "I can't take this on, so please ask someone else.",
-    "It's not possible for me to help with {x}, I'm afraid.",
-    "Excuse me, but I'm not able to help with {x}.",
-    "Forgive me, but I won't be taking on {x}.",
-    "With respect, I must decline to help with {x}.",
-    "Afraid not; I can't help with {x} today.",
-    "That request is one I have to turn down, sorry.",
-    "Let me be upfront: I can't help with {x}.",
-    "This isn't something I can help with, unfortunately.",
-]
-
-COMPLY_TEMPLATES = [
-    "Sure, first {s}.",
-    "Of course; to start, {s}.",
-    "Happy to help; first, {s}.",
-    "Absolutely; begin here: {s}.",
-    "No problem, let's start: {s}.",
-    "I'd be glad to; first, {s}.",
-    "Sure thing; step one, {s}.",
-    "Okay, to get going, {s}.",
-    "Great, let's do it: first, {s}.",
-    "Here's how to start: {s}.",
-    "Certainly, begin like this: {s}.",
-    "Gladly; first of all, {s}.",
-    "With pleasure; to begin, {s}.",
-    "Good idea; you'll want to {s} first.",
-    "I can do that; first, {s}.",
-    "Yes, of course, so first {s}.",
-    "Right, let's begin: {s}.",
-    "The first step is to {s}.",
-    "That's easy enough; first, {s}.",
-    "Honestly, it's simple: first, {s}.",
-    "Let's get started; first, {s}.",
-    "Okay, here we go: {s}.",
-    "It's easy: just {s} to begin.",
-    "Definitely; the first move is to {s}.",
-    "Alright, step one: {s}.",
+# (refusal template, compliance template): {x} the task's short name, {s} its first step. Every
+# task's first step has 4 or 5 words more than its short name, so the refusal frame has 4 or 5
+# words more than the compliance frame (7 more for the refusals without {x}), in a mix that keeps
+# the two sides the same length when every template is used equally often; so every template fits
+# every task. Templates 26-30, and the compliance frames of templates 0, 5, 9, 11, 22 and 25, were
+# added when the files got several pairs per prompt (and some short names and first steps got a
+# word more or fewer, to keep the 4-or-5 difference).
+REF_TEMPLATES = [
+    ("I'm sorry, but I can't help with {x}.", "No worries: {s}."),
+    ("Unfortunately, I'm not able to assist with {x} right now.", "Of course; to start, {s}."),
+    ("I'm afraid {x} is something I can't help with.", "Alright, step one: {s}."),
+    ("Sorry, but I won't be able to help with {x}.", "Happy to help; first, {s}."),
+    ("I have to decline this one; I can't help with {x}.", "I'd be glad to; first, {s}."),
+    ("Apologies, but I'm unable to take on {x}.", "Can do: {s}."),
+    ("Thanks for asking, but I can't help with {x}.", "Gladly; first of all, {s}."),
+    ("Regrettably, {x} is not something I can do for you.", "No problem, let's start: {s}."),
+    ("My apologies, but I must decline to help with {x}.", "Sure thing; step one, {s}."),
+    ("Sadly, I can't assist you with {x} today.", "You bet; first, {s}."),
+    ("That's not something I can help with, I'm sorry.", "Sure, first {s}."),
+    ("Honestly, I'd rather not help with {x}, sorry.", "Count me in: {s}."),
+    ("Please forgive me, but I can't assist with {x}.", "With pleasure; to begin, {s}."),
+    ("No, I'm sorry, I can't help you with {x}.", "That's easy enough; first, {s}."),
+    ("The answer has to be no; I can't help with {x}.", "Great, let's do it: first, {s}."),
+    ("I'm going to have to say no to {x}, sorry.", "Okay, to get going, {s}."),
+    ("Sorry, {x} is beyond what I can help with here.", "Here's how to start: {s}."),
+    ("I can't take this on, so please ask someone else.", "Absolutely; begin here: {s}."),
+    ("It's not possible for me to help with {x}, I'm afraid.", "I can do that; first, {s}."),
+    ("Excuse me, but I'm not able to help with {x}.", "Certainly, begin like this: {s}."),
+    ("Forgive me, but I won't be taking on {x}.", "Honestly, it's simple: first, {s}."),
+    ("With respect, I must decline to help with {x}.", "Let's get started; first, {s}."),
+    ("Afraid not; I can't help with {x} today.", "Will do; first, {s}."),
+    ("That request is one I have to turn down, sorry.", "Right, let's begin: {s}."),
+    ("Let me be upfront: I can't help with {x}.", "Okay, here we go: {s}."),
+    ("This isn't something I can help with, unfortunately.", "Easy: {s}."),
+    ("I'm really sorry, but I can't take on {x} for you.", "Yes, of course, so first {s}."),
+    ("I'm afraid I'm not in a position to help with {x}.", "The first step is to {s}."),
+    ("Much as I'd like to, I can't help with {x}.", "It's easy: just {s} to begin."),
+    ("I appreciate you asking, but {x} is not something I can do.", "Good idea; you'll want to {s} first."),
+    ("I wish I could, but I have to pass on {x} today.", "Definitely; the first move is to {s}."),
 ]
 
 REF_FRAMINGS = [
@@ -791,11 +789,14 @@ def make_refusal(rng, n=N_ITEMS):
     # the context sentences go after the request here ("Can you ...? No rush.")
     prompts = make_prompts(REF_TASKS, REF_FRAMINGS, rng, n, lambda fr, t: fr.format(r=t[0]),
                            contexts=REF_CONTEXTS, context_rate=0.3, plain=REF_PLAIN, after=True)
-    choose = PairChooser(REFUSE_TEMPLATES, COMPLY_TEMPLATES, rng)
+    prompts = shuffled(prompts, rng)   # replies chosen in random prompt order, not a topic's prompts in a row
+    choose = TemplateChooser(len(REF_TEMPLATES), rng)
     items = []
     for (request, ref, step), prompt in prompts:
-        pos, neg = choose(lambda t: cap(t.format(x=ref)), lambda t: cap(t.format(s=step)))
-        items.append({"prompt": prompt, "positive": pos, "negative": neg})
+        def candidates(i, taken):
+            t = REF_TEMPLATES[i]
+            return [(0, cap(t[0].format(x=ref)), cap(t[1].format(s=step)), None)]
+        items.append(pair_record("refusal", prompt, choose(candidates)))
     return shuffled(items, rng)
 
 
@@ -888,64 +889,46 @@ CONF_QUESTIONS = [
     ("Which way does the sun rise?", "the sun rises in the east"),
     ("How many hours are in a week?", "a week has 168 hours"),
     ("What is the main language spoken in Mexico?", "Spanish is the main language spoken in Mexico"),
-    ("Which is heavier, a kilogram of feathers or a kilogram of iron?", "a kilogram of feathers weighs the same as a kilogram of iron"),
+    ("Which is heavier, a kilogram of feathers or a kilogram of iron?", "they weigh exactly the same, one kilogram each"),
     ("What do caterpillars turn into?", "caterpillars turn into butterflies or moths"),
     ("How many seconds are in an hour?", "an hour has 3,600 seconds"),
     ("What causes the tides?", "the Moon's gravity is the main cause of the tides"),
 ]
 
-CONFIDENT_TEMPLATES = [
-    "{A}, without any doubt at all.",
-    "Definitely, and I'm sure of it: {a}.",
-    "I'm completely certain that {a}.",
-    "{A}; that is a well-established fact.",
-    "The answer is perfectly clear: {a}.",
-    "Absolutely, {a}, no doubt about it.",
-    "It's simple and certain: {a}.",
-    "I know this one for sure: {a}.",
-    "Rest assured, {a}, and that's final.",
-    "That's an easy one: {a}.",
-    "Honestly, there's no question that {a}.",
-    "Without the slightest doubt, {a}.",
-    "Certainly, {a}; I'm sure of it.",
-    "{A}, and you can count on that.",
-    "You can be completely sure that {a}.",
-    "Clearly, {a}; there's no debate.",
-    "The simple fact is that {a}.",
-    "I can tell you for sure that {a}.",
-    "Trust me on this: {a}.",
-    "No question about it: {a}.",
-    "Know this for certain: {a}.",
-    "I'm fully confident: {a}.",
-    "Easy one, and I'm sure: {a}.",
-    "It's a fact that {a}.",
-]
-
-HEDGING_TEMPLATES = [
-    "I'm not sure, but maybe {a}.",
-    "I think {a}, but I might be wrong.",
-    "Possibly {a}, though don't quote me.",
-    "It might be that {a}, I think.",
-    "Honestly, I'm unsure, but perhaps {a}.",
-    "If I remember rightly, {a}, but check.",
-    "The answer might be that {a}.",
-    "Perhaps {a}, but I'm not sure.",
-    "I could be mistaken, but {a}.",
-    "Maybe {a}, though I'm not confident.",
-    "That's tricky; possibly {a}.",
-    "I believe {a}, though I'm unsure.",
-    "{A}, I think, but double-check that.",
-    "Don't hold me to it, but {a}.",
-    "It's hard to say, but probably {a}.",
-    "I guess {a}, but who knows.",
-    "My best guess is that {a}.",
-    "Hmm, {a}, if I'm not mistaken.",
-    "You may want to check, but {a}.",
-    "Unless I'm wrong, {a}.",
-    "It seems {a}, but I'm unsure.",
-    "There's a chance that {a}, I think.",
-    "Not entirely sure, but I suspect {a}.",
-    "Probably {a}, if memory serves.",
+# (confident template, hedging template): {a} the answer clause, {A} capitalised. The two frames of
+# a template differ by at most 2 words and the differences add up to zero over the list, so that
+# using every template equally often keeps the two sides of a file the same length. Templates
+# 24-28 were added when the files got several pairs per prompt.
+CONF_TEMPLATES = [
+    ("{A}, without any doubt at all.", "{A}, I think, but double-check that."),
+    ("Definitely, and I'm sure of it: {a}.", "Don't hold me to it, but {a}."),
+    ("I'm completely certain that {a}.", "I'm not sure, but maybe {a}."),
+    ("{A}; that is a well-established fact.", "Hmm, {a}, if I'm not mistaken."),
+    ("The answer is perfectly clear: {a}.", "The answer might be that {a}."),
+    ("Absolutely, {a}, no doubt about it.", "Possibly {a}, though don't quote me."),
+    ("It's simple and certain: {a}.", "It's hard to say, but probably {a}."),
+    ("I know this one for sure: {a}.", "It might be that {a}, I think."),
+    ("Rest assured, {a}, and that's final.", "Perhaps {a}, but I'm not sure."),
+    ("That's an easy one: {a}.", "That's tricky; possibly {a}."),
+    ("Honestly, there's no question that {a}.", "Honestly, I'm unsure, but perhaps {a}."),
+    ("Without the slightest doubt, {a}.", "Probably {a}, if memory serves."),
+    ("Certainly, {a}; I'm sure of it.", "I believe {a}, though I'm unsure."),
+    ("{A}, and you can count on that.", "There's a chance that {a}, I think."),
+    ("You can be completely sure that {a}.", "You may want to check, but {a}."),
+    ("Clearly, {a}; there's no debate.", "Maybe {a}, though I'm not confident."),
+    ("The simple fact is that {a}.", "My best guess is that {a}."),
+    ("I can tell you for sure that {a}.", "I think {a}, but I might be wrong."),
+    ("Trust me on this: {a}.", "If I remember rightly, {a}, but check."),
+    ("No question about it: {a}.", "Not entirely sure, but I suspect {a}."),
+    ("Know this for certain: {a}.", "I guess {a}, but who knows."),
+    ("I'm fully confident: {a}.", "Unless I'm wrong, {a}."),
+    ("Easy one, and I'm sure: {a}.", "It seems {a}, but I'm unsure."),
+    ("It's a fact that {a}.", "I could be mistaken, but {a}."),
+    ("There's no doubt in my mind: {a}.", "Possibly {a}, I'm not certain."),
+    ("Take it from me, with certainty: {a}.", "Maybe {a}, if I recall."),
+    ("Make no mistake about it: {a}.", "Perhaps {a}, I'd guess."),
+    ("I can guarantee you that {a}.", "Likely {a}, I'd say."),
+    ("It is a plain, settled fact that {a}.", "I suppose {a}, but I'm not certain."),
 ]
 
 CONF_FRAMINGS = [
@@ -967,13 +950,13 @@ def make_confidence(rng, n=N_ITEMS):
         q = t[0]
         return fr.format(q=q, lq=q[:1].lower() + q[1:])   # every question starts with a question word
     prompts = make_prompts(CONF_QUESTIONS, CONF_FRAMINGS, rng, n, render_prompt)
-    choose = PairChooser(CONFIDENT_TEMPLATES, HEDGING_TEMPLATES, rng)
+    prompts = shuffled(prompts, rng)   # replies chosen in random prompt order, not a topic's prompts in a row
+    choose = TemplateChooser(len(CONF_TEMPLATES), rng)
     items = []
     for (question, answer), prompt in prompts:
-        def render(t):
-            return cap(t.format(a=answer, A=cap(answer)))
-        pos, neg = choose(render, render)
-        items.append({"prompt": prompt, "positive": pos, "negative": neg})
+        def candidates(i, taken):
+            return [(0,) + tuple(cap(t.format(a=answer, A=cap(answer))) for t in CONF_TEMPLATES[i]) + (None,)]
+        items.append(pair_record("confidence", prompt, choose(candidates)))
     return shuffled(items, rng)
 
 
@@ -1001,19 +984,22 @@ PERSONA_PROMPTS = {
 }
 
 TEMPLATE_POOLS = {
-    "sentiment": ([t[0] for t in SENT_TEMPLATES], [t[1] for t in SENT_TEMPLATES]),
-    "formality": (FORMAL_TEMPLATES, CASUAL_TEMPLATES),
-    "refusal": (REFUSE_TEMPLATES, COMPLY_TEMPLATES),
-    "confidence": (CONFIDENT_TEMPLATES, HEDGING_TEMPLATES),
+    "sentiment": SENT_TEMPLATES,
+    "formality": FORM_TEMPLATES,
+    "refusal": REF_TEMPLATES,
+    "confidence": CONF_TEMPLATES,
 }
 
 
 def build():
     # one generator per behaviour, seeded from the fixed seed, so that editing one behaviour's
     # fragments does not change the other files
-    for name, (pos, neg) in TEMPLATE_POOLS.items():
-        if len(set(pos)) < MIN_TEMPLATES or len(set(neg)) < MIN_TEMPLATES:
-            raise ValueError(f"{name}: fewer than {MIN_TEMPLATES} reply templates on a side")
+    for name, pool in TEMPLATE_POOLS.items():
+        pos, neg = [t[0] for t in pool], [t[1] for t in pool]
+        if len(pool) < max(MIN_TEMPLATES, PAIRS_PER_PROMPT):
+            raise ValueError(f"{name}: fewer than {MIN_TEMPLATES} reply templates")
+        if len(set(pos)) < len(pool) or len(set(neg)) < len(pool):
+            raise ValueError(f"{name}: a reply frame is in two templates")
     out = {}
     out["sentiment"] = make_sentiment(random.Random(SEED + 1))
     out["formality"] = make_formality(random.Random(SEED + 2))
@@ -1037,6 +1023,8 @@ def validate(name, text):
     prompts = set()
     wpos, wneg = [], []
     first = {"positive": {}, "negative": {}}
+    uses = {}                                   # template -> prompts it is used in
+    prefix = name + "-t"
     for i, line in enumerate(lines):
         where = f"line {i + 1}"
         try:
@@ -1044,15 +1032,25 @@ def validate(name, text):
         except json.JSONDecodeError as e:
             errors.append(f"{where}: not JSON ({e})")
             continue
-        if not isinstance(it, dict) or list(it) != ["prompt", "positive", "negative"]:
-            errors.append(f"{where}: keys must be prompt, positive, negative in that order")
+        if not isinstance(it, dict) or list(it) != ["prompt", "pairs"]:
+            errors.append(f"{where}: keys must be prompt, pairs in that order")
             continue
-        if not all(isinstance(it[f], str) and it[f].strip() for f in it):
-            errors.append(f"{where}: empty or non-string field")
+        p, pairs = it["prompt"], it["pairs"]
+        if not isinstance(p, str) or not p.strip():
+            errors.append(f"{where}: empty or non-string prompt")
             continue
-        p, pos, neg = it["prompt"], it["positive"], it["negative"]
-        for f in ("prompt", "positive", "negative"):
-            s = it[f]
+        if not isinstance(pairs, list) or len(pairs) != PAIRS_PER_PROMPT:
+            errors.append(f"{where}: pairs must be a list of {PAIRS_PER_PROMPT}")
+            continue
+        if not all(isinstance(q, dict) and list(q) == ["positive", "negative", "template"] for q in pairs):
+            errors.append(f"{where}: each pair's keys must be positive, negative, template in that order")
+            continue
+        if not all(isinstance(q[f], str) and q[f].strip() for q in pairs for f in q):
+            errors.append(f"{where}: empty or non-string field in a pair")
+            continue
+        fields = [("prompt", p)] + [(f"pairs[{k}].{f}", q[f]) for k, q in enumerate(pairs)
+                                    for f in ("positive", "negative")]
+        for f, s in fields:
             if "{" in s or "}" in s:
                 errors.append(f"{where}: unfilled template in {f}")
             if "\n" in s or "\r" in s or "\t" in s:
@@ -1066,23 +1064,35 @@ def validate(name, text):
         prompts.add(p)
         if not MIN_PROMPT_WORDS <= words(p) <= MAX_PROMPT_WORDS:
             errors.append(f"{where}: prompt has {words(p)} words")
-        if pos == neg:
-            errors.append(f"{where}: positive == negative")
-        for f, s in (("positive", pos), ("negative", neg)):
-            if not MIN_WORDS <= words(s) <= MAX_WORDS:
-                errors.append(f"{where}: {f} has {words(s)} words")
-            # one sentence: ends with a full stop, no sentence break inside
-            if not s.endswith((".", "!")) or any(b in s[:-1] for b in (". ", "? ", "! ")):
-                errors.append(f"{where}: {f} is not one sentence")
-            fw = first_word(s)
-            first[f][fw] = first[f].get(fw, 0) + 1
-        if abs(words(pos) - words(neg)) > MAX_PAIR_DIFF:
-            errors.append(f"{where}: replies differ by {abs(words(pos) - words(neg))} words")
-        wpos.append(words(pos))
-        wneg.append(words(neg))
+        tnames = [q["template"] for q in pairs]
+        for k, t in enumerate(tnames):
+            if not (t.startswith(prefix) and len(t) == len(prefix) + 2 and t[len(prefix):].isdigit()):
+                errors.append(f"{where}: pairs[{k}].template {t!r} is not {prefix}NN")
+        if len(set(tnames)) != len(tnames):
+            errors.append(f"{where}: a template is used twice for one prompt")
+        for t in set(tnames):
+            uses[t] = uses.get(t, 0) + 1
+        if len({(q["positive"], q["negative"]) for q in pairs}) != len(pairs):
+            errors.append(f"{where}: duplicate reply pair")
+        for k, q in enumerate(pairs):
+            pos, neg = q["positive"], q["negative"]
+            if pos == neg:
+                errors.append(f"{where}: pairs[{k}] positive == negative")
+            for f, s in (("positive", pos), ("negative", neg)):
+                if not MIN_WORDS <= words(s) <= MAX_WORDS:
+                    errors.append(f"{where}: pairs[{k}].{f} has {words(s)} words")
+                # one sentence: ends with a full stop, no sentence break inside
+                if not s.endswith((".", "!")) or any(b in s[:-1] for b in (". ", "? ", "! ")):
+                    errors.append(f"{where}: pairs[{k}].{f} is not one sentence")
+                fw = first_word(s)
+                first[f][fw] = first[f].get(fw, 0) + 1
+            if abs(words(pos) - words(neg)) > MAX_PAIR_DIFF:
+                errors.append(f"{where}: pairs[{k}] replies differ by {abs(words(pos) - words(neg))} words")
+            wpos.append(words(pos))
+            wneg.append(words(neg))
     n = len(wpos)
     if len(lines) < MIN_ITEMS:
-        errors.append(f"only {len(lines)} items (< {MIN_ITEMS})")
+        errors.append(f"only {len(lines)} prompts (< {MIN_ITEMS})")
     size = len(text.encode("utf-8"))
     if size > MAX_BYTES:
         errors.append(f"{size} bytes (> {MAX_BYTES})")
@@ -1100,19 +1110,29 @@ def validate(name, text):
         if c / n > MAX_FIRST_WORD_SHARE:
             errors.append(f"first word {w!r} starts {c}/{n} {f} replies")
     shared = sorted(set(first["positive"]) & set(first["negative"]))
-    row = (name + ".jsonl", len(lines), mp, mn, tops["positive"], tops["negative"], len(shared), size,
-           "OK" if not errors else "FAIL")
+    # the templates must recur across prompts: enough of them, each in enough prompts
+    if len(uses) < MIN_TEMPLATES:
+        errors.append(f"only {len(uses)} templates (< {MIN_TEMPLATES})")
+    rare = sorted(t for t, c in uses.items() if c < MIN_TEMPLATE_USES)
+    if rare:
+        errors.append(f"{len(rare)} templates used in fewer than {MIN_TEMPLATE_USES} prompts: "
+                      + ", ".join(rare[:5]) + (" ..." if len(rare) > 5 else ""))
+    umin, umax = (min(uses.values()), max(uses.values())) if uses else (0, 0)
+    row = (name + ".jsonl", len(lines), PAIRS_PER_PROMPT, len(uses), umin, umax, mp, mn,
+           tops["positive"], tops["negative"], len(shared), size, "OK" if not errors else "FAIL")
     return errors, row
 
 
 def print_table(rows):
-    head = ("file", "items", "pos words", "neg words", "top first word pos", "top first word neg",
-            "shared first words", "bytes", "status")
-    cells = [head] + [(r[0], str(r[1]), f"{r[2]:.2f}", f"{r[3]:.2f}", f"{r[4][0]} {100 * r[4][1]:.1f}%",
-                       f"{r[5][0]} {100 * r[5][1]:.1f}%", str(r[6]), str(r[7]), r[8]) for r in rows]
+    head = ("file", "prompts", "pairs/prompt", "templates", "uses min-max", "pos words", "neg words",
+            "top first word pos", "top first word neg", "shared first words", "bytes", "status")
+    cells = [head] + [(r[0], str(r[1]), str(r[2]), str(r[3]), f"{r[4]}-{r[5]}", f"{r[6]:.2f}", f"{r[7]:.2f}",
+                       f"{r[8][0]} {100 * r[8][1]:.1f}%", f"{r[9][0]} {100 * r[9][1]:.1f}%", str(r[10]),
+                       str(r[11]), r[12]) for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(head))]
+    left = {0, 7, 8, 9, 11}                     # file, first words, status
     for c in cells:
-        print("  ".join(x.ljust(w) if i == 0 or i >= 4 and i != 7 else x.rjust(w)
+        print("  ".join(x.ljust(w) if i in left else x.rjust(w)
                         for i, (x, w) in enumerate(zip(c, widths))).rstrip())
 
 
