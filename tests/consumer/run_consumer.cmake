@@ -13,6 +13,7 @@ if(MODE STREQUAL "find_package")
   run(${CMAKE_COMMAND} -S ${W2S_SOURCE} -B ${WORK}/w2s-build -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release
       -DW2S_BUILD_TESTS=OFF -DW2S_BUILD_BENCHMARKS=OFF -DW2S_BUILD_EXAMPLES=OFF -DW2S_BUILD_TOOLS=OFF
       -DW2S_INSTALL=ON -DCMAKE_INSTALL_PREFIX=${WORK}/prefix)
+  run(${CMAKE_COMMAND} --build ${WORK}/w2s-build)  # the compiled part (w2s::route)
   run(${CMAKE_COMMAND} --install ${WORK}/w2s-build)
   run(${CMAKE_COMMAND} -S ${consumer_src} -B ${WORK}/build -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release
       -DCMAKE_PREFIX_PATH=${WORK}/prefix -DW2S_CONSUMER_MODE=find_package -DW2S_EXAMPLES_DIR=${W2S_SOURCE}/examples)
@@ -22,6 +23,7 @@ else()
 endif()
 run(${CMAKE_COMMAND} --build ${WORK}/build)
 run(${WORK}/build/consumer)
+run(${WORK}/build/route_consumer)
 if(MODE STREQUAL "find_package")
   # the harness on the user's backend and on LlamaModel: the real model (a missing one fails, never skips)
   if(DEFINED ENV{W2S_MODEL} AND NOT "$ENV{W2S_MODEL}" STREQUAL "")
