@@ -6,7 +6,8 @@
 #     after block 15, and fixed layer vs W2S vs oracle vs random on the test split;
 #  2. the A/B items (corrigibility, honesty, sycophancy, caution) measured in both answer orders (mirrored, so
 #     the answer letter cancels), with the letter diagnostic.
-# W2S_DEMO_TRAIN / W2S_DEMO_TEST (default 24 / 12) cap the free-text items per split and behaviour, W2S_DEMO_AB_TRAIN
+# W2S_DEMO_TRAIN / W2S_DEMO_TEST (default 8 / 4) cap the free-text prompts per split and behaviour (each prompt
+# has four reply pairs, and every (prompt, pair) cell is swept), W2S_DEMO_AB_TRAIN
 # / W2S_DEMO_AB_TEST (default 16 / 8) the A/B items, so that the run stays under 10 minutes on 2 cores after
 # set-up (0 = every item). docs/results/ has the same runs at larger sizes and out of distribution.
 set -euo pipefail
@@ -24,7 +25,7 @@ echo "=== 1. free-text contrast pairs (examples/data/freetext)"
 time ./build/release/bin/w2s run "$model" \
   --data examples/data/freetext/sentiment.jsonl --data examples/data/freetext/formality.jsonl \
   --data examples/data/freetext/refusal.jsonl --data examples/data/freetext/confidence.jsonl \
-  --max-train "${W2S_DEMO_TRAIN:-24}" --max-test "${W2S_DEMO_TEST:-12}" --layers "$layers" \
+  --max-train "${W2S_DEMO_TRAIN:-8}" --max-test "${W2S_DEMO_TEST:-4}" --layers "$layers" \
   --routers linear,mlp,knn,profile --embedding-blocks 15 --out "$out/freetext"
 echo
 echo "=== 2. A/B items in both answer orders (examples/data)"

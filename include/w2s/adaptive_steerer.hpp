@@ -58,6 +58,7 @@
 #include "w2s/steer/control_vector.hpp"
 #include "w2s/steer/estimators.hpp"
 #include "w2s/steer/tokenized.hpp"
+#include "w2s/eval/pairs.hpp"
 #include "w2s/sweep/engine.hpp"
 #include "w2s/text/prompt_format.hpp"
 
@@ -155,6 +156,22 @@ private:
         if (emb_.dim() == 0) throw invalid_argument("AdaptiveSteerer: the embedding has dim() = 0");
     }
 
+    /// The sweep of the train items at `layers` with the steerer's multipliers, storing the embedding block.
+    io::SweepData sweep_train(std::span<const steer::TokenizedItem> train, const steer::VectorSet& vectors, const std::vector<int>& layers,
+                              ThreadPool& pool, const ProgressFn& progress) const {
+        sweep::SweepOptions so;
+        so.layers = layers;
+        so.multipliers = opts_.multipliers;
+        so.embedding_layers = {opts_.embedding_block};
+        so = sweep::resolve_options(*backend_, vectors, so);
+        auto header = sweep::make_header(*backend_, so, opts_.model_name, opts_.data_name, opts_.variant_name, "");
+        return sweep::run_sweep(*backend_, train, vectors, so, header, "", pool, progress);
+    }
+    /// How many cells steer::expand_pairs makes of an item.
+    static std::size_t expand_count(const steer::Item& it) {
+        return it.kind == steer::ItemKind::free_text && it.pairs.size() > 1 ? it.pairs.size() : 1;
+    }
+
 public:
 
     /// Everything from train items (token ids, formatted by the caller): vectors at every candidate layer made by
@@ -167,13 +184,7 @@ public:
         steer::ExtractOptions eo;
         eo.layers = opts_.layers;
         auto ext = steer::extract_vectors(*backend_, train, estimator, eo, pool, progress);
-        sweep::SweepOptions so;
-        so.layers = ext.layers;
-        so.multipliers = opts_.multipliers;
-        so.embedding_layers = {opts_.embedding_block};
-        so = sweep::resolve_options(*backend_, ext.vectors, so);
-        auto header = sweep::make_header(*backend_, so, opts_.model_name, opts_.data_name, opts_.variant_name, "");
-        const auto sw = sweep::run_sweep(*backend_, train, ext.vectors, so, header, "", pool, progress);
+        const auto sw = sweep_train(train, ext.vectors, ext.layers, pool, progress);
         return fit(std::move(ext.vectors), sw, train);
     }
 
@@ -187,8 +198,32 @@ public:
         for (auto& it : items)
             if (it.system.empty()) it.system = opts_.format.system;
         const text::ChatTemplate t = text::select_template(*backend_, opts_.format.tmpl);
-        const auto tok = steer::tokenize_items(backend_->tokenizer(), t, items, io.variant, io.personas, io.tokenize);
-        return fit(std::span<const steer::TokenizedItem>(tok), pool, progress, estimator);
+        // Free-text prompts with several reply pairs (issue "Whose layer is it"): every (prompt, pair) cell makes
+        // the vectors and is swept; the router learns each prompt's steerability, the mean over its pairs
+        // (eval::prompt_level), since a prompt is what it routes. Other items are one cell each.
+        const auto cells = steer::expand_pairs(items);  // record order, then pair order
+        if (cells.size() == items.size()) {
+            const auto tok = steer::tokenize_items(backend_->tokenizer(), t, items, io.variant, io.personas, io.tokenize);
+            return fit(std::span<const steer::TokenizedItem>(tok), pool, progress, estimator);
+        }
+        if (items.size() < 2)
+            throw invalid_argument("AdaptiveSteerer::fit: need at least 2 train items, got " + std::to_string(items.size()));
+        std::vector<std::size_t> prompt_of;  // [cells] the prompt (position in `train`) of each cell
+        for (std::size_t j = 0; j < items.size(); ++j)
+            prompt_of.insert(prompt_of.end(), std::max<std::size_t>(1, expand_count(items[j])), j);
+        const auto tok = steer::tokenize_items(backend_->tokenizer(), t, cells, io.variant, io.personas, io.tokenize);
+        steer::ExtractOptions eo;
+        eo.layers = opts_.layers;
+        auto ext = steer::extract_vectors(*backend_, std::span<const steer::TokenizedItem>(tok), estimator, eo, pool, progress);
+        const auto sw = sweep_train(std::span<const steer::TokenizedItem>(tok), ext.vectors, ext.layers, pool, progress);
+        const auto prompts = eval::prompt_level(sw, prompt_of);  // record g = prompt g
+        std::vector<steer::TokenizedItem> views;  // one per prompt (its first cell's), item = the prompt, for embeddings that read ids
+        for (const auto& v : tok)
+            if (views.size() == prompt_of[v.item] && v.order == 0) {
+                views.push_back(v);
+                views.back().item = prompt_of[v.item];
+            }
+        return fit(std::move(ext.vectors), prompts, std::span<const steer::TokenizedItem>(views));
     }
 
     /// From precomputed pieces: a vector set and the sweep of the train items made with it. `train` (the items the

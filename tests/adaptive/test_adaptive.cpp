@@ -278,6 +278,50 @@ std::vector<w2s::steer::Item> text_items(std::size_t n) {
 }
 }  // namespace
 
+BOOST_AUTO_TEST_CASE(a_prompt_with_several_reply_pairs_is_one_item_of_the_mean_over_its_pairs) {
+    w2s::ThreadPool pool(2);
+    // 10 prompts of 3 pairs each (each pair: the replies of another generated item).
+    const auto base = text_items(30);
+    std::vector<w2s::steer::Item> multi;
+    for (std::size_t j = 0; j < 10; ++j) {
+        w2s::steer::Item it = base[j];
+        it.index = j;
+        it.pairs.clear();
+        for (std::size_t k = 0; k < 3; ++k)
+            it.pairs.push_back({base[10 * k + j].matching, base[10 * k + j].not_matching, "t" + std::to_string(k)});
+        it.matching = it.pairs[0].positive, it.not_matching = it.pairs[0].negative;
+        multi.push_back(it);
+    }
+    w2s::AdaptiveOptions o;
+    o.layers = {1, 2};
+    w2s::AdaptiveSteerer<w2s::model::LlamaModel, w2s::route::KnnCV> s(model, {}, o);
+    const auto sum = s.fit(std::span<const w2s::steer::Item>(multi), pool);
+    BOOST_TEST(sum.n_items == 10u);  // prompts, not cells
+    // The vectors come from every cell, not only each prompt's first pair.
+    const auto cells = w2s::steer::expand_pairs(multi);
+    BOOST_REQUIRE(cells.size() == 30u);
+    const auto t = w2s::text::select_template(model, "auto");
+    const auto tok = w2s::steer::tokenize_items(model.tokenizer(), t, cells, w2s::steer::Variant::base, nullptr, {});
+    w2s::steer::ExtractOptions eo;
+    eo.layers = o.layers;
+    const auto want = w2s::steer::extract_vectors(model, std::span<const w2s::steer::TokenizedItem>(tok), w2s::steer::MeanDifference{}, eo, pool);
+    for (int l : o.layers) {
+        const auto a = s.vectors().at(l), b = want.vectors.at(l);
+        BOOST_TEST(std::vector<float>(a.begin(), a.end()) == std::vector<float>(b.begin(), b.end()), boost::test_tools::per_element());
+    }
+    // A prompt's steerability is the mean over its pairs: with every pair given twice, the fit is the fit of the
+    // single-pair items (same vectors, each profile the mean of two equal cells).
+    std::vector<w2s::steer::Item> single(base.begin(), base.begin() + 10), twice = single;
+    for (auto& it : twice) it.pairs = {{it.matching, it.not_matching, "a"}, {it.matching, it.not_matching, "b"}};
+    w2s::AdaptiveSteerer<w2s::model::LlamaModel, w2s::route::KnnCV> s1(model, {}, o), s2(model, {}, o);
+    const auto f1 = s1.fit(std::span<const w2s::steer::Item>(single), pool);
+    const auto f2 = s2.fit(std::span<const w2s::steer::Item>(twice), pool);
+    BOOST_TEST(f1.n_items == f2.n_items);
+    BOOST_TEST(f1.fixed_layer == f2.fixed_layer);
+    BOOST_TEST(f1.fixed_mean == f2.fixed_mean, boost::test_tools::tolerance(1e-9));
+    for (const char* q : {"the cat ran", "a hat on the mat"}) BOOST_TEST(s1.choose_layer(q) == s2.choose_layer(q));
+}
+
 BOOST_AUTO_TEST_CASE(the_steerer_formats_prompts_one_way_and_its_bundle_keeps_the_format) {
     w2s::ThreadPool pool(2);
     const auto items = text_items(14);
