@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The evaluations of docs/results/: `w2s run` (vectors, sweeps, routers, report, letter diagnostic) with seeded
 # subsets of each split. Runs:
-#   freetext         SmolLM2-135M-Instruct on the project's free-text pairs (examples/data/freetext: sentiment,
-#                    formality, refusal, confidence), test prompts in all five variants (BASE in distribution;
-#                    SYS.POS, SYS.NEG, USER.POS, USER.NEG out of distribution), train-size study of the routers
+#   freetext         SmolLM2-135M-Instruct on the project's free-text prompts with four reply pairs each
+#                    (examples/data/freetext: sentiment, formality, refusal, confidence), test prompts under BASE (in
+#                    distribution) and SYS.NEG (out of distribution), train-size study of the routers; the report
+#                    has the reply diagnostic (is the best layer the prompt's or the replies'?)
 #   freetext-control the label-shuffled control: sentiment with each pair's replies exchanged at
 #                    random (scripts/make_shuffled_control.py, written to build/), BASE: what the pipeline reports
 #                    when there is no behaviour to steer
@@ -16,7 +17,8 @@
 #   mwe-as-given     the same in the single-order protocol
 # Work files (vectors, sweeps; resumable) go to build/results/<name>/, the reports are copied to
 # docs/results/<name>/. Environment: W2S_MODEL, W2S_GEMMA_MODEL, W2S_DATASETS, THREADS (0 = all), and per run
-# MAX_TRAIN / MAX_TEST to override its subset sizes.
+# MAX_TRAIN / MAX_TEST to override its subset sizes, VARIANTS its test variants (e.g. VARIANTS=BASE first; a later
+# run with more variants resumes the vectors and the sweeps already made).
 # Usage: scripts/dev_eval.sh NAME [NAME ...]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,10 +38,11 @@ for name in "$@"; do
   args=()
   case "$name" in
     freetext)
-      m="$model"; tr=64; te=24
-      args=("${ft[@]}" --variants all --layers "$(every 3 3 27)" --train-sizes 16,32) ;;
+      # four reply pairs per prompt: every (prompt, pair) cell is swept, so 24 prompts are 96 cells
+      m="$model"; tr=24; te=24
+      args=("${ft[@]}" --variants BASE,SYS.NEG --layers "$(every 3 3 27)" --train-sizes 12) ;;
     freetext-control)
-      m="$model"; tr=64; te=24
+      m="$model"; tr=24; te=24
       for b in sentiment; do
         python3 scripts/make_shuffled_control.py "examples/data/freetext/$b.jsonl" "build/control/$b-shuffled.jsonl"
         args+=(--data "build/control/$b-shuffled.jsonl")
@@ -65,6 +68,9 @@ for name in "$@"; do
     *) echo "dev_eval: unknown run '$name'" >&2; exit 2 ;;
   esac
   tr="${MAX_TRAIN:-$tr}"; te="${MAX_TEST:-$te}"
+  if [[ -n "${VARIANTS:-}" ]]; then
+    for i in "${!args[@]}"; do [[ "${args[$i]}" == --variants ]] && args[$((i + 1))]="$VARIANTS"; done
+  fi
   out="build/results/$name"
   mkdir -p "$out"
   echo "=== $name: $tr train / $te test items per behaviour ($(date +%T))"

@@ -15,12 +15,19 @@
 //                                            or averaged over the prompt, captured from the unsteered pass over the
 //                                            prompt that steering runs anyway: no extra forward pass). Yours may read
 //                                            the prompt's ids as well (input_type route::PromptInput); it is handed to
-//                                            the constructor and again to load().
+//                                            the constructor and again to load(). An embedding may read the steering
+//                                            vectors (route::VectorBoundEmbedding: bind(Directions), blocks()), e.g.
+//                                            route::ProjectionEmbedding, the projection of the prompt's residual at
+//                                            each candidate layer onto that layer's vector: fit binds it to the vectors
+//                                            it makes, load to the bundle's, and the residuals of blocks() are what
+//                                            the sweep stores and the steerer captures. One with settings() /
+//                                            from_settings() has them recorded in the bundle and restored on load.
 //   Estimator  w2s::steer::Estimator       — how vectors are made: an argument of fit() (MeanDifference = CAA by
 //                                            default, PCA, LogisticProbe); the bundle records which one made them
 //   Backend    w2s::model::Backend         — the transformer (w2s/model/backend.hpp)
 // Whatever the embedding, its vectors are standardized with statistics fitted on train before the router sees them.
-// Aliases for the common combinations: w2s::ProfileSteerer<B> (the default), KnnSteerer<B>, LinearSteerer<B>, MlpSteerer<B>.
+// Aliases for the common combinations: w2s::ProfileSteerer<B> (the default), KnnSteerer<B>, LinearSteerer<B>, MlpSteerer<B>,
+// ProjectionSteerer<B> (ProfileCV on route::ProjectionEmbedding).
 //
 // Prompts: the steerer owns one text::PromptFormat (chat format + system prompt; AdaptiveOptions::format). fit()
 // on raw items, choose_layer(text) and generate(text) all format with it, and the bundle stores it, so a prompt is
@@ -51,6 +58,7 @@
 #include "w2s/model/generate.hpp"
 #include "w2s/route/embedding.hpp"
 #include "w2s/route/profiles.hpp"
+#include "w2s/route/projection_embedding.hpp"
 #include "w2s/route/residual_embedding.hpp"
 #include "w2s/route/route.hpp"
 #include "w2s/steer/activations.hpp"
@@ -59,6 +67,7 @@
 #include "w2s/steer/estimators.hpp"
 #include "w2s/steer/tokenized.hpp"
 #include "w2s/eval/pairs.hpp"
+#include "w2s/eval/w2s_pipeline.hpp"
 #include "w2s/sweep/engine.hpp"
 #include "w2s/text/prompt_format.hpp"
 
@@ -112,6 +121,10 @@ class AdaptiveSteerer {
     W2S_REQUIRE_PROMPT_EMBEDDING(Emb);
     static constexpr bool kResidual = std::same_as<Emb, route::ResidualEmbedding>;
     static constexpr bool kNeedsIds = std::same_as<typename Emb::input_type, route::PromptInput>;
+    static constexpr bool kBound = route::VectorBoundEmbedding<Emb>;
+    static constexpr bool kSettings = requires(const Emb e) {
+        { e.settings() } -> std::convertible_to<std::string>;
+    };
 
 public:
     using backend_type = B;
@@ -153,7 +166,26 @@ private:
             emb_ = route::ResidualEmbedding(opts_.embedding_block, opts_.pooling, static_cast<std::size_t>(backend.hidden_size()));
         else
             emb_ = embedding ? std::move(*embedding) : Emb{};
-        if (emb_.dim() == 0) throw invalid_argument("AdaptiveSteerer: the embedding has dim() = 0");
+        if (!kBound && emb_.dim() == 0) throw invalid_argument("AdaptiveSteerer: the embedding has dim() = 0");
+    }
+
+    /// The blocks whose prompt residuals the embedding reads: a vector-bound embedding's blocks() (once bound),
+    /// else the embedding block.
+    [[nodiscard]] std::vector<int> residual_blocks() const {
+        if constexpr (kBound)
+            return emb_.blocks();
+        else
+            return {opts_.embedding_block};
+    }
+    /// Binds a vector-bound embedding to the vectors of `layers` (nothing for other embeddings).
+    void bind_embedding(const steer::VectorSet& v, const std::vector<int>& layers) {
+        if constexpr (kBound) {
+            emb_.bind(eval::directions_of(v, layers));
+            if (emb_.dim() == 0) throw invalid_argument("AdaptiveSteerer: the embedding has dim() = 0 after binding the vectors");
+        } else {
+            (void)v;
+            (void)layers;
+        }
     }
 
     /// The sweep of the train items at `layers` with the steerer's multipliers, storing the embedding block.
@@ -162,7 +194,7 @@ private:
         sweep::SweepOptions so;
         so.layers = layers;
         so.multipliers = opts_.multipliers;
-        so.embedding_layers = {opts_.embedding_block};
+        so.embedding_layers = residual_blocks();
         so = sweep::resolve_options(*backend_, vectors, so);
         auto header = sweep::make_header(*backend_, so, opts_.model_name, opts_.data_name, opts_.variant_name, "");
         return sweep::run_sweep(*backend_, train, vectors, so, header, "", pool, progress);
@@ -184,6 +216,7 @@ public:
         steer::ExtractOptions eo;
         eo.layers = opts_.layers;
         auto ext = steer::extract_vectors(*backend_, train, estimator, eo, pool, progress);
+        bind_embedding(ext.vectors, ext.layers);
         const auto sw = sweep_train(train, ext.vectors, ext.layers, pool, progress);
         return fit(std::move(ext.vectors), sw, train);
     }
@@ -215,6 +248,7 @@ public:
         steer::ExtractOptions eo;
         eo.layers = opts_.layers;
         auto ext = steer::extract_vectors(*backend_, std::span<const steer::TokenizedItem>(tok), estimator, eo, pool, progress);
+        bind_embedding(ext.vectors, ext.layers);
         const auto sw = sweep_train(std::span<const steer::TokenizedItem>(tok), ext.vectors, ext.layers, pool, progress);
         const auto prompts = eval::prompt_level(sw, prompt_of);  // record g = prompt g
         std::vector<steer::TokenizedItem> views;  // one per prompt (its first cell's), item = the prompt, for embeddings that read ids
@@ -232,14 +266,16 @@ public:
     FitSummary fit(steer::VectorSet vectors, const io::SweepData& train_sweep, std::span<const steer::TokenizedItem> train = {}) {
         const auto& h = train_sweep.header;
         if (train_sweep.items.size() < 2) throw invalid_argument("AdaptiveSteerer::fit: need at least 2 swept items");
-        if (std::find(h.embedding_layers.begin(), h.embedding_layers.end(), opts_.embedding_block) == h.embedding_layers.end())
-            throw invalid_argument("AdaptiveSteerer::fit: the sweep stores no residuals of the embedding block " +
-                                   std::to_string(opts_.embedding_block));
         if (kNeedsIds && train.empty())
             throw invalid_argument("AdaptiveSteerer::fit: this embedding reads prompt ids; pass the swept train items");
+        for (int l : h.layers) (void)vectors.at(l);
+        bind_embedding(vectors, h.layers);
+        for (int b : residual_blocks())
+            if (std::find(h.embedding_layers.begin(), h.embedding_layers.end(), b) == h.embedding_layers.end())
+                throw invalid_argument("AdaptiveSteerer::fit: the sweep stores no residuals of block " + std::to_string(b) +
+                                       ", which the embedding reads");
         vectors_ = std::move(vectors);
         layers_ = h.layers;
-        for (int l : layers_) (void)vectors_.at(l);
         const std::size_t n = train_sweep.items.size();
         const route::Profiles S = route::profiles(train_sweep);  // [n x layers]
         route::Features X(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(emb_.dim()));
@@ -294,26 +330,31 @@ public:
         return choose_layer(route::PromptInput{{}, in});
     }
 
-    /// The prompt's residuals at the embedding block, from an unsteered pass over the prompt (appended to `s`,
-    /// all but the last token; the last token runs as a read-only tail, so `s` ends one token short, ready for
-    /// generation to feed the last token with steering on).
+    /// The prompt's residuals at the blocks the embedding reads (residual_blocks()), from an unsteered pass over
+    /// the prompt (appended to `s`, all but the last token; the last token runs as a read-only tail, so `s` ends
+    /// one token short, ready for generation to feed the last token with steering on).
     route::PromptResiduals prompt_residuals(typename B::Session& s, std::span<const model::token_id> prompt) const {
         if (prompt.empty()) throw invalid_argument("AdaptiveSteerer: empty prompt");
-        const std::size_t H = emb_.dim(), P = prompt.size();
-        route::PromptResiduals pr{{opts_.embedding_block}, H, std::vector<float>(H), std::vector<float>(H, 0.0f)};
-        std::vector<double> sum(H, 0.0);
-        const int k = opts_.embedding_block;
+        const std::size_t H = static_cast<std::size_t>(backend_->hidden_size()), P = prompt.size();
+        const std::vector<int> blocks = residual_blocks();
+        const std::size_t E = blocks.size();
+        route::PromptResiduals pr{blocks, H, std::vector<float>(E * H), std::vector<float>(E * H, 0.0f)};
+        std::vector<int> slot(static_cast<std::size_t>(backend_->n_layers()), -1);  // block -> row of pr
+        for (std::size_t e = 0; e < E; ++e) slot[static_cast<std::size_t>(blocks[e])] = static_cast<int>(e);
+        std::vector<double> sum(E * H, 0.0);
         const model::Hook acc = [&](const model::BlockOutput& o) {
-            if (o.layer != k) return;
+            const int e = slot[static_cast<std::size_t>(o.layer)];
+            if (e < 0) return;
+            double* dst = sum.data() + static_cast<std::size_t>(e) * H;
             for (std::size_t r = 0; r < o.residual.rows; ++r)
-                for (std::size_t c = 0; c < H; ++c) sum[c] += o.residual.row(r)[c];
+                for (std::size_t c = 0; c < H; ++c) dst[c] += o.residual.row(r)[c];
             const float* last = o.residual.row(o.residual.rows - 1);
-            std::copy_n(last, H, pr.last.data());
+            std::copy_n(last, H, pr.last.data() + static_cast<std::size_t>(e) * H);
         };
         if (P > 1) backend_->prefill(s, prompt.first(P - 1), acc, nullptr);
         const model::Tail t{prompt.last(1), {}, -1};  // read-only: no copy of the session's cache
         backend_->forward_tails(s, std::span<const model::Tail>(&t, 1), 0, acc, nullptr);
-        for (std::size_t c = 0; c < H; ++c) pr.mean[c] = static_cast<float>(sum[c] / static_cast<double>(P));
+        for (std::size_t i = 0; i < E * H; ++i) pr.mean[i] = static_cast<float>(sum[i] / static_cast<double>(P));
         return pr;
     }
 
@@ -394,9 +435,11 @@ public:
                                   {"multipliers", opts_.multipliers}, {"n_layers", backend_->n_layers()}, {"hidden", backend_->hidden_size()},
                                   {"template", opts_.format.tmpl}, {"system", opts_.format.system},
                                   {"model", opts_.model_name}, {"data", opts_.data_name}, {"variant", opts_.variant_name}};
+        nlohmann::json jw = j;
+        if constexpr (kSettings) jw["embedding_settings"] = std::string(emb_.settings());
         {
             std::ofstream js(dir + "/bundle.json.partial");
-            js << j.dump(2) << '\n';
+            js << jw.dump(2) << '\n';
             js.flush();
             if (!js) throw io_error(dir + "/bundle.json: write failed");
         }
@@ -469,9 +512,22 @@ private:
             o.data_name = j.value("data", "");
             o.variant_name = j.value("variant", "");
         }
+        if constexpr (kSettings) {
+            // The embedding's settings travel with the bundle: restored when the caller gives no embedding and
+            // the type can read them back, and checked against the one the caller gives.
+            const std::string saved = j.value("embedding_settings", "");
+            if constexpr (requires { Emb::from_settings(std::string_view{}); }) {
+                if (!embedding && !saved.empty()) embedding = Emb::from_settings(saved);
+            }
+            if (embedding && !saved.empty() && std::string(embedding->settings()) != saved)
+                throw invalid_argument(dir + ": bundle's embedding has settings '" + saved + "', the one given has '" +
+                                       std::string(embedding->settings()) + "'");
+        }
         AdaptiveSteerer s(backend, R{}, o, kResidual ? std::nullopt : std::move(embedding));
         s.vectors_ = steer::load_control_vector(dir + "/vectors.gguf", backend.n_layers());
         s.layers_ = o.layers;
+        for (int l : s.layers_) (void)s.vectors_.at(l);
+        s.bind_embedding(s.vectors_, s.layers_);
         s.fixed_layer_ = j.at("fixed_layer").get<int>();
         std::ifstream is(dir + "/router.bin", std::ios::binary);
         if (!is) throw io_error(dir + "/router.bin: cannot open");
@@ -524,6 +580,10 @@ template <class B>
 using LinearSteerer = AdaptiveSteerer<B, route::LinearCV>;
 template <class B>
 using MlpSteerer = AdaptiveSteerer<B, route::MlpCV>;
+/// The profile router on the projection embedding (the prompt's residual at each candidate layer projected onto
+/// that layer's steering vector: route::ProjectionEmbedding).
+template <class B>
+using ProjectionSteerer = AdaptiveSteerer<B, route::ProfileCV, route::ProjectionEmbedding>;
 
 /// The router kind recorded in a bundle's bundle.json ("linear", "mlp", "knn", "profile"). Throws io_error for
 /// a folder without bundle.json, format_error for one that does not parse or names no router.

@@ -486,6 +486,76 @@ BOOST_AUTO_TEST_CASE(an_embedding_of_ones_own_fills_the_embedding_slot) {
     BOOST_CHECK_THROW(liar.fit(train, pool), w2s::shape_error);
 }
 
+BOOST_AUTO_TEST_CASE(the_projection_embedding_reads_the_steering_vectors_through_the_slot) {
+    w2s::ThreadPool pool(2);
+    const auto train = std::span(items).first(16);
+    using P = w2s::ProjectionSteerer<w2s::model::LlamaModel>;
+    P s(model, {}, {}, w2s::route::ProjectionEmbedding(w2s::route::Pooling::mean));
+    const auto fit = s.fit(train, pool);
+    // One feature per candidate layer; the directions are the fitted vectors, normalized.
+    BOOST_TEST(s.embedding().dim() == fit.layers.size());
+    BOOST_TEST(s.embedding().blocks() == fit.layers, boost::test_tools::per_element());
+    BOOST_TEST(s.router().dim() == static_cast<int>(fit.layers.size()));
+    const auto& dirs = s.embedding().directions();
+    for (std::size_t j = 0; j < fit.layers.size(); ++j) {
+        const auto v = s.vectors().at(fit.layers[j]);
+        double n2 = 0;
+        for (float x : v) n2 += static_cast<double>(x) * x;
+        for (std::size_t c = 0; c < v.size(); c += 7) BOOST_TEST(dirs.row(j)[c] == v[c] / std::sqrt(n2), boost::test_tools::tolerance(1e-5));
+    }
+    // The residuals the steerer captures at several blocks are those a one-block steerer captures at each.
+    auto sess = model.new_session();
+    const auto res = s.prompt_residuals(sess, items[0].prompt);
+    BOOST_TEST(res.blocks == fit.layers, boost::test_tools::per_element());
+    const int b = fit.layers.back();
+    w2s::AdaptiveOptions one;
+    one.embedding_block = b;
+    const w2s::ProfileSteerer<w2s::model::LlamaModel> plain(model, {}, one);
+    auto sess1 = model.new_session();
+    const auto res1 = plain.prompt_residuals(sess1, items[0].prompt);
+    const std::size_t H = static_cast<std::size_t>(model.hidden_size()), e = fit.layers.size() - 1;
+    for (std::size_t c = 0; c < H; ++c) {
+        BOOST_TEST(res.mean[e * H + c] == res1.mean[c]);
+        BOOST_TEST(res.last[e * H + c] == res1.last[c]);
+    }
+    // Choices, a bundle that restores the pooling, and the refusal of an embedding with other settings.
+    std::vector<int> chosen;
+    for (const auto& it : items) {
+        chosen.push_back(s.choose_layer(it.prompt));
+        BOOST_TEST(std::count(fit.layers.begin(), fit.layers.end(), chosen.back()) == 1);
+    }
+    s.save(dir + "/proj");
+    {
+        std::ifstream f(dir + "/proj/bundle.json");
+        const auto j = nlohmann::json::parse(f);
+        BOOST_TEST(j.at("embedding").get<std::string>() == "projection");
+        BOOST_TEST(j.at("embedding_settings").get<std::string>() == "pooling=mean");
+    }
+    const auto t = P::load(model, dir + "/proj");
+    BOOST_TEST((t.embedding().pooling() == w2s::route::Pooling::mean));
+    BOOST_TEST(t.embedding().dim() == fit.layers.size());
+    for (std::size_t i = 0; i < items.size(); ++i) BOOST_TEST(t.choose_layer(items[i].prompt) == chosen[i]);
+    BOOST_CHECK_THROW((void)P::load(model, dir + "/proj", w2s::route::ProjectionEmbedding(w2s::route::Pooling::last)),
+                      w2s::invalid_argument);
+    BOOST_CHECK_THROW((void)w2s::ProfileSteerer<w2s::model::LlamaModel>::load(model, dir + "/proj"), w2s::invalid_argument);
+    // Steered generation at the chosen layer; alpha = 0 is plain generation.
+    w2s::model::GenerateOptions go;
+    go.max_tokens = 4;
+    go.stop_at_eog = false;
+    const auto g0 = t.generate(items[3].prompt, 0.0f, go);
+    BOOST_TEST(g0.layer == chosen[3]);
+    const auto base = w2s::model::generate(model, std::span<const w2s::model::token_id>(items[3].prompt), go);
+    BOOST_TEST(g0.result.tokens == base.tokens, boost::test_tools::per_element());
+    // From precomputed pieces: a sweep that lacks a candidate layer's residuals is refused, naming the block.
+    w2s::sweep::SweepOptions so;
+    so.layers = fit.layers;
+    so.embedding_layers = {fit.layers.front()};
+    const auto h = w2s::sweep::make_header(model, w2s::sweep::resolve_options(model, s.vectors(), so), "", "", "", "");
+    const auto sw = w2s::sweep::run_sweep(model, train, s.vectors(), so, h, "", pool);
+    P q(model);
+    BOOST_CHECK_THROW(q.fit(s.vectors(), sw, train), w2s::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(a_data_file_to_token_ids_in_one_call) {
     const std::string ft = std::string(W2S_SOURCE_DIR) + "/examples/data/freetext/sentiment.jsonl";
     const std::string ab = std::string(W2S_SOURCE_DIR) + "/examples/data/corrigibility.jsonl";

@@ -3,6 +3,7 @@
 // reply diagnostic; a single-pair file of the same prompts has none.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -61,11 +62,38 @@ BOOST_AUTO_TEST_CASE(run_behaviour_scores_prompts_and_diagnoses_the_replies) {
             found = true;
         }
     BOOST_TEST(found);
+    // The projection embedding is evaluated beside the residual ones (one per pooling), and the sweeps store the
+    // residuals of every swept layer for it.
+    std::size_t proj = 0, resid = 0;
+    for (const auto& m : p.methods) {
+        proj += m.method.find("@proj-") != std::string::npos;
+        resid += m.method.find("@L1-") != std::string::npos;
+    }
+    BOOST_TEST(proj == 2u);
+    BOOST_TEST(resid == 2u);
+    for (const auto& e : std::filesystem::directory_iterator(dir / "out"))
+        if (e.path().filename().string().rfind("train_BASE_", 0) == 0) {
+            BOOST_TEST(e.path().filename().string().find("-proj") != std::string::npos);
+            const auto h = w2s::io::read_sweep(e.path().string()).header;
+            for (int l : h.layers) BOOST_TEST(std::count(h.embedding_layers.begin(), h.embedding_layers.end(), l) == 1);
+        }
 
     // one pair per prompt: no diagnostic (nothing separates the prompt from its replies)
     const auto single = write_multi_pair((dir / "one.jsonl").string(), 12, 1);
     const auto rep1 = w2s::eval::run_behaviour(model, tmpl, single, dir / "out1", opt, pool);
     BOOST_TEST(!rep1.pairs.front().reply.present());
     BOOST_TEST(rep1.pairs.front().n_test == 6u);
+    // without the projection: the residual embeddings alone
+    opt.projection = false;
+    const auto rep2 = w2s::eval::run_behaviour(model, tmpl, single, dir / "out2", opt, pool);
+    for (const auto& m : rep2.pairs.front().methods) BOOST_TEST(m.method.find("@proj-") == std::string::npos);
     std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(embedding_choices_read_what_they_write) {
+    for (const std::string e : {"L15-last", "L3-mean", "proj-last", "proj-mean"})
+        BOOST_TEST(w2s::eval::parse_embedding_choice(e).name() == e);
+    BOOST_TEST(w2s::eval::parse_embedding_choice("proj-mean").projection);
+    BOOST_CHECK_THROW((void)w2s::eval::parse_embedding_choice("proj-max"), w2s::invalid_argument);
+    BOOST_CHECK_THROW((void)w2s::eval::parse_embedding_choice("P3-last"), w2s::invalid_argument);
 }

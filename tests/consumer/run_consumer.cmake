@@ -9,6 +9,14 @@ function(run)
   endif()
 endfunction()
 set(consumer_src ${W2S_SOURCE}/tests/consumer)
+# The caller's compiler launcher (LAUNCHER, '|' for ';'), for the consumer's own files: set through an initial
+# cache file, since a list cannot pass through run()'s arguments.
+set(launcher "")
+if(LAUNCHER)
+  string(REPLACE "|" ";" _l "${LAUNCHER}")
+  file(WRITE ${WORK}/launcher.cmake "set(CMAKE_CXX_COMPILER_LAUNCHER \"${_l}\" CACHE STRING \"\")\n")
+  set(launcher -C ${WORK}/launcher.cmake)
+endif()
 if(MODE STREQUAL "find_package")
   run(${CMAKE_COMMAND} -S ${W2S_SOURCE} -B ${WORK}/w2s-build -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release
       -DW2S_BUILD_TESTS=OFF -DW2S_BUILD_BENCHMARKS=OFF -DW2S_BUILD_EXAMPLES=OFF -DW2S_BUILD_TOOLS=OFF
@@ -16,10 +24,11 @@ if(MODE STREQUAL "find_package")
   run(${CMAKE_COMMAND} --build ${WORK}/w2s-build)  # the compiled part (w2s::route)
   run(${CMAKE_COMMAND} --install ${WORK}/w2s-build)
   run(${CMAKE_COMMAND} -S ${consumer_src} -B ${WORK}/build -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release
-      -DCMAKE_PREFIX_PATH=${WORK}/prefix -DW2S_CONSUMER_MODE=find_package -DW2S_EXAMPLES_DIR=${W2S_SOURCE}/examples)
+      -DCMAKE_PREFIX_PATH=${WORK}/prefix -DW2S_CONSUMER_MODE=find_package -DW2S_EXAMPLES_DIR=${W2S_SOURCE}/examples
+      ${launcher})
 else()
   run(${CMAKE_COMMAND} -S ${consumer_src} -B ${WORK}/build -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release
-      -DW2S_CONSUMER_MODE=add_subdirectory -DW2S_SOURCE=${W2S_SOURCE})
+      -DW2S_CONSUMER_MODE=add_subdirectory -DW2S_SOURCE=${W2S_SOURCE} ${launcher})
 endif()
 run(${CMAKE_COMMAND} --build ${WORK}/build)
 run(${WORK}/build/consumer)

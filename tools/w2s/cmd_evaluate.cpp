@@ -25,7 +25,7 @@ const w2s::cli::Registrar reg{"evaluate", "Fixed layer vs oracle vs random vs W2
     app.add_option("--train", a->train, "train sweep(s), one per behaviour")->required()->check(CLI::ExistingFile);
     app.add_option("--test", a->test, "test sweep(s): any variant, matched to the train sweep of the same data")->required()->check(CLI::ExistingFile);
     app.add_option("--routers", a->routers, "comma list of routers, or none");
-    app.add_option("--embeddings", a->embeddings, "comma list of BLOCK-POOLING (e.g. L15-last); default every stored block x {last, mean}");
+    app.add_option("--embeddings", a->embeddings, "comma list of L<BLOCK>-<POOLING> (e.g. L15-last); default every stored block x {last, mean}");
     app.add_option("--seed", a->seed, "seed of the routers and the random policy");
     app.add_option("--out", a->out, "report folder (report.json, report.md, figures/)")->required();
     return w2s::cli::Runner([a] {

@@ -1,7 +1,7 @@
 // w2s run MODEL --data FILE [--data FILE ...] --out DIR [--variants BASE|all|BASE,SYS.POS,...] [--max-items N]
 //        [--max-train N] [--max-test N] [--orders mirrored|as-given] [--template auto|plain|...]
 //        [--score logprob-sum|logprob-mean] [--position last|mean] [--layers L]
-//        [--routers linear,mlp,knn,profile] [--embedding-blocks a,b] [--estimator mean|pca|probe] [--threads N]
+//        [--routers linear,mlp,knn,profile] [--embedding-blocks a,b] [--no-projection] [--estimator mean|pca|probe] [--threads N]
 // The protocol per behaviour (w2s::eval::run_behaviour does all of it: split, vectors, sweeps, routers,
 // evaluation, letter diagnostic); products in DIR/<behaviour>/ (resumed when re-run), DIR/report.{json,md} with
 // DIR/figures/, and the averaged table on stdout.
@@ -42,6 +42,8 @@ const w2s::cli::Registrar reg{"run", "The whole protocol for one or more behavio
     app.add_option("--layers", a->layers, "swept layers: all (1..L-1), a-b or a comma list");
     app.add_option("--routers", a->routers, "comma list of routers, or none");
     app.add_option("--embedding-blocks", a->embedding_blocks, "blocks whose residuals embed prompts (default L/3, L/2, 2L/3)");
+    app.add_flag("!--no-projection", a->opt.projection,
+                 "leave out the projection embeddings proj-last/proj-mean (the residual at each swept layer projected onto its vector)");
     app.add_option("--estimator", a->opt.estimator, "mean (CAA), pca or probe");
     app.add_option("--threads", a->threads, "threads (0 = all cores)");
     app.add_option("--seed", a->opt.pipeline.seed, "seed of the routers and the random policy");

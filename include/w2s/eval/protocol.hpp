@@ -13,15 +13,19 @@
 //     the mean over both, so the answer letter cancels);
 //  4. the sweep of the train items (BASE) and of the test items under each variant (sweep::run_sweep);
 //  5. routers on the train sweep, the evaluation per test variant (evaluate_behaviour): fixed, oracle, random,
-//     W2S per router x embedding, and the letter diagnostic where both orders were measured.
+//     W2S per router x embedding (the residual at each embedding block, last token and mean; with `projection`
+//     the projection onto the vectors, proj-last and proj-mean), and the letter diagnostic where both orders
+//     were measured.
 // Free-text prompts with several reply pairs ({prompt, pairs: [...]}): the split is by prompt; vectors come from
 // every pair; steps 4-5 sweep every (prompt, pair) cell, and the routers and scores see the prompt level (the mean
 // over a prompt's pairs, eval/pairs.hpp); the report's reply diagnostic comes from the test cells.
 // Every step's product is a file in `dir` named by the settings that produced it (orders, estimator, position,
 // train size), so a rerun resumes where an interrupted one stopped and never mixes the products of other
-// settings: vectors_<tag>.gguf, train_BASE_<tag>.w2ssweep, test_<VARIANT>_<tag>.w2ssweep.
+// settings: vectors_<tag>.gguf, train_BASE_<tag>.w2ssweep, test_<VARIANT>_<tag>.w2ssweep (the sweeps' tag ends in
+// "-proj" when they store every swept layer's residuals for the projection embedding).
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -48,6 +52,10 @@ struct ProtocolOptions {
     std::string estimator = "mean";           ///< "mean" (CAA), "pca" or "probe" (steer::for_estimator)
     std::vector<int> layers;                  ///< swept layers (empty: 1..L-1, every layer a control vector expresses)
     std::vector<int> embedding_blocks;        ///< blocks whose residuals embed prompts (empty: L/3, L/2, 2L/3)
+    /// Also the projection embeddings proj-last / proj-mean (the prompt's residual at each swept layer projected
+    /// onto that layer's vector, route::ProjectionEmbedding): the sweeps then store the residuals of every swept
+    /// layer too (their files are tagged "-proj").
+    bool projection = true;
     PipelineOptions pipeline;                 ///< routers, embeddings, seed
     std::string personas;                     ///< persona_prompts.json (empty: found beside the data)
     std::string model_name;                   ///< recorded in the sweep headers
@@ -139,13 +147,27 @@ BehaviourReport run_behaviour(const B& model, const T& tmpl, const std::string& 
     so.layers = opt.layers;
     so.embedding_layers = emb_blocks;
     so = sweep::resolve_options(model, vectors, so);
+    PipelineOptions popt = opt.pipeline;
+    std::string sweep_tag = tag;
+    if (opt.projection) {
+        if (popt.embeddings.empty()) {  // the residual blocks as before, then the projections
+            for (int b : emb_blocks)
+                for (auto p : {route::Pooling::last, route::Pooling::mean}) popt.embeddings.push_back({b, p});
+            for (auto p : {route::Pooling::last, route::Pooling::mean}) popt.embeddings.push_back({0, p, true});
+        }
+        popt.directions = directions_of(vectors, so.layers);
+        for (int l : so.layers)
+            if (std::find(so.embedding_layers.begin(), so.embedding_layers.end(), l) == so.embedding_layers.end()) so.embedding_layers.push_back(l);
+        std::sort(so.embedding_layers.begin(), so.embedding_layers.end());
+        sweep_tag += "-proj";
+    }
     auto sweep_of = [&](const std::vector<steer::TokenizedItem>& items, const std::string& split_name, steer::Variant v) {
         const std::string vname(steer::variant_name(v));
         auto h = sweep::make_header(model, so, opt.model_name, data, vname, vec_path);
         h.settings = {{"split", split_name}, {"items", split_name == "train" ? split.train.size() : split.test.size()},
                       {"split_seed", opt.split_seed}, {"estimator", opt.estimator}};
         if (multi_pair) h.settings["cells"] = split_name == "train" ? train_items.size() : test_items.size();
-        return sweep::run_sweep(model, items, vectors, so, h, (dir / (split_name + "_" + vname + "_" + tag + ".w2ssweep")).string(),
+        return sweep::run_sweep(model, items, vectors, so, h, (dir / (split_name + "_" + vname + "_" + sweep_tag + ".w2ssweep")).string(),
                                 pool, progress);
     };
     auto train_sweep = sweep_of(train, "train", steer::Variant::base);
@@ -161,7 +183,7 @@ BehaviourReport run_behaviour(const B& model, const T& tmpl, const std::string& 
         }
         tests.push_back(std::move(cells));
     }
-    auto report = evaluate_behaviour(beh, train_sweep, tests, opt.pipeline);
+    auto report = evaluate_behaviour(beh, train_sweep, tests, popt);
     for (std::size_t t = 0; t < replies.size() && t < report.pairs.size(); ++t) report.pairs[t].reply = std::move(replies[t]);
     return report;
 }
@@ -179,6 +201,7 @@ BehaviourReport run_behaviour(const B& model, const T& tmpl, const std::string& 
             {"estimator", opt.estimator},
             {"layers", opt.layers},
             {"embedding_blocks", opt.embedding_blocks},
+            {"projection", opt.projection},
             {"routers", opt.pipeline.routers},
             {"router_train_sizes", opt.pipeline.train_sizes},
             {"split_seed", opt.split_seed},

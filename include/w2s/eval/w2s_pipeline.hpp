@@ -5,16 +5,20 @@
 //   fixed   the layer with the highest mean steerability on train
 //   oracle  the per-item best test layer
 //   random  a seeded uniform layer per item
-//   W2S-<router>@<block>-<pooling>  for every router and embedding choice: the router is fitted on the train
-//           items' embeddings (standardized on train) and steerability profiles, and picks a layer per test item
-//           from its embedding alone.
+//   W2S-<router>@<embedding>  for every router and embedding choice: the router is fitted on the train items'
+//           embeddings (standardized on train) and steerability profiles, and picks a layer per test item from its
+//           embedding alone. Embeddings: L<block>-<last|mean>, the residual after a block (route::ResidualEmbedding);
+//           proj-<last|mean>, the projection of the residual at every swept layer onto that layer's steering vector
+//           (route::ProjectionEmbedding; needs PipelineOptions::directions and residuals of every swept layer).
 // A test sweep measured in both answer orders also gives the letter diagnostic (eval::LetterDiagnostic).
 // Columns of the steerability matrices are the swept layers in sweep order; `PairResult::layer_ids` maps them
 // back to block indices.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -23,24 +27,31 @@
 #include "w2s/core/error.hpp"
 #include "w2s/eval/eval.hpp"
 #include "w2s/route/profiles.hpp"
+#include "w2s/route/projection_embedding.hpp"
 #include "w2s/route/residual_embedding.hpp"
 #include "w2s/route/route.hpp"
 #include "w2s/steer/dataset.hpp"
+#include "w2s/steer/vector_set.hpp"
 #include "w2s/io/sweep_file.hpp"
 
 namespace w2s::eval {
 
 struct EmbeddingChoice {
-    int block = 0;
+    int block = 0;                                  ///< the residual's block (not used by the projection)
     route::Pooling pooling = route::Pooling::last;
-    [[nodiscard]] std::string name() const { return "L" + std::to_string(block) + "-" + std::string(route::pooling_name(pooling)); }
+    bool projection = false;                        ///< the projection embedding instead of the residual at `block`
+    [[nodiscard]] std::string name() const {
+        return (projection ? std::string("proj") : "L" + std::to_string(block)) + "-" + std::string(route::pooling_name(pooling));
+    }
 };
 
-/// "L<block>-<last|mean>" (e.g. "L15-last"), as EmbeddingChoice::name() writes it; invalid_argument otherwise.
+/// "L<block>-<last|mean>" (e.g. "L15-last") or "proj-<last|mean>", as EmbeddingChoice::name() writes them;
+/// invalid_argument otherwise.
 [[nodiscard]] inline EmbeddingChoice parse_embedding_choice(const std::string& e) {
+    if (e.rfind("proj-", 0) == 0) return {0, route::parse_pooling(e.substr(5)), true};
     const auto dash = e.find('-');
     if (e.size() < 4 || e[0] != 'L' || dash == std::string::npos || dash < 2)
-        throw invalid_argument("embedding '" + e + "': expected L<block>-<last|mean>");
+        throw invalid_argument("embedding '" + e + "': expected L<block>-<last|mean> or proj-<last|mean>");
     int block = 0;
     try {
         std::size_t used = 0;
@@ -69,6 +80,9 @@ struct PipelineOptions {
     std::vector<std::string> routers{"linear", "mlp", "knn", "profile"};  ///< router kinds to evaluate (empty: none)
     std::vector<RouterEntry> custom_routers;  ///< more routers (router_entry<R>()), evaluated after `routers`
     std::vector<EmbeddingChoice> embeddings;  ///< empty: every block stored in the train sweep x {last, mean}
+    /// The steering vectors of the swept layers (eval::directions_of), for the proj-* embeddings; with them and
+    /// `embeddings` empty, proj-last and proj-mean are evaluated too when the sweep stores every swept layer.
+    std::optional<route::Directions> directions;
     std::uint64_t seed = 1;                   ///< router fitting and the random policy
     /// Train-size study: for each n here below the number of train items, the fixed layer and the routers are
     /// also fitted on the first n train items alone (a seeded subset: the split is shuffled) and scored on the
@@ -80,13 +94,46 @@ struct PipelineOptions {
 using route::order_profiles;  // S of each answer order (route/profiles.hpp)
 using route::profiles;        // S [items x swept layers] of a sweep (route/profiles.hpp)
 
-/// X [items x hidden]: the embedding `e` of every item of a sweep.
-[[nodiscard]] inline route::Features embeddings(const io::SweepData& s, const EmbeddingChoice& e) {
-    const route::ResidualEmbedding emb(e.block, e.pooling, static_cast<std::size_t>(s.header.hidden));
+/// The steering vectors of `layers` (each present in `v`) as the directions a vector-bound embedding reads
+/// (route::ProjectionEmbedding normalizes them).
+[[nodiscard]] inline route::Directions directions_of(const steer::VectorSet& v, const std::vector<int>& layers) {
+    route::Directions d;
+    d.blocks = layers;
+    d.hidden = static_cast<std::size_t>(v.hidden());
+    d.rows.reserve(layers.size() * d.hidden);
+    for (int l : layers) {
+        const auto row = v.at(l);
+        d.rows.insert(d.rows.end(), row.begin(), row.end());
+    }
+    return d;
+}
+
+/// Whether a sweep stores the residuals of every block of `d` (what the proj-* embeddings read).
+[[nodiscard]] inline bool stores_blocks(const io::SweepHeader& h, const route::Directions& d) {
+    return std::all_of(d.blocks.begin(), d.blocks.end(), [&](int b) {
+        return std::find(h.embedding_layers.begin(), h.embedding_layers.end(), b) != h.embedding_layers.end();
+    });
+}
+
+namespace detail {
+template <class E>
+route::Features embed_records(const io::SweepData& s, const E& emb) {
     route::Features X(static_cast<Eigen::Index>(s.items.size()), static_cast<Eigen::Index>(emb.dim()));
     for (std::size_t i = 0; i < s.items.size(); ++i)
         X.row(static_cast<Eigen::Index>(i)) = emb.embed(route::PromptResiduals::from_record(s.header, s.items[i])).transpose();
     return X;
+}
+}  // namespace detail
+
+/// X [items x d]: the embedding `e` of every item of a sweep (d = hidden, or the directions' blocks for proj-*;
+/// `directions` is needed only for those).
+[[nodiscard]] inline route::Features embeddings(const io::SweepData& s, const EmbeddingChoice& e,
+                                                const route::Directions* directions = nullptr) {
+    if (e.projection) {
+        if (!directions) throw invalid_argument("evaluate: embedding " + e.name() + " needs the steering vectors (PipelineOptions::directions)");
+        return detail::embed_records(s, route::ProjectionEmbedding(e.pooling, *directions));
+    }
+    return detail::embed_records(s, route::ResidualEmbedding(e.block, e.pooling, static_cast<std::size_t>(s.header.hidden)));
 }
 
 namespace detail {
@@ -133,9 +180,13 @@ RouterEntry router_entry(std::string kind) {
         Ste.push_back(profiles(t));
     }
     std::vector<EmbeddingChoice> embs = opt.embeddings;
-    if (embs.empty())
+    if (embs.empty()) {
         for (int blk : train.header.embedding_layers)
             for (auto p : {route::Pooling::last, route::Pooling::mean}) embs.push_back({blk, p});
+        if (opt.directions && stores_blocks(train.header, *opt.directions))
+            for (auto p : {route::Pooling::last, route::Pooling::mean}) embs.push_back({0, p, true});
+    }
+    const route::Directions* dirs = opt.directions ? &*opt.directions : nullptr;
     std::vector<RouterEntry> entries;
     for (const auto& kind : opt.routers)
         entries.push_back(route::for_router(kind, []<class R>(std::type_identity<R>) { return router_entry<R>(); }));
@@ -144,9 +195,9 @@ RouterEntry router_entry(std::string kind) {
     std::vector<std::vector<RoutedMethod>> routed(tests.size());
     if (train.items.size() >= 4) {
         for (const auto& e : embs) {
-            const route::Features Xtr = embeddings(train, e);
+            const route::Features Xtr = embeddings(train, e, dirs);
             std::vector<route::Features> Xte;
-            for (const auto& t : tests) Xte.push_back(embeddings(t, e));
+            for (const auto& t : tests) Xte.push_back(embeddings(t, e, dirs));
             for (const auto& entry : entries) {
                 std::vector<RoutedMethod> per_test;
                 entry.run(e, Xtr, Str, Xte, per_test, opt.seed);
