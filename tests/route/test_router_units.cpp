@@ -4,6 +4,7 @@
 #include <sstream>
 #include <string>
 
+#include <w2s/core/parallel.hpp>
 #include <w2s/route/route.hpp>
 
 #include "synthetic.hpp"

@@ -29,6 +29,7 @@
 #include "w2s/gguf/reader.hpp"
 #include "w2s/model/backend.hpp"
 #include "w2s/model/batched_decode.hpp"
+#include "w2s/model/config.hpp"
 #include "w2s/model/tail_batch.hpp"
 #include "w2s/model/hooks.hpp"
 #include "w2s/model/kernels/matmul.hpp"
@@ -307,7 +308,10 @@ inline float dot(const float* a, const float* b, std::size_t n) {
 
 }  // namespace detail
 
-inline LlamaModel LlamaModel::load(const std::string& gguf_path, LoadOptions opts) {
+// LlamaModel's member functions: inline here, or compiled once into w2s_model (w2s/model/config.hpp).
+#if W2S_MODEL_BODIES
+
+W2S_MODEL_FUNC LlamaModel LlamaModel::load(const std::string& gguf_path, LoadOptions opts) {
     return with_context("loading " + gguf_path, [&] {
         LlamaModel m;
         m.file_ = std::make_shared<const gguf::File>(gguf_path);
@@ -327,17 +331,17 @@ inline LlamaModel LlamaModel::load(const std::string& gguf_path, LoadOptions opt
     });
 }
 
-inline const text::Tokenizer& LlamaModel::tokenizer() const {
+W2S_MODEL_FUNC const text::Tokenizer& LlamaModel::tokenizer() const {
     if (!tok_) throw invalid_argument(file_->path() + ": the model was loaded without its tokenizer (LoadOptions::tokenizer)");
     return *tok_;
 }
 
-inline const text::ChatTemplate& LlamaModel::chat_template() const {
+W2S_MODEL_FUNC const text::ChatTemplate& LlamaModel::chat_template() const {
     if (!chat_) throw invalid_argument(file_->path() + ": the model has no chat template (metadata tokenizer.chat_template)");
     return *chat_;
 }
 
-inline LlamaModel::Session LlamaModel::new_session() const {
+W2S_MODEL_FUNC LlamaModel::Session LlamaModel::new_session() const {
     Session s;
     s.kv_k_ = static_cast<std::size_t>(hp_.kv_k());
     s.kv_v_ = static_cast<std::size_t>(hp_.kv_v());
@@ -346,12 +350,12 @@ inline LlamaModel::Session LlamaModel::new_session() const {
     return s;
 }
 
-inline void LlamaModel::check_session(const Session& s, const char* who) const {
+W2S_MODEL_FUNC void LlamaModel::check_session(const Session& s, const char* who) const {
     if (s.k_.size() != static_cast<std::size_t>(hp_.n_layers) || s.kv_k_ != static_cast<std::size_t>(hp_.kv_k()))
         throw invalid_argument(std::string(who) + ": the session was not made by this model's new_session()");
 }
 
-inline void LlamaModel::prefill(Session& s, std::span<const token_id> tokens, const Hook& hook, MatrixRM* logits) const {
+W2S_MODEL_FUNC void LlamaModel::prefill(Session& s, std::span<const token_id> tokens, const Hook& hook, MatrixRM* logits) const {
     check_session(s, "prefill");
     if (tokens.empty()) {
         if (logits) logits->resize(0, hp_.vocab);
@@ -375,7 +379,7 @@ inline void LlamaModel::prefill(Session& s, std::span<const token_id> tokens, co
     }
 }
 
-inline void LlamaModel::prefill_last_logits(Session& s, std::span<const token_id> tokens, const Hook& hook,
+W2S_MODEL_FUNC void LlamaModel::prefill_last_logits(Session& s, std::span<const token_id> tokens, const Hook& hook,
                                             MatrixRM* logits) const {
     if (!logits || tokens.empty()) {
         prefill(s, tokens, hook, logits);
@@ -392,7 +396,7 @@ inline void LlamaModel::prefill_last_logits(Session& s, std::span<const token_id
     output_head(ConstMatrixView{last.data(), 1, D}, logits);
 }
 
-inline void LlamaModel::decode_batch(std::span<const BatchStep<Session>> steps, const Hook& hook, MatrixRM* logits) const {
+W2S_MODEL_FUNC void LlamaModel::decode_batch(std::span<const BatchStep<Session>> steps, const Hook& hook, MatrixRM* logits) const {
     check_batch_steps(steps, context_length());
     for (std::size_t i = 0; i < steps.size(); ++i) check_session(*steps[i].session, ("decode_batch: step " + std::to_string(i)).c_str());
     const auto D = static_cast<std::size_t>(hp_.hidden);
@@ -443,12 +447,12 @@ inline void LlamaModel::decode_batch(std::span<const BatchStep<Session>> steps, 
     }
 }
 
-inline void LlamaModel::output_head(ConstMatrixView x, MatrixRM* logits, std::span<const LogitQuery> queries,
+W2S_MODEL_FUNC void LlamaModel::output_head(ConstMatrixView x, MatrixRM* logits, std::span<const LogitQuery> queries,
                                     std::span<float> qout) const {
     head(x, logits, queries, qout, kernels::Path::automatic);
 }
 
-inline void LlamaModel::head(ConstMatrixView x, MatrixRM* logits, std::span<const LogitQuery> queries, std::span<float> qout,
+W2S_MODEL_FUNC void LlamaModel::head(ConstMatrixView x, MatrixRM* logits, std::span<const LogitQuery> queries, std::span<float> qout,
                              kernels::Path path) const {
     const auto D = static_cast<std::size_t>(hp_.hidden);
     const auto V = static_cast<std::size_t>(hp_.vocab);
@@ -479,17 +483,17 @@ inline void LlamaModel::head(ConstMatrixView x, MatrixRM* logits, std::span<cons
     }
 }
 
-inline void LlamaModel::forward_tails(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook,
+W2S_MODEL_FUNC void LlamaModel::forward_tails(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook,
                                       MatrixRM* logits) const {
     tails_impl(prefix, tails, first_block, hook, logits, {}, {});
 }
 
-inline void LlamaModel::forward_tails_logits(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook,
+W2S_MODEL_FUNC void LlamaModel::forward_tails_logits(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook,
                                              std::span<const LogitQuery> queries, std::span<float> out) const {
     tails_impl(prefix, tails, first_block, hook, nullptr, queries, out);
 }
 
-inline void LlamaModel::tails_impl(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook,
+W2S_MODEL_FUNC void LlamaModel::tails_impl(const Session& prefix, std::span<const Tail> tails, int first_block, const Hook& hook,
                                    MatrixRM* logits, std::span<const LogitQuery> queries, std::span<float> qout) const {
     check_session(prefix, "forward_tails: the prefix");
     const TailBatch b = batch_tails(tails, prefix.size(), first_block, hp_.n_layers, static_cast<std::size_t>(hp_.hidden), context_length());
@@ -540,7 +544,7 @@ struct LlamaModel::Scratch {
     }
 };
 
-inline MatrixRM LlamaModel::run(std::span<const Session* const> prefixes, std::span<const Seq> seqs, std::span<const token_id> ids,
+W2S_MODEL_FUNC MatrixRM LlamaModel::run(std::span<const Session* const> prefixes, std::span<const Seq> seqs, std::span<const token_id> ids,
                                 std::span<const ConstMatrixView> inputs, int first_block, const Hook& hook,
                                 std::span<Session* const> appends, std::span<const RowPath> plan) const {
     const HParams& h = hp_;
@@ -588,7 +592,7 @@ inline MatrixRM LlamaModel::run(std::span<const Session* const> prefixes, std::s
     return X;
 }
 
-inline void LlamaModel::embed(std::span<const Seq> seqs, std::span<const token_id> ids, std::span<const ConstMatrixView> inputs,
+W2S_MODEL_FUNC void LlamaModel::embed(std::span<const Seq> seqs, std::span<const token_id> ids, std::span<const ConstMatrixView> inputs,
                               int first_block, MatrixView X) const {
     const HParams& h = hp_;
     if (first_block == 0) {
@@ -604,7 +608,7 @@ inline void LlamaModel::embed(std::span<const Seq> seqs, std::span<const token_i
     }
 }
 
-inline void LlamaModel::attention(int l, std::span<const Session* const> prefixes, std::span<const Seq> seqs, const Rows& rows,
+W2S_MODEL_FUNC void LlamaModel::attention(int l, std::span<const Session* const> prefixes, std::span<const Seq> seqs, const Rows& rows,
                                   const detail::RopeTable& rope, ConstMatrixView X, Scratch& S) const {
     const HParams& h = hp_;
     const ArchInfo& ai = *h.info;
@@ -698,7 +702,7 @@ inline void LlamaModel::attention(int l, std::span<const Session* const> prefixe
     if (ai.sandwich_norms) detail::rms_norm_rows(hv_, w.v(Slot::post_attention_norm), hv_, h.eps);
 }
 
-inline void LlamaModel::feed_forward(int l, ConstMatrixView X, Scratch& S) const {
+W2S_MODEL_FUNC void LlamaModel::feed_forward(int l, ConstMatrixView X, Scratch& S) const {
     const HParams& h = hp_;
     const ArchInfo& ai = *h.info;
     const LayerWeights& w = layers_[static_cast<std::size_t>(l)];
@@ -719,5 +723,6 @@ inline void LlamaModel::feed_forward(int l, ConstMatrixView X, Scratch& S) const
     if (ai.sandwich_norms) detail::rms_norm_rows(hv_, w.v(Slot::post_ffw_norm), hv_, h.eps);
 }
 
+#endif  // W2S_MODEL_BODIES
 
 }  // namespace w2s::model::llama
