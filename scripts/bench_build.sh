@@ -4,7 +4,9 @@
 #   clean build with an empty ccache, clean build with a warm one, no-op rebuild, rebuild after touching one model
 #   header and one route header, and the compile of consumer files (plain g++, no ccache, the project's flags): one
 #   that includes <w2s/w2s.hpp>, one that includes only <w2s/route/route.hpp>, one that also fits a ProfileCV, each
-#   header-only and against the compiled routers (w2s::route: -DW2S_ROUTE_COMPILED, w2s/route/config.hpp).
+#   header-only and against the compiled routers (w2s::route: -DW2S_ROUTE_COMPILED, w2s/route/config.hpp), and one
+#   that loads a LlamaModel and runs prefill, header-only and against the compiled reference
+#   backend (w2s::model: -DW2S_MODEL_COMPILED, w2s/model/config.hpp).
 # Uses its own build folder (W2S_BUILD_DIR, default build/timing) and its own ccache folder, so neither the
 # developer's cache nor their build is touched. Prints a Markdown table. Takes about as long as two full builds.
 #   scripts/bench_build.sh [--jobs N]
@@ -49,9 +51,21 @@ int main() {
     return r.predict_one({X.data(), 8});
 }
 CPP
-compiled=(-DW2S_ROUTE_COMPILED -DEIGEN_MAX_ALIGN_BYTES=64)
+cat >"$tu/model.cpp" <<'CPP'
+#include <w2s/model/model.hpp>
+#include <vector>
+int main(int argc, char** argv) {
+    if (argc < 2) return 0;
+    auto m = w2s::model::llama::LlamaModel::load(argv[1]);
+    auto s = m.new_session();
+    std::vector<w2s::model::token_id> ids{1, 2, 3};
+    m.prefill(s, ids);
+    return 0;
+}
+CPP
+compiled=(-DW2S_ROUTE_COMPILED -DW2S_MODEL_COMPILED -DEIGEN_MAX_ALIGN_BYTES=64)
 declare -A tus
-for f in all route fit; do
+for f in all route fit model; do
   tus[$f]=$(fsecs g++ "${flags[@]}" "$tu/$f.cpp" -o "$tu/$f.o")
   tus[$f-c]=$(fsecs g++ "${flags[@]}" "${compiled[@]}" "$tu/$f.cpp" -o "$tu/$f-c.o")
 done
@@ -59,7 +73,7 @@ done
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "Build times, $jobs jobs, $cpu ($(date +%F)):"
 echo
-echo "| step | seconds | seconds, compiled routers (w2s::route) |"
+echo "| step | seconds | seconds, compiled routers and backend (w2s::route, w2s::model) |"
 echo "| --- | ---: | ---: |"
 echo "| clean build, empty ccache | $cold | (the build links it) |"
 echo "| clean build, warm ccache | $warm | (the build links it) |"
@@ -69,3 +83,4 @@ echo "| rebuild after touching route/linear.hpp (ccache) | $touch_route | (the b
 echo "| consumer file including <w2s/w2s.hpp> | ${tus[all]} | ${tus[all-c]} |"
 echo "| consumer file including <w2s/route/route.hpp> | ${tus[route]} | ${tus[route-c]} |"
 echo "| consumer file including <w2s/route/route.hpp> that fits a ProfileCV | ${tus[fit]} | ${tus[fit-c]} |"
+echo "| consumer file using LlamaModel (load, prefill) | ${tus[model]} | ${tus[model-c]} |"
