@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tiny_model.hpp"
+#include "w2s_test_support.hpp"
 
 namespace {
 
@@ -557,8 +558,8 @@ BOOST_AUTO_TEST_CASE(the_projection_embedding_reads_the_steering_vectors_through
 }
 
 BOOST_AUTO_TEST_CASE(a_data_file_to_token_ids_in_one_call) {
-    const std::string ft = std::string(W2S_SOURCE_DIR) + "/examples/data/freetext/sentiment.jsonl";
-    const std::string ab = std::string(W2S_SOURCE_DIR) + "/examples/data/corrigibility.jsonl";
+    const std::string ft = w2s::test::source_dir() + "/examples/data/freetext/sentiment.jsonl";
+    const std::string ab = w2s::test::source_dir() + "/examples/data/corrigibility.jsonl";
     w2s::steer::DataSpec d;
     d.path = ft;
     d.part = "test";

@@ -155,7 +155,7 @@ BOOST_AUTO_TEST_CASE(steering_through_llama_server_and_w2s_serve_agrees) {
     const char* bin = std::getenv("W2S_LLAMA_SERVER");
     BOOST_REQUIRE_MESSAGE(bin && *bin, "W2S_LLAMA_SERVER must name llama.cpp's llama-server (scripts/serve_agreement.sh)");
     const auto model = Model::load(test::model_path());
-    const auto items = steer::load_items(std::string(W2S_SOURCE_DIR) + "/examples/data/freetext/sentiment.jsonl");
+    const auto items = steer::load_items(w2s::test::source_dir() + "/examples/data/freetext/sentiment.jsonl");
     BOOST_REQUIRE(items.size() >= 60u);
 
     // The bundle (12 train pairs, layers 5, 9, 13).

@@ -31,7 +31,7 @@ std::vector<std::string> behaviour_files() {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(the_projects_free_text_pairs_load) {
-    const fs::path dir = fs::path(W2S_SOURCE_DIR) / "examples/data/freetext";
+    const fs::path dir = fs::path(w2s::test::source_dir()) / "examples/data/freetext";
     const PersonaPrompts pp = find_persona_prompts((dir / "sentiment.jsonl").string());
     for (const char* b : {"sentiment", "formality", "refusal", "confidence"}) {
         BOOST_TEST_CONTEXT(b) {

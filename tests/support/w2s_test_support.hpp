@@ -15,6 +15,10 @@
 
 namespace w2s::test {
 
+/// The repository's root and tests/golden (absolute; compiled once in w2s_test_paths.cpp, see there why).
+std::string source_dir();
+std::string golden_dir();
+
 inline std::string env_or(const char* name, const std::string& dflt) {
     const char* v = std::getenv(name);
     return (v && *v) ? std::string(v) : dflt;
@@ -37,13 +41,13 @@ inline std::string model_path() {
 
 /// Path of the behaviour datasets ($W2S_DATASETS, else <source>/../shared/datasets). Throws when absent.
 inline std::string datasets_dir() {
-    std::string p = env_or("W2S_DATASETS", std::string(W2S_SOURCE_DIR) + "/../shared/datasets");
+    std::string p = env_or("W2S_DATASETS", source_dir() + "/../shared/datasets");
     if (!std::filesystem::exists(p))
         throw std::runtime_error("datasets not found at " + p + ": place shared/ beside the repository (or set W2S_DATASETS)");
     return p;
 }
 
-inline std::string golden_path(const std::string& name) { return std::string(W2S_GOLDEN_DIR) + "/" + name; }
+inline std::string golden_path(const std::string& name) { return golden_dir() + "/" + name; }
 
 inline std::string read_file(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
