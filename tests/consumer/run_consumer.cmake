@@ -26,7 +26,7 @@ if(MODE STREQUAL "find_package")
     run(${CMAKE_COMMAND} -S ${W2S_SOURCE} -B ${WORK}/w2s-build -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release
         -DW2S_BUILD_TESTS=OFF -DW2S_BUILD_BENCHMARKS=OFF -DW2S_BUILD_EXAMPLES=OFF -DW2S_BUILD_TOOLS=OFF
         -DW2S_INSTALL=ON -DCMAKE_INSTALL_PREFIX=${WORK}/prefix)
-    run(${CMAKE_COMMAND} --build ${WORK}/w2s-build)  # the compiled parts (w2s::route, w2s::model)
+    run(${CMAKE_COMMAND} --build ${WORK}/w2s-build)  # the compiled parts (w2s::route, w2s::model, w2s::steer)
     run(${CMAKE_COMMAND} --install ${WORK}/w2s-build)
   endif()
   run(${CMAKE_COMMAND} -S ${consumer_src} -B ${WORK}/build -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release

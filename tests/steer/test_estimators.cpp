@@ -1,5 +1,7 @@
 // Estimators: one typed test body over every estimator, plus estimator-specific checks and the concept's
-// refusal of a type that breaks the contract.
+// refusal of a type that breaks the contract. Built header-only (w2s/steer/config.hpp): every other test links
+// the compiled w2s::steer.
+#define BOOST_TEST_MODULE test_estimators
 #include <boost/mpl/list.hpp>
 #include <boost/test/unit_test.hpp>
 

@@ -33,6 +33,7 @@
 
 #include "w2s/core/error.hpp"
 #include "w2s/core/fit_status.hpp"
+#include "w2s/steer/config.hpp"
 
 namespace w2s::steer {
 
@@ -128,34 +129,7 @@ struct PCA {
         s.sum += d;
         ++s.n;
     }
-    [[nodiscard]] LayerFit finish(const State& s) const {
-        if (s.n == 0) throw invalid_argument("PCA::finish: no contrastive pairs were added");
-        const double n = static_cast<double>(s.n);
-        const Eigen::VectorXd mu = s.sum / n;
-        Eigen::MatrixXd c = s.second.selfadjointView<Eigen::Lower>();
-        c /= n;
-        if (center) c -= mu * mu.transpose();
-        LayerFit f;
-        Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(c);
-        if (es.info() != Eigen::Success) {
-            f.vector = mu.cast<float>();
-            f.status = FitStatus::no_convergence;
-            f.message = "eigen decomposition did not converge; mean difference returned";
-            return f;
-        }
-        Eigen::VectorXd v = es.eigenvectors().col(es.eigenvectors().cols() - 1);  // largest eigenvalue
-        const double proj = v.dot(mu);
-        const double norm = mu.norm();
-        if (!(norm > 0.0) || proj == 0.0) {  // exact zero: no sign can be chosen
-            f.vector = (v * norm).cast<float>();
-            f.status = FitStatus::degenerate;
-            f.message = "the mean difference is zero or orthogonal to the first component; sign undetermined";
-            return f;
-        }
-        if (proj < 0) v = -v;
-        f.vector = (v * norm).cast<float>();
-        return f;
-    }
+    [[nodiscard]] LayerFit finish(const State& s) const;  // w2s/steer/config.hpp: inline or in w2s_steer
 };
 
 // ---- LogisticProbe: direction of an L2-regularised logistic regression -------------------------------
@@ -185,7 +159,37 @@ struct LogisticProbe {
     [[nodiscard]] LayerFit finish(const State& s) const;
 };
 
-inline LayerFit LogisticProbe::finish(const State& s) const {
+#if W2S_STEER_BODIES
+W2S_STEER_FUNC LayerFit PCA::finish(const State& s) const {
+    if (s.n == 0) throw invalid_argument("PCA::finish: no contrastive pairs were added");
+    const double n = static_cast<double>(s.n);
+    const Eigen::VectorXd mu = s.sum / n;
+    Eigen::MatrixXd c = s.second.selfadjointView<Eigen::Lower>();
+    c /= n;
+    if (center) c -= mu * mu.transpose();
+    LayerFit f;
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(c);
+    if (es.info() != Eigen::Success) {
+        f.vector = mu.cast<float>();
+        f.status = FitStatus::no_convergence;
+        f.message = "eigen decomposition did not converge; mean difference returned";
+        return f;
+    }
+    Eigen::VectorXd v = es.eigenvectors().col(es.eigenvectors().cols() - 1);  // largest eigenvalue
+    const double proj = v.dot(mu);
+    const double norm = mu.norm();
+    if (!(norm > 0.0) || proj == 0.0) {  // exact zero: no sign can be chosen
+        f.vector = (v * norm).cast<float>();
+        f.status = FitStatus::degenerate;
+        f.message = "the mean difference is zero or orthogonal to the first component; sign undetermined";
+        return f;
+    }
+    if (proj < 0) v = -v;
+    f.vector = (v * norm).cast<float>();
+    return f;
+}
+
+W2S_STEER_FUNC LayerFit LogisticProbe::finish(const State& s) const {
     using Eigen::Index;
     const Index h = static_cast<Index>(s.hidden);
     const Index N = h ? static_cast<Index>(s.rows.size()) / h : 0;
@@ -263,6 +267,8 @@ inline LayerFit LogisticProbe::finish(const State& s) const {
     }
     return f;
 }
+
+#endif  // W2S_STEER_BODIES
 
 static_assert(check_estimator<MeanDifference>());
 static_assert(check_estimator<PCA>());
