@@ -21,7 +21,7 @@ export CCACHE_DIR
 trap 'rm -rf "$CCACHE_DIR"' EXIT
 
 secs() { local t0=$SECONDS; "$@" >/dev/null; echo $((SECONDS - t0)); }
-configure() { rm -rf "$build"; cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DW2S_BUILD_BENCHMARKS=OFF >/dev/null; }
+configure() { rm -rf "$build"; cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DW2S_TEST_OPT=-O1 -DW2S_BUILD_BENCHMARKS=OFF >/dev/null; }  # as the release preset
 build_all() { cmake --build "$build" -j "$jobs"; }
 # seconds with one decimal, for the short ones
 fsecs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }'; }
