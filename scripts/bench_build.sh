@@ -6,7 +6,8 @@
 #   that includes <w2s/w2s.hpp>, one that includes only <w2s/route/route.hpp>, one that also fits a ProfileCV, each
 #   header-only and against the compiled routers (w2s::route: -DW2S_ROUTE_COMPILED, w2s/route/config.hpp), and one
 #   that loads a LlamaModel and runs prefill, header-only and against the compiled reference
-#   backend (w2s::model: -DW2S_MODEL_COMPILED, w2s/model/config.hpp).
+#   backend (w2s::model: -DW2S_MODEL_COMPILED, w2s/model/config.hpp); the compiled column also has the compiled
+#   estimator fits (w2s::steer: -DW2S_STEER_COMPILED, w2s/steer/config.hpp).
 # Uses its own build folder (W2S_BUILD_DIR, default build/timing) and its own ccache folder, so neither the
 # developer's cache nor their build is touched. Prints a Markdown table. Takes about as long as two full builds.
 #   scripts/bench_build.sh [--jobs N]
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
     return 0;
 }
 CPP
-compiled=(-DW2S_ROUTE_COMPILED -DW2S_MODEL_COMPILED -DEIGEN_MAX_ALIGN_BYTES=64)
+compiled=(-DW2S_ROUTE_COMPILED -DW2S_MODEL_COMPILED -DW2S_STEER_COMPILED -DEIGEN_MAX_ALIGN_BYTES=64)
 declare -A tus
 for f in all route fit model; do
   tus[$f]=$(fsecs g++ "${flags[@]}" "$tu/$f.cpp" -o "$tu/$f.o")
@@ -73,7 +74,7 @@ done
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "Build times, $jobs jobs, $cpu ($(date +%F)):"
 echo
-echo "| step | seconds | seconds, compiled routers and backend (w2s::route, w2s::model) |"
+echo "| step | seconds | seconds, compiled parts (w2s::route, w2s::model, w2s::steer) |"
 echo "| --- | ---: | ---: |"
 echo "| clean build, empty ccache | $cold | (the build links it) |"
 echo "| clean build, warm ccache | $warm | (the build links it) |"
