@@ -18,17 +18,11 @@ if(LAUNCHER)
   set(launcher -C ${WORK}/launcher.cmake)
 endif()
 if(MODE STREQUAL "find_package")
-  # W2S_BUILD: a build tree of w2s to install (the project's own, already built: installing it is what a user
-  # does); without it, w2s is configured and built here with everything but the library off.
-  if(W2S_BUILD)
-    run(${CMAKE_COMMAND} --install ${W2S_BUILD} --prefix ${WORK}/prefix)
-  else()
-    run(${CMAKE_COMMAND} -S ${W2S_SOURCE} -B ${WORK}/w2s-build -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release
-        -DW2S_BUILD_TESTS=OFF -DW2S_BUILD_BENCHMARKS=OFF -DW2S_BUILD_EXAMPLES=OFF -DW2S_BUILD_TOOLS=OFF
-        -DW2S_INSTALL=ON -DCMAKE_INSTALL_PREFIX=${WORK}/prefix)
-    run(${CMAKE_COMMAND} --build ${WORK}/w2s-build)  # the compiled parts (w2s::route, w2s::model, w2s::steer)
-    run(${CMAKE_COMMAND} --install ${WORK}/w2s-build)
+  # W2S_BUILD: the project's own build tree, already built; installing it is what a user does.
+  if(NOT W2S_BUILD)
+    message(FATAL_ERROR "run_consumer: find_package mode needs -DW2S_BUILD=<a built w2s build tree>")
   endif()
+  run(${CMAKE_COMMAND} --install ${W2S_BUILD} --prefix ${WORK}/prefix)
   run(${CMAKE_COMMAND} -S ${consumer_src} -B ${WORK}/build -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release
       -DCMAKE_PREFIX_PATH=${WORK}/prefix -DW2S_CONSUMER_MODE=find_package -DW2S_EXAMPLES_DIR=${W2S_SOURCE}/examples
       ${launcher})
