@@ -5,6 +5,9 @@
 #                    (examples/data/freetext: sentiment, formality, refusal, confidence), test prompts under BASE (in
 #                    distribution) and SYS.NEG (out of distribution), train-size study of the routers; the report
 #                    has the reply diagnostic (is the best layer the prompt's or the replies'?)
+#   freetext-position the same prompts, split and subsets as freetext, BASE only, with the vectors read at the mean
+#                    of the reply's tokens (--position mean) instead of its last token: the activation-position
+#                    study of docs/results (the last-token side is freetext's BASE report)
 #   freetext-control the label-shuffled control: sentiment with each pair's replies exchanged at
 #                    random (scripts/make_shuffled_control.py, written to build/), BASE: what the pipeline reports
 #                    when there is no behaviour to steer
@@ -31,7 +34,7 @@ threads="${THREADS:-0}"
 w2s="${W2S_BIN:-build/release/bin/w2s}"
 [[ -x "$w2s" ]] || { cmake --preset release -DW2S_BUILD_BENCHMARKS=OFF >/dev/null && cmake --build --preset release --target w2s; }
 [[ -f "$model" ]] || bash scripts/fetch_model.sh
-[[ $# -gt 0 ]] || { echo "usage: scripts/dev_eval.sh freetext|freetext-control|freetext-gemma|freetext-gemma-control|caa-mirrored|caa-as-given|mwe-mirrored|mwe-as-given ..." >&2; exit 2; }
+[[ $# -gt 0 ]] || { echo "usage: scripts/dev_eval.sh freetext|freetext-position|freetext-control|freetext-gemma|freetext-gemma-control|caa-mirrored|caa-as-given|mwe-mirrored|mwe-as-given ..." >&2; exit 2; }
 every() { seq -s, "$1" "$2" "$3"; }  # every($first, $step, $last): a layer list
 ft=(); for b in sentiment formality refusal confidence; do ft+=(--data "examples/data/freetext/$b.jsonl"); done
 for name in "$@"; do
@@ -41,6 +44,9 @@ for name in "$@"; do
       # four reply pairs per prompt: every (prompt, pair) cell is swept, so 24 prompts are 96 cells
       m="$model"; tr=24; te=24
       args=("${ft[@]}" --variants BASE,SYS.NEG --layers "$(every 3 3 27)" --train-sizes 12) ;;
+    freetext-position)
+      m="$model"; tr=24; te=24
+      args=("${ft[@]}" --variants BASE --layers "$(every 3 3 27)" --position mean) ;;
     freetext-control)
       m="$model"; tr=24; te=24
       for b in sentiment; do

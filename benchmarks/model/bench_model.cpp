@@ -2,7 +2,7 @@
 // llama.cpp's llama-bench on the same GGUF and thread counts.
 //
 //   bench_model MODEL.gguf [--llama-bench PATH] [--threads 1,2] [--pp 128] [--tg 64] [--reps 5] [--rounds 2]
-//                          [--hook-reps 200] [--steer-layer L]
+//                          [--hook-reps 200] [--steer-layer L] [--batch 1,4,16] [--batch-depth 64]
 //
 // What it measures (each as llama-bench does it, so the numbers compare):
 //   ppN  prompt processing: N random tokens in one prefill of an empty session (no logits), tokens/s;
@@ -15,7 +15,12 @@
 //        from a pp-token prompt with w2s::model::generate, against the model file size plus the KV cache
 //        those tokens use.
 //        Measured first, before the speed runs allocate anything else.
-// The w2s figures (pp, tg, hooks) come from the benchmark harness w2s/bench/harness.hpp, the one a user points at
+//   batched decode: --batch R sequences advanced together (model::decode_steps: LlamaModel's decode_batch, one
+//        forward per step for all rows, what `w2s serve` runs), each after --batch-depth ids of its own, tg steps,
+//        at the last --threads count; unsteered and with every row steered at its own block, vector and
+//        multiplier; tokens/s of all rows, the ratio to one row, and steered / unsteered. llama.cpp has no
+//        column here (llama-bench has no multi-sequence decode).
+// The w2s figures (pp, tg, hooks, batched) come from the benchmark harness w2s/bench/harness.hpp, the one a user points at
 // their own backend.
 //   hooks: the forward pass with no hook, with an empty hook (a Hook that does nothing at every block) and
 //        with a steering add at one block; the same forward (1 token at position 64, and pp), interleaved
@@ -52,7 +57,8 @@ namespace wm = w2s::model;
 struct Args {
     std::string model, llama_bench;
     std::vector<int> threads{1, 2};
-    int pp = 128, tg = 64, reps = 5, rounds = 2, hook_reps = 200, steer_layer = -1;
+    std::vector<int> batch{1, 4, 16};
+    int pp = 128, tg = 64, reps = 5, rounds = 2, hook_reps = 200, steer_layer = -1, batch_depth = 64;
 };
 
 /// Peak resident set of this process in bytes (VmHWM of /proc/self/status; getrusage as a fallback).
@@ -156,12 +162,19 @@ Args parse(int argc, char** argv) {
         else if (s == "--rounds") a.rounds = std::stoi(need(i));
         else if (s == "--hook-reps") a.hook_reps = std::stoi(need(i));
         else if (s == "--steer-layer") a.steer_layer = std::stoi(need(i));
+        else if (s == "--batch") {
+            a.batch.clear();
+            std::stringstream ss(need(i));
+            for (std::string x; std::getline(ss, x, ',');) a.batch.push_back(std::stoi(x));
+        } else if (s == "--batch-depth") a.batch_depth = std::stoi(need(i));
         else if (!s.empty() && s[0] == '-') throw w2s::invalid_argument("unknown option " + s);
         else a.model = s;
     }
     if (a.model.empty()) throw w2s::invalid_argument("usage: bench_model MODEL.gguf [--llama-bench PATH] [--threads 1,2] ...");
-    if (a.pp < 1 || a.tg < 1 || a.reps < 1 || a.rounds < 1 || a.hook_reps < 10)
-        throw w2s::invalid_argument("--pp, --tg, --reps, --rounds >= 1; --hook-reps >= 10");
+    if (a.pp < 1 || a.tg < 1 || a.reps < 1 || a.rounds < 1 || a.hook_reps < 10 || a.batch_depth < 0)
+        throw w2s::invalid_argument("--pp, --tg, --reps, --rounds >= 1; --hook-reps >= 10; --batch-depth >= 0");
+    for (int r : a.batch)
+        if (r < 1) throw w2s::invalid_argument("--batch takes row counts >= 1, got " + std::to_string(r));
     return a;
 }
 
@@ -249,6 +262,35 @@ int main(int argc, char** argv) try {
         std::cout << "| " << rows << " token" << (rows > 1 ? "s" : "") << " at pos " << pos << " | " << std::setprecision(3)
                   << none * 1e3 << " | " << h.none_again.median() / none << "x | " << h.empty.median() / none << "x | "
                   << h.steer.median() / none << "x |\n";
+    }
+
+    // ---- batched decode ----
+    if (!a.batch.empty()) {
+        const int t = a.threads.back();
+        std::vector<w2s::bench::BatchedAt> rows;
+        {
+            w2s::ThreadPool pool(t);
+            pool.run([&] {
+                w2s::bench::Options o;
+                o.gen_tokens = a.tg;
+                o.decode_depth = a.batch_depth;
+                o.reps = std::min(a.reps, 3);
+                for (int r : a.batch) rows.push_back(w2s::bench::time_batched_decode(model, o, r));
+            });
+        }
+        auto tps = [&](const w2s::bench::BatchedAt& x, const w2s::bench::Timing& tm) { return x.rows * a.tg / tm.median(); };
+        const double one = rows.front().rows == 1 ? tps(rows.front(), rows.front().unsteered) : 0.0;
+        std::cout << "\nbatched decode (threads " << t << ", tg" << a.tg << " per row after " << a.batch_depth
+                  << " ids each, median of " << std::min(a.reps, 3) << "; tokens/s of all rows):\n"
+                  << "| rows | unsteered | x one row | every row steered differently | steered / unsteered |\n"
+                  << "| ---: | ---: | ---: | ---: | ---: |\n";
+        for (const auto& x : rows) {
+            const double u = tps(x, x.unsteered), st = tps(x, x.steered);
+            std::cout << "| " << x.rows << " | " << std::setprecision(1) << u << " | ";
+            if (one > 0) std::cout << std::setprecision(2) << u / one << " | ";
+            else std::cout << "- | ";
+            std::cout << std::setprecision(1) << st << " | " << std::setprecision(2) << st / u << " |\n";
+        }
     }
     return 0;
 } catch (const std::exception& e) {

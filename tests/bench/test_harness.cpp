@@ -33,6 +33,7 @@ BOOST_AUTO_TEST_CASE(run_measures_every_part_and_reports_it) {
     o.hook_reps = 10;
     o.hook_pos = 8;
     o.prefill_lengths = {4, 32};
+    o.batch_rows = {1, 3};
     o.router_items = 30;
     auto r = bench::run(t.m, o);
     r.routers.push_back(bench::time_router<route::LinearRouter>(r, o));
@@ -40,6 +41,10 @@ BOOST_AUTO_TEST_CASE(run_measures_every_part_and_reports_it) {
     BOOST_TEST_REQUIRE(r.prefill_lengths.size() == 2u);
     BOOST_TEST(r.prefill_lengths[1].tokens == 32);
     BOOST_TEST(r.prefill_lengths[1].timing.seconds.size() == 3u);
+    BOOST_TEST_REQUIRE(r.batched.size() == 2u);
+    BOOST_TEST(r.batched[1].rows == 3);
+    BOOST_TEST(r.batched[1].unsteered.seconds.size() == 3u);
+    BOOST_TEST(r.batched[1].steered.seconds.size() == 3u);
     BOOST_TEST(r.routers[0].kind == "linear");
     BOOST_TEST(r.routers[0].fit.seconds.size() == 3u);
     BOOST_TEST(r.routers[0].predict_one.seconds.size() == 30u);
@@ -63,6 +68,8 @@ BOOST_AUTO_TEST_CASE(run_measures_every_part_and_reports_it) {
     BOOST_TEST(j["figures"].size() == bench::figures(r).size());
 
     BOOST_TEST(j["prefill_lengths"].size() == 2u);
+    BOOST_TEST(j["batched"].size() == 2u);
+    BOOST_TEST(j["batched"][1]["steered"]["seconds"].size() == 3u);
     BOOST_TEST(j["routers"].size() == 2u);
     BOOST_TEST(j["routers"][1]["kind"].get<std::string>() == "knn");
 
@@ -70,6 +77,7 @@ BOOST_AUTO_TEST_CASE(run_measures_every_part_and_reports_it) {
     BOOST_TEST(md.find("sweep / forward") != std::string::npos);
     BOOST_TEST(md.find("| prefill 32 (tokens/s)") != std::string::npos);
     BOOST_TEST(md.find("linear router fit") != std::string::npos);
+    BOOST_TEST(md.find("| batched decode, 3 rows, each steered differently (tokens/s)") != std::string::npos);
 
     // side by side: a report against itself gives ratio 1 on every figure
     const auto side = bench::markdown(r, r, "a", "b");
@@ -86,5 +94,9 @@ BOOST_AUTO_TEST_CASE(bad_options_are_refused) {
     bench::Options p;
     p.prefill_lengths = {8, 0};
     BOOST_CHECK_THROW((void)bench::run(t.m, p), w2s::error);
+    bench::Options q;
+    q.batch_rows = {4, 0};
+    BOOST_CHECK_THROW((void)bench::run(t.m, q), w2s::error);
+    BOOST_CHECK_THROW((void)bench::time_batched_decode(t.m, bench::Options{}, 0), w2s::error);
     BOOST_CHECK_THROW((void)bench::time_router<route::LinearRouter>(1, 4, 3, p), w2s::error);
 }

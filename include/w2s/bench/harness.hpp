@@ -18,6 +18,10 @@
 //   sweep    (Backend only) one synthetic item — a prompt of `prompt_tokens` ids, two responses of
 //            `response_tokens` ids, random vectors at every block 1..L-1, the seven multipliers — through
 //            sweep::sweep_item, against one forward pass of prompt + response              -> sweep / forward
+//   batched  (Options::batch_rows) `gen_tokens` steps of model::decode_steps over R sequences at once (the
+//            backend's decode_batch when it has one, the serving path), each after `decode_depth` ids of its
+//            own, unsteered and again with every row steered differently (its own block, vector, multiplier:
+//            what a server's mixed batch does)                                                -> tokens/s of all rows
 //   router   (time_router<R>, any route::Router) fit on `router_items` synthetic prompts of the backend's
 //            hidden size with random profiles over its layers, and predict_one per prompt    -> ms, us
 //            (attach with `r.routers.push_back(bench::time_router<route::LinearRouter>(r, o))`)
@@ -42,6 +46,7 @@
 
 #include "w2s/core/error.hpp"
 #include "w2s/model/backend.hpp"
+#include "w2s/model/batched_decode.hpp"
 #include "w2s/route/router.hpp"
 #include "w2s/steer/apply.hpp"
 #include "w2s/steer/tokenized.hpp"
@@ -63,6 +68,7 @@ struct Options {
     int steer_layer = -1;       ///< block of the steering add (-1: the middle block)
     bool sweep = true;          ///< time the sweep (needs the Backend tier)
     std::vector<int> prefill_lengths{};  ///< further prefill lengths (each timed like prompt_tokens)
+    std::vector<int> batch_rows{};       ///< batched decode at these numbers of sequences (each >= 1)
     int router_items = 200;     ///< training prompts of time_router
     std::uint64_t seed = 1;
 };
@@ -96,6 +102,13 @@ struct PrefillAt {
     Timing timing;
 };
 
+/// A batched decode at one number of rows: gen_tokens steps of `rows` sequences, each repetition's seconds.
+struct BatchedAt {
+    int rows = 0;
+    Timing unsteered;
+    Timing steered;  ///< every row steered at its own block with its own vector and multiplier
+};
+
 /// A router's fit on Options::router_items prompts and its predict_one (one Timing entry per prompt).
 struct RouterCost {
     std::string kind;
@@ -109,6 +122,7 @@ struct Report {
     int n_layers = 0, hidden = 0, vocab = 0;
     Timing prefill, decode;
     std::vector<PrefillAt> prefill_lengths;  ///< Options::prefill_lengths, in order
+    std::vector<BatchedAt> batched;          ///< Options::batch_rows, in order
     std::vector<RouterCost> routers;         ///< filled by the caller with time_router (see the file comment)
     HookCost hooks;
     bool has_sweep = false;
@@ -144,6 +158,8 @@ Timing repeat(int warmup, int reps, F&& f) {
 inline void check(const Options& o, int n_layers) {
     for (int n : o.prefill_lengths)
         if (n < 1) throw invalid_argument("bench::run: prefill_lengths has " + std::to_string(n) + "; expected lengths >= 1");
+    for (int n : o.batch_rows)
+        if (n < 1) throw invalid_argument("bench::run: batch_rows has " + std::to_string(n) + "; expected row counts >= 1");
     if (o.prompt_tokens < 1 || o.gen_tokens < 1 || o.decode_depth < 0 || o.response_tokens < 2 || o.reps < 1 || o.warmup < 0 ||
         o.hook_rows < 1 || o.hook_pos < 0 || o.hook_reps < 10)
         throw invalid_argument("bench::run: need prompt_tokens, gen_tokens, reps, hook_rows >= 1; response_tokens >= 2; "
@@ -198,6 +214,50 @@ Timing time_decode(const B& b, const Options& o) {
                 b.prefill(s, one, {}, &logits);
         }
     });
+}
+
+/// Batched decode at `rows` sequences (see the file comment): Options::gen_tokens calls of model::decode_steps, one
+/// token per row with logits, after decode_depth ids per row (each row its own ids; not timed). Steered: row r adds
+/// (1 + r / 4) x a random vector at block 1 + r mod (L - 1), every step. Seconds per repetition of all the steps.
+template <class B>
+BatchedAt time_batched_decode(const B& b, const Options& o, int rows) {
+    static_assert(model::check_generation_backend<B>());
+    detail::check(o, b.n_layers());
+    if (rows < 1) throw invalid_argument("bench::time_batched_decode: rows " + std::to_string(rows) + "; expected >= 1");
+    using Session = typename B::Session;
+    const auto R = static_cast<std::size_t>(rows);
+    std::vector<Session> prefix;
+    std::vector<std::vector<model::token_id>> gen(R);
+    prefix.reserve(R);
+    for (std::size_t r = 0; r < R; ++r) {
+        prefix.push_back(b.new_session());
+        const auto depth = detail::random_ids(o.decode_depth, b.vocab_size(), o.seed + 100 + 2 * r);
+        if (!depth.empty()) b.prefill(prefix.back(), depth, {}, nullptr);
+        gen[r] = detail::random_ids(o.gen_tokens, b.vocab_size(), o.seed + 101 + 2 * r);
+    }
+    const auto vs = detail::random_vectors(b.n_layers(), b.hidden_size(), o.seed + 10);
+    std::vector<steer::SteeringHook> per_row;
+    per_row.reserve(R);
+    for (std::size_t r = 0; r < R; ++r) {
+        const int layer = b.n_layers() > 1 ? 1 + static_cast<int>(r % static_cast<std::size_t>(b.n_layers() - 1)) : 0;
+        per_row.emplace_back(vs, layer, 1.0f + 0.25f * static_cast<float>(r), steer::Positions::all());
+    }
+    const model::Hook steer = [&](const model::BlockOutput& out) { per_row[out.seq](out); };
+    MatrixRM logits;
+    std::vector<model::BatchStep<Session>> steps(R);
+    auto run_all = [&](const model::Hook& h) {
+        std::vector<Session> s = prefix;
+        for (int t = 0; t < o.gen_tokens; ++t) {
+            for (std::size_t r = 0; r < R; ++r)
+                steps[r] = {&s[r], std::span<const model::token_id>(&gen[r][static_cast<std::size_t>(t)], 1), true};
+            model::decode_steps(b, std::span<const model::BatchStep<Session>>(steps), h, &logits);
+        }
+    };
+    BatchedAt a;
+    a.rows = rows;
+    a.unsteered = detail::repeat(o.warmup, o.reps, [&] { run_all({}); });
+    a.steered = detail::repeat(o.warmup, o.reps, [&] { run_all(steer); });
+    return a;
 }
 
 /// The hooks' cost on one forward (see the file comment).
@@ -315,6 +375,7 @@ Report run(const B& b, const Options& o = {}) {
     r.prefill = time_prefill(b, o);
     for (int n : o.prefill_lengths) r.prefill_lengths.push_back({n, time_prefill(b, o, n)});
     r.decode = time_decode(b, o);
+    for (int n : o.batch_rows) r.batched.push_back(time_batched_decode(b, o, n));
     r.hooks = time_hooks(b, o);
     if constexpr (model::Backend<B>) {
         if (o.sweep) {
@@ -341,6 +402,12 @@ inline std::string markdown(const Report& r) {
            << " |\n";
     os << "| decode " << o.gen_tokens << " at depth " << o.decode_depth << " (tokens/s) | " << tps(o.gen_tokens, r.decode.median())
        << " | " << tps(o.gen_tokens, r.decode.best()) << " |\n";
+    for (const auto& x : r.batched) {
+        const int n = x.rows * o.gen_tokens;
+        os << "| batched decode, " << x.rows << " rows (tokens/s) | " << tps(n, x.unsteered.median()) << " | " << tps(n, x.unsteered.best())
+           << " |\n| batched decode, " << x.rows << " rows, each steered differently (tokens/s) | " << tps(n, x.steered.median())
+           << " | " << tps(n, x.steered.best()) << " |\n";
+    }
     const double none = r.hooks.none.median();
     auto ratio = [&](const Timing& t) { return none > 0 ? t.median() / none : 0.0; };
     os << "| forward of " << o.hook_rows << " at pos " << o.hook_pos << ", no hook (ms) | " << none * 1e3 << " | "
@@ -383,6 +450,11 @@ inline std::vector<Figure> figures(const Report& r) {
         f.push_back({"prefill " + std::to_string(p.tokens) + " (tokens/s)", tps(p.tokens, p.timing.median()), true});
     f.push_back({"decode " + std::to_string(o.gen_tokens) + " at depth " + std::to_string(o.decode_depth) + " (tokens/s)",
                  tps(o.gen_tokens, r.decode.median()), true});
+    for (const auto& x : r.batched) {
+        const int n = x.rows * o.gen_tokens;
+        f.push_back({"batched decode, " + std::to_string(x.rows) + " rows (tokens/s)", tps(n, x.unsteered.median()), true});
+        f.push_back({"batched decode, " + std::to_string(x.rows) + " rows, each steered differently (tokens/s)", tps(n, x.steered.median()), true});
+    }
     const double none = r.hooks.none.median();
     f.push_back({"forward of " + std::to_string(o.hook_rows) + " at pos " + std::to_string(o.hook_pos) + ", no hook (ms)", none * 1e3, false});
     f.push_back({"steering add / no hook (x)", none > 0 ? r.hooks.steer.median() / none : 0.0, false});
@@ -425,7 +497,7 @@ inline nlohmann::json to_json(const Report& r) {
     json j = {{"options", {{"prompt_tokens", o.prompt_tokens}, {"gen_tokens", o.gen_tokens}, {"decode_depth", o.decode_depth},
                            {"response_tokens", o.response_tokens}, {"reps", o.reps}, {"warmup", o.warmup}, {"hook_reps", o.hook_reps},
                            {"hook_rows", o.hook_rows}, {"hook_pos", o.hook_pos}, {"steer_layer", o.steer_layer}, {"seed", o.seed},
-                           {"prefill_lengths", o.prefill_lengths}, {"router_items", o.router_items}}},
+                           {"prefill_lengths", o.prefill_lengths}, {"batch_rows", o.batch_rows}, {"router_items", o.router_items}}},
               {"backend", {{"n_layers", r.n_layers}, {"hidden", r.hidden}, {"vocab", r.vocab}}},
               {"prefill", t(r.prefill)},
               {"decode", t(r.decode)},
@@ -435,6 +507,9 @@ inline nlohmann::json to_json(const Report& r) {
     json pl = json::array();
     for (const auto& p : r.prefill_lengths) pl.push_back({{"tokens", p.tokens}, {"timing", t(p.timing)}});
     j["prefill_lengths"] = pl;
+    json bt = json::array();
+    for (const auto& x : r.batched) bt.push_back({{"rows", x.rows}, {"unsteered", t(x.unsteered)}, {"steered", t(x.steered)}});
+    j["batched"] = bt;
     json rs = json::array();
     for (const auto& c : r.routers)
         rs.push_back({{"kind", c.kind}, {"items", c.items}, {"dim", c.dim}, {"layers", c.layers}, {"fit", t(c.fit)},
