@@ -8,7 +8,9 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <limits>
 #include <thread>
+#include <tuple>
 
 #include "tiny_model.hpp"
 #include "w2s/gguf/reader.hpp"
@@ -489,6 +491,69 @@ BOOST_AUTO_TEST_CASE(load_errors_name_the_file_and_tensor) {
         BOOST_TEST(e.kind() == "unsupported_error");
         BOOST_TEST(std::string(e.what()).find("architecture 'mamba' is not supported") != std::string::npos, e.what());
     }
+}
+
+namespace {
+/// A copy of `src` with the given metadata keys set (or replaced) and the rope_freqs.weight tensor added when
+/// `rope_freqs` is not empty; the path of the copy.
+std::string rewritten(const std::string& src, const std::string& name, const std::map<std::string, gguf::Value>& keys,
+                      const std::vector<float>& rope_freqs = {}) {
+    gguf::File f(src);
+    gguf::Writer w;
+    for (const auto& k : f.keys())
+        if (k != "general.alignment" && !keys.contains(k)) w.set(k, f.get(k));
+    for (const auto& [k, v] : keys) w.set(k, v);
+    for (const auto& t : f.tensors()) w.add_tensor(t.name, t.type, t.ne, std::span(t.data, t.n_bytes));
+    if (!rope_freqs.empty()) w.add_tensor_f32("rope_freqs.weight", {rope_freqs.size()}, rope_freqs);
+    const std::string out = tmp_dir() + "/hparams/" + name + ".gguf";
+    w.write(out);
+    return out;
+}
+
+/// The message of the w2s::error that loading `path` throws (fails the test when it loads).
+std::string load_error(const std::string& path) {
+    try {
+        (void)LlamaModel::load(path);
+    } catch (const w2s::error& e) {
+        return e.what();
+    }
+    BOOST_ERROR("loading " << path << " should have failed");
+    return {};
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(damaged_hyperparameters_are_refused_before_anything_runs) {
+    // Non-finite or impossible numbers would give NaN logits with no error; sizes whose product overflows an int,
+    // or a head size of 0, would size buffers wrongly; a block count beyond the file's tensors would allocate by it.
+    const std::string src = test::make_tiny_llama(tmp_dir() + "/hparams", 3);
+    using V = gguf::Value;
+    const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+    const std::vector<std::tuple<std::string, std::map<std::string, V>, std::string>> cases{
+        {"eps_nan", {{"llama.attention.layer_norm_rms_epsilon", V::from_f32(nan)}}, "'llama.attention.layer_norm_rms_epsilon': expected a finite number > 0, got nan"},
+        {"eps_zero", {{"llama.attention.layer_norm_rms_epsilon", V::from_f32(0.f)}}, "'llama.attention.layer_norm_rms_epsilon': expected a finite number > 0, got 0"},
+        {"eps_underflow", {{"llama.attention.layer_norm_rms_epsilon", V::from_f64(1e-60)}}, "layer_norm_rms_epsilon': expected a finite number > 0"},
+        {"base_inf", {{"llama.rope.freq_base", V::from_f32(inf)}}, "'llama.rope.freq_base': expected a finite number > 0, got inf"},
+        {"base_negative", {{"llama.rope.freq_base", V::from_f32(-10000.f)}}, "'llama.rope.freq_base': expected a finite number > 0"},
+        {"scale_inf", {{"llama.rope.scaling.type", V::from_string("linear")}, {"llama.rope.scaling.factor", V::from_f32(inf)}}, "'llama.rope.scaling.factor': expected a finite number > 0"},
+        {"softcap_nan", {{"llama.attn_logit_softcapping", V::from_f32(nan)}}, "'llama.attn_logit_softcapping': expected a finite number >= 0, got nan"},
+        {"softcap_negative", {{"llama.final_logit_softcapping", V::from_f32(-30.f)}}, "'llama.final_logit_softcapping': expected a finite number >= 0"},
+        {"attn_scale_zero", {{"llama.attention.scale", V::from_f32(0.f)}}, "'llama.attention.scale': expected a finite number > 0"},
+        {"head_zero", {{"llama.attention.head_count", V::from_u32(128)}, {"llama.attention.head_count_kv", V::from_u32(128)}}, "gives a head size of 0"},
+        {"heads_overflow", {{"llama.attention.head_count", V::from_u32(1u << 16)}, {"llama.attention.head_count_kv", V::from_u32(1u << 16)}, {"llama.attention.key_length", V::from_u32(1u << 16)}}, "head_count x key_length = 65536 x 65536 = 4294967296, beyond 2^30"},
+        {"blocks_huge", {{"llama.block_count", V::from_u32(1u << 29)}}, "'llama.block_count': 536870912 blocks, but the file has only"},
+    };
+    for (const auto& [name, keys, want] : cases) {
+        const std::string msg = load_error(rewritten(src, name, keys));
+        BOOST_TEST(msg.find(want) != std::string::npos, name << ": " << msg);
+        BOOST_TEST(msg.find("loading ") == 0u, name << ": " << msg);  // the file is named
+    }
+    // llama3 frequency factors: a zero divides RoPE's frequency by zero
+    const std::string ff = rewritten(src, "rope_freqs_zero", {}, {1.f, 0.f, 1.f, 1.f, 1.f, 1.f, 1.f, 1.f});
+    const std::string msg = load_error(ff);
+    BOOST_TEST(msg.find("tensor rope_freqs.weight: factor 1 is 0.000000; expected finite factors > 0") != std::string::npos, msg);
+    // and the untouched copy still loads (the rewrite itself damages nothing)
+    BOOST_CHECK_NO_THROW((void)LlamaModel::load(rewritten(src, "untouched", {})));
+    BOOST_CHECK_NO_THROW((void)LlamaModel::load(rewritten(src, "good_freqs", {}, std::vector<float>(8, 1.f))));
 }
 
 BOOST_AUTO_TEST_CASE(tokenizer_and_template_come_from_the_file) {

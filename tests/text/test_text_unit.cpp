@@ -5,8 +5,11 @@
 #define BOOST_TEST_MODULE text_unit
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
 #include <set>
 
+#include <w2s/gguf/reader.hpp>
+#include <w2s/gguf/writer.hpp>
 #include <w2s/text/chat_template.hpp>
 #include <w2s/text/tokenizer.hpp>
 
@@ -131,6 +134,39 @@ BOOST_AUTO_TEST_CASE(sentencepiece_fixture_matches_reference) {
     BOOST_TEST(tok.token_type(ids.back()) == TokenType::byte);
     BOOST_TEST(tok.decode(ids) == "the 🤖");
     BOOST_TEST(tok.decode(tok.encode("<s>the</s>"), true) == "the");
+}
+
+BOOST_AUTO_TEST_CASE(a_damaged_byte_token_is_refused_naming_it) {
+    // A byte token's spelling is <0xHH>; "<0xZZ>" used to escape as std::invalid_argument from std::stoi, and
+    // "<0x1Z>" was read as byte 0x01.
+    const std::string src = w2s::test::golden_path("tokenizer_spm_fixture.gguf");
+    w2s::gguf::File f(src);
+    auto tokens = f.get_strings("tokenizer.ggml.tokens");
+    const auto types = f.get_ints("tokenizer.ggml.token_type");
+    std::size_t byte = tokens.size();
+    for (std::size_t i = 0; i < tokens.size() && byte == tokens.size(); ++i)
+        if (types[i] == 6 && tokens[i].size() == 6) byte = i;  // 6: byte
+    BOOST_TEST_REQUIRE(byte < tokens.size());
+    const std::string dir = w2s::test::temp_dir("text_unit_bytes");
+    for (const std::string bad : {"<0xZZ>", "<0x1Z>", "<0x-1>"}) {
+        auto t = tokens;
+        t[byte] = bad;
+        w2s::gguf::Writer w;
+        for (const auto& k : f.keys())
+            if (k != "general.alignment") w.set(k, k == "tokenizer.ggml.tokens" ? w2s::gguf::Value::from_strings(t) : f.get(k));
+        for (const auto& x : f.tensors()) w.add_tensor(x.name, x.type, x.ne, std::span(x.data, x.n_bytes));
+        const std::string path = dir + "/bad_byte.gguf";
+        w.write(path);
+        w2s::gguf::File g(path);
+        try {
+            (void)Tokenizer::from_gguf(g);
+            BOOST_ERROR("a byte token spelled " << bad << " was accepted");
+        } catch (const w2s::format_error& e) {
+            const std::string want = "byte token " + std::to_string(byte) + " is spelled '" + bad + "'; expected <0xHH>";
+            BOOST_TEST(std::string(e.what()).find(want) != std::string::npos, e.what());
+        }
+    }
+    std::filesystem::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_CASE(chat_families_match_real_templates) {

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -211,8 +212,32 @@ inline HParams read_hparams(const gguf::File& f) {
     };
     auto int_key = [&](const std::string& k) { return positive(p + k, f.get_int(p + k)); };
     auto int_key_or = [&](const std::string& k, int dflt) { return f.has(p + k) ? int_key(k) : dflt; };
+    // A real number the forward pass divides by, exponentiates or clamps with: finite, and > 0 (or >= 0 where 0 means
+    // "off") once rounded to float, or the logits come out NaN with no error.
+    auto real_key = [&](const std::string& k, double dflt, bool zero_ok) {
+        const double v = f.get_double(p + k, dflt);
+        const auto x = static_cast<float>(v);
+        if (!std::isfinite(v) || !std::isfinite(x) || x < 0.f || (x == 0.f && !(zero_ok && v == 0.0))) {
+            std::ostringstream os;
+            os << "metadata key '" << p << k << "': expected a finite number " << (zero_ok ? ">= 0" : "> 0") << ", got " << v;
+            throw format_error(os.str());
+        }
+        return x;
+    };
+    // A product of sizes the backend allocates by (heads x head size): computed in 64 bits, bounded like a size.
+    auto product = [&](const char* what, int a, int b) {
+        const std::int64_t v = static_cast<std::int64_t>(a) * b;
+        if (v > (std::int64_t{1} << 30))
+            throw format_error("metadata: " + p + what + " = " + std::to_string(a) + " x " + std::to_string(b) + " = " +
+                               std::to_string(v) + ", beyond 2^30");
+    };
 
     h.n_layers = int_key("block_count");
+    // Every block has tensors: more blocks than the file has tensors is a damaged count, refused before anything
+    // is sized by it.
+    if (static_cast<std::size_t>(h.n_layers) > f.tensors().size())
+        throw format_error("metadata key '" + p + "block_count': " + std::to_string(h.n_layers) + " blocks, but the file has only " +
+                           std::to_string(f.tensors().size()) + " tensors");
     h.hidden = int_key("embedding_length");
     h.ffn = int_key("feed_forward_length");
     h.n_head = int_key("attention.head_count");
@@ -220,15 +245,20 @@ inline HParams read_hparams(const gguf::File& f) {
     if (h.n_head % h.n_head_kv != 0)
         throw format_error("metadata: " + p + "attention.head_count " + std::to_string(h.n_head) +
                            " is not a multiple of head_count_kv " + std::to_string(h.n_head_kv));
+    if (!f.has(p + "attention.key_length") && h.hidden / h.n_head == 0)
+        throw format_error("metadata: " + p + "embedding_length " + std::to_string(h.hidden) + " / attention.head_count " +
+                           std::to_string(h.n_head) + " gives a head size of 0 (and no attention.key_length)");
     h.head_k = int_key_or("attention.key_length", h.hidden / h.n_head);
     h.head_v = int_key_or("attention.value_length", h.head_k);
+    product("attention.head_count x key_length", h.n_head, h.head_k);
+    product("attention.head_count x value_length", h.n_head, h.head_v);
     h.rope_dim = int_key_or("rope.dimension_count", h.head_k);
     if (h.rope_dim > h.head_k || h.rope_dim % 2 != 0)
         throw format_error("metadata: " + p + "rope.dimension_count " + std::to_string(h.rope_dim) +
                            ": expected an even number <= the head size " + std::to_string(h.head_k));
-    h.eps = static_cast<float>(f.get_double(p + "attention.layer_norm_rms_epsilon", 1e-5));
-    h.rope_base = static_cast<float>(f.get_double(p + "rope.freq_base", 10000.0));
-    h.rope_base_swa = static_cast<float>(f.get_double(p + "rope.freq_base_swa", 10000.0));
+    h.eps = real_key("attention.layer_norm_rms_epsilon", 1e-5, false);
+    h.rope_base = real_key("rope.freq_base", 10000.0, false);
+    h.rope_base_swa = real_key("rope.freq_base_swa", 10000.0, false);
     h.ctx_train = f.get_int(p + "context_length", 0);
 
     // vocabulary: metadata if present, else the embedding's row count
@@ -241,17 +271,15 @@ inline HParams read_hparams(const gguf::File& f) {
         h.rope_scaling = RopeScaling::none;
     } else if (scaling == "linear") {
         h.rope_scaling = RopeScaling::linear;
-        h.rope_scale = static_cast<float>(f.get_double(p + "rope.scaling.factor", 1.0));
-        if (!(h.rope_scale > 0.f))
-            throw format_error("metadata: " + p + "rope.scaling.factor " + std::to_string(h.rope_scale) + ": expected > 0");
+        h.rope_scale = real_key("rope.scaling.factor", 1.0, false);
     } else {
         throw unsupported_error("metadata: " + p + "rope.scaling.type '" + scaling +
                                 "' is not supported (supported: none, linear; llama3 factors via rope_freqs.weight)");
     }
 
-    h.attn_scale = static_cast<float>(f.get_double(p + "attention.scale", 1.0 / std::sqrt(static_cast<double>(h.head_k))));
-    h.attn_softcap = static_cast<float>(f.get_double(p + "attn_logit_softcapping", 0.0));
-    h.final_softcap = static_cast<float>(f.get_double(p + "final_logit_softcapping", 0.0));
+    h.attn_scale = real_key("attention.scale", 1.0 / std::sqrt(static_cast<double>(h.head_k)), false);
+    h.attn_softcap = real_key("attn_logit_softcapping", 0.0, true);
+    h.final_softcap = real_key("final_logit_softcapping", 0.0, true);
 
     h.swa.assign(static_cast<std::size_t>(h.n_layers), 0);
     if (h.info->arch == Arch::gemma3) {

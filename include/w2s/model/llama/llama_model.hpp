@@ -318,6 +318,12 @@ W2S_MODEL_FUNC LlamaModel LlamaModel::load(const std::string& gguf_path, LoadOpt
         const auto& f = *m.file_;
         m.hp_ = read_hparams(f);
         detail::load_specs(f, m.hp_, m.hp_.info->global, -1, m.gmat_, m.gvec_);
+        // llama3 frequency factors divide RoPE's frequencies: a zero or a non-finite one makes every logit NaN.
+        const auto& ff = m.gvec_[static_cast<std::size_t>(Slot::rope_freqs)];
+        for (std::size_t i = 0; i < ff.size(); ++i)
+            if (!std::isfinite(ff[i]) || !(ff[i] > 0.f))
+                throw format_error("tensor rope_freqs.weight: factor " + std::to_string(i) + " is " + std::to_string(ff[i]) +
+                                   "; expected finite factors > 0");
         m.layers_.resize(static_cast<std::size_t>(m.hp_.n_layers));
         for (int l = 0; l < m.hp_.n_layers; ++l)
             detail::load_specs(f, m.hp_, m.hp_.info->layer, l, m.layers_[static_cast<std::size_t>(l)].mat,

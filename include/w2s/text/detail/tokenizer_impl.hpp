@@ -200,7 +200,15 @@ inline void Tokenizer::build_sentencepiece(State& s, const gguf::File& f, bool g
         s.by_key[keys[i]] = static_cast<token_id>(i);
         const std::string& sp = s.spelling[i];
         if (s.type[i] == TokenType::byte && sp.size() == 6 && sp.rfind("<0x", 0) == 0 && sp[5] == '>') {
-            s.bytes[i] = std::string(1, static_cast<char>(std::stoi(sp.substr(3, 2), nullptr, 16)));
+            // exactly two hex digits: "<0xZZ>" or "<0x1Z>" is a damaged vocabulary, not byte 0x01
+            auto hex = [](char c) {
+                return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            };
+            const int hi = hex(sp[3]), lo = hex(sp[4]);
+            if (hi < 0 || lo < 0)
+                throw format_error(f.path() + ": metadata key 'tokenizer.ggml.tokens': byte token " + std::to_string(i) +
+                                   " is spelled '" + sp + "'; expected <0xHH> with two hex digits");
+            s.bytes[i] = std::string(1, static_cast<char>(hi * 16 + lo));
         } else {
             s.bytes[i] = detail::metaspace_to_space(keys[i]);
         }
