@@ -142,6 +142,27 @@ BOOST_AUTO_TEST_CASE(huge_counts) {
                         {"array of 3 array elements needs at least 36 bytes, expected at most the 30 bytes"});
 }
 
+BOOST_AUTO_TEST_CASE(metadata_arrays_are_bounded_in_elements_not_only_bytes) {
+    // Every element becomes a gguf::Value: a file of 2^24 + 1 bytes of u8 array would otherwise ask for ~48x that.
+    const std::uint64_t n = kMaxMetadataElements + 1;
+    expect_format_error(Bytes{}.header(3, 0, 1).str("big").u32(9).u32(0).u64(n).zeros(n).b, "m.gguf",
+                        {"m.gguf: value of metadata key 'big': array of 16777217 elements brings the file's metadata arrays to "
+                         "16777217 elements, beyond the limit of 16777216"});
+    // The limit is for all arrays together, nested ones included (a lowered limit keeps this test small).
+    auto two = [](std::uint64_t a, std::uint64_t b) {
+        return Bytes{}.header(3, 0, 2).str("a").u32(9).u32(0).u64(a).zeros(a).str("b").u32(9).u32(9).u64(1).u32(0).u64(b).zeros(b).b;
+    };
+    try {
+        (void)File(two(60, 40), "m.gguf", 100);
+        BOOST_ERROR("101 elements were accepted under a limit of 100");
+    } catch (const w2s::format_error& e) {
+        BOOST_TEST(std::string(e.what()).find("metadata key 'b'[0]: array of 40 elements brings the file's metadata arrays to 101 "
+                                              "elements, beyond the limit of 100") != std::string::npos, e.what());
+    }
+    const File f(two(60, 39), "m.gguf", 100);  // 60 + 1 + 39: exactly the limit
+    BOOST_TEST(f.get("b").as_array().items.at(0).as_array().items.size() == 39u);
+}
+
 BOOST_AUTO_TEST_CASE(unknown_value_types) {
     expect_format_error(Bytes{}.header(3, 0, 1).str("k").u32(13).zeros(8).b, "t.gguf",
                         {"t.gguf: metadata key 'k': unknown value type 13, expected 0..12"});

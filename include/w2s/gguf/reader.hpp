@@ -5,7 +5,7 @@
 // reader never reads outside the mapping (fuzzed: tests/gguf/fuzz). Checked: magic; version (2 and 3 share
 // one layout; 1 and big-endian files are refused); counts against the bytes that remain, before anything is
 // allocated; string lengths (at most kMaxStringBytes) and array lengths; value and element types (0..12);
-// bool bytes (0/1); array nesting (at most kMaxArrayDepth); duplicate keys and tensor names;
+// bool bytes (0/1); array nesting (at most kMaxArrayDepth) and elements (kMaxMetadataElements in all); duplicate keys and tensor names;
 // general.alignment (a u32 power of two); dimensions (at most 4, element count and byte size without
 // overflow, row length a multiple of the block size); known tensor types; offsets aligned, inside the file,
 // and tensors disjoint. Opening a path that is missing, unreadable or not a regular file is a w2s::io_error.
@@ -200,11 +200,16 @@ class File {
 
 public:
     /// Maps and parses `path`. Throws w2s::io_error or w2s::format_error with the file name in the message.
-    explicit File(const std::string& path) : name_(path), map_(std::make_shared<detail::Mapping>(path)) { parse(); }
+    /// `max_metadata_elements`: the most metadata array elements the file may hold, all arrays together (each
+    /// becomes a Value; see kMaxMetadataElements). Lower it for files from untrusted sources.
+    explicit File(const std::string& path, std::uint64_t max_metadata_elements = kMaxMetadataElements)
+        : name_(path), map_(std::make_shared<detail::Mapping>(path)), max_elements_(max_metadata_elements) {
+        parse();
+    }
 
     /// Parses an in-memory image (tests, fuzzing). `name` is used in error messages.
-    File(std::vector<std::byte> bytes, std::string name)
-        : name_(std::move(name)), map_(std::make_shared<detail::Mapping>(std::move(bytes))) {
+    File(std::vector<std::byte> bytes, std::string name, std::uint64_t max_metadata_elements = kMaxMetadataElements)
+        : name_(std::move(name)), map_(std::make_shared<detail::Mapping>(std::move(bytes))), max_elements_(max_metadata_elements) {
         parse();
     }
 
@@ -320,6 +325,10 @@ private:
                     fail(what + ": array of " + std::to_string(n) + " " + std::string(value_type_name(et)) +
                          " elements needs at least " + (overflow ? std::string("2^64 or more") : std::to_string(need)) +
                          " bytes, expected at most the " + std::to_string(c.remaining()) + " bytes that remain");
+                if (n > max_elements_ - std::min(max_elements_, metadata_elements_))
+                    fail(what + ": array of " + std::to_string(n) + " elements brings the file's metadata arrays to " +
+                         std::to_string(metadata_elements_ + n) + " elements, beyond the limit of " + std::to_string(max_elements_));
+                metadata_elements_ += n;
                 std::vector<Value> items;
                 items.reserve(static_cast<std::size_t>(n));
                 for (std::uint64_t i = 0; i < n; ++i)
@@ -455,6 +464,8 @@ private:
     std::uint32_t version_ = 0;
     std::size_t alignment_ = kDefaultAlignment;
     std::size_t data_offset_ = 0;
+    std::uint64_t max_elements_ = kMaxMetadataElements;
+    std::uint64_t metadata_elements_ = 0;  ///< array elements read so far (at most max_elements_)
     std::vector<std::string> key_order_;
     std::unordered_map<std::string, Value> kv_;
     std::vector<TensorInfo> tensors_;

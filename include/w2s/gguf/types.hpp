@@ -16,6 +16,10 @@ inline constexpr std::size_t kMaxDims = 4;            // GGML_MAX_DIMS
 inline constexpr int kMaxArrayDepth = 8;               // arrays nest at most this deep (reader and writer)
 /// Longest string (key, value or tensor name) the reader accepts, so a damaged length cannot allocate the world.
 inline constexpr std::uint64_t kMaxStringBytes = std::uint64_t{1} << 30;
+// Metadata array elements in one file, all arrays together: each becomes a gguf::Value (tens of bytes), so a
+// file of N bytes of u8 arrays would otherwise ask for ~48 N bytes. Real models hold about 1-2 million (a 262k
+// vocabulary's tokens, types and scores, and its merges); 2^24 bounds the reader's metadata to about 1 GiB.
+inline constexpr std::uint64_t kMaxMetadataElements = std::uint64_t{1} << 24;
 
 /// GGUF metadata value types (gguf_type), numbered as in the file.
 enum class ValueType : std::uint32_t {
