@@ -5,7 +5,11 @@
 #   concurrent clients: aggregate generated tokens/s and request latency p50 / p95 (benchmarks/serve/bench_serve.cpp:
 #   chat completions, the same 16 prompts, temperature 0, ignore_eos, max_tokens each).
 #
-#   scripts/bench_serve.sh [--max-tokens 64] [--requests 2] [--threads 2] [--parallel 16] [--no-llama]
+#   scripts/bench_serve.sh [--max-tokens 64] [--requests 4] [--rounds 4] [--threads 2] [--parallel 16] [--no-llama]
+#
+# Both servers are started first and stay up; each of --rounds rounds runs every case one after the other (w2s
+# unsteered, same, mixed, llama-server; round r starts at case r mod 4, a 2 s pause after each), so that drift in the
+# machine's speed (warm-up, other load) and the neighbour a case follows hit every case alike; the table gives each case's mean tokens/s over the rounds with its range, latencies pooled over the rounds.
 #
 # The four bundles (free-text sentiment, formality, refusal, confidence of examples/data; 12 train items, layers
 # 3,7,...,23) are fitted once into $W2S_BUILD_DIR/serve_bundles (about a minute each on 2 cores). llama-server is built
@@ -15,11 +19,12 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bench_common.sh"
 need_model bench_serve
-max_tokens=64 requests=2 threads=2 parallel=16 llama=1 ctx=512
+max_tokens=64 requests=4 rounds=4 threads=2 parallel=16 llama=1 ctx=512
 while [ $# -gt 0 ]; do
   case "$1" in
     --max-tokens) max_tokens="$2"; shift 2 ;;
     --requests) requests="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
     --parallel) parallel="$2"; shift 2 ;;
     --no-llama) llama=0; shift ;;
@@ -70,14 +75,6 @@ run_client() { "$client" --port "$1" --concurrency 1,4,16 --requests "$requests"
   --model-id smollm2 2> "$out/w2s.log" &
 pid=$!
 port=$(wait_port "$out/w2s.log" $pid)
-{
-  run_client "$port" --label w2s --steering none
-  run_client "$port" --label w2s --steering same --bundles sentiment
-  run_client "$port" --label w2s --steering mixed --bundles "$(IFS=,; echo "${names[*]}")"
-} > "$out/results.jsonl"
-rss_w2s=$(ps -o rss= -p $pid | tr -d ' ')
-kill $pid; wait $pid 2>/dev/null || true
-
 if [ "$llama" = 1 ]; then
   server="$("$root/scripts/build_llamacpp.sh" llama-server | tail -n1)"
   lport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -85,30 +82,57 @@ if [ "$llama" = 1 ]; then
     > "$out/llama.log" 2>&1 &
   lpid=$!
   wait_health "$lport" $lpid
-  run_client "$lport" --label llama-server --steering none >> "$out/results.jsonl"
+fi
+run_case() {  # run_case N: case N of the round (0 w2s unsteered, 1 same, 2 mixed, 3 llama-server)
+  case "$1" in
+    0) run_client "$port" --label w2s --steering none ;;
+    1) run_client "$port" --label w2s --steering same --bundles sentiment ;;
+    2) run_client "$port" --label w2s --steering mixed --bundles "$(IFS=,; echo "${names[*]}")" ;;
+    3) if [ "$llama" = 1 ]; then run_client "$lport" --label llama-server --steering none; fi ;;
+  esac
+  sleep 2  # let the server that just ran go idle before the next case is timed
+}
+# Round r starts at case r mod 4: over 4 rounds every case runs first, and after every other case, once. (Measured:
+# with a fixed order, the w2s case that followed llama-server's run was 3-7% slower than the others; alone, the
+# three w2s cases agree within the rounds' spread.)
+for round in $(seq 1 "$rounds"); do
+  echo "bench_serve: round $round of $rounds" >&2
+  for k in 0 1 2 3; do run_case $(((round - 1 + k) % 4)); done
+done > "$out/results.jsonl"
+rss_w2s=$(ps -o rss= -p $pid | tr -d ' ')
+kill $pid; wait $pid 2>/dev/null || true
+if [ "$llama" = 1 ]; then
   rss_llama=$(ps -o rss= -p $lpid | tr -d ' ')
   kill $lpid; wait $lpid 2>/dev/null || true
 fi
 
-python3 - "$out/results.jsonl" "$max_tokens" "$threads" "$parallel" "${rss_w2s:-0}" "${rss_llama:-0}" <<'EOF'
+python3 - "$out/results.jsonl" "$max_tokens" "$threads" "$parallel" "$rounds" "${rss_w2s:-0}" "${rss_llama:-0}" <<'EOF'
 import json, sys
+from collections import defaultdict
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-mt, th, par, rss_w, rss_l = sys.argv[2:7]
+mt, th, par, rounds, rss_w, rss_l = sys.argv[2:8]
 print(f"serving SmolLM2-135M-Instruct Q4_1: chat completions of {mt} tokens (temperature 0, ignore_eos), "
-      f"{th} threads, {par} slots per server")
-print("| server | steering | clients | requests | tokens/s | p50 s | p95 s | failed |")
+      f"{th} threads, {par} slots per server; {rounds} rounds, every case once per round")
+runs = defaultdict(list)
+for r in rows: runs[(r['label'], r['steering'], r['clients'])].append(r)
+print("| server | steering | clients | requests per round | tokens/s mean (min-max over rounds) | p50 s | p95 s | failed |")
 print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-for r in rows:
-    print(f"| {r['label']} | {r['steering']} | {r['clients']} | {r['requests']} | {r['tok_s']:.1f} | {r['p50_s']:.2f} | "
-          f"{r['p95_s']:.2f} | {r['failed']} |")
-get = {(r['label'], r['steering'], r['clients']): r['tok_s'] for r in rows}
+mean = {}
+for key, rs in runs.items():
+    t = [r['tok_s'] for r in rs]
+    mean[key] = sum(t) / len(t)
+    p50 = sorted(r['p50_s'] for r in rs)[len(rs) // 2]
+    p95 = max(r['p95_s'] for r in rs)
+    print(f"| {key[0]} | {key[1]} | {key[2]} | {rs[0]['requests']} | {mean[key]:.1f} ({min(t):.1f}-{max(t):.1f}) | "
+          f"{p50:.2f} | {p95:.2f} | {sum(r['failed'] for r in rs)} |")
 print()
+print("(p50: the median of the rounds' medians; p95: the largest of the rounds' p95)")
 for c in (1, 4, 16):
-    base = get.get(('w2s', 'none', c))
+    base = mean.get(('w2s', 'none', c))
     if not base: continue
-    line = f"{c:>2} clients: mixed / unsteered {get.get(('w2s','mixed',c), 0) / base:.2f}x, same / unsteered {get.get(('w2s','same',c), 0) / base:.2f}x"
-    if ('llama-server', 'none', c) in get:
-        line += f", w2s unsteered / llama-server {base / get[('llama-server','none',c)]:.2f}x"
+    line = f"{c:>2} clients: mixed / unsteered {mean.get(('w2s','mixed',c), 0) / base:.2f}x, same / unsteered {mean.get(('w2s','same',c), 0) / base:.2f}x"
+    if ('llama-server', 'none', c) in mean:
+        line += f", w2s unsteered / llama-server {base / mean[('llama-server','none',c)]:.2f}x"
     print(line)
 print(f"resident memory at the end: w2s {int(rss_w)//1024} MiB" + (f", llama-server {int(rss_l)//1024} MiB" if int(rss_l) else ""))
 EOF

@@ -171,4 +171,19 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(misuse_throws_with_context, R, AllRouters) {
     }
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(fits_on_the_documented_minimum_of_two_items, R, AllRouters) {
+    // Two items are the documented minimum of a fit. Cross-validation over them would leave one row to fit on in
+    // each fold (below every router's minimum of two): the CV routers then fit their first grid entry on both.
+    const auto& d = data();
+    for (const int n : {2, 3}) {
+        R r = make<R>();
+        BOOST_TEST_CONTEXT("n = " << n) {
+            BOOST_CHECK_NO_THROW(r.fit(d.train.X.topRows(n), d.train.S.topRows(n), 0));
+            const auto got = r.predict(d.test.X.topRows(5));
+            BOOST_TEST_REQUIRE(got.size() == 5u);
+            for (int l : got) BOOST_TEST((l >= 0 && l < d.train.S.cols()));
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -218,7 +218,8 @@ Timing time_decode(const B& b, const Options& o) {
 
 /// Batched decode at `rows` sequences (see the file comment): Options::gen_tokens calls of model::decode_steps, one
 /// token per row with logits, after decode_depth ids per row (each row its own ids; not timed). Steered: row r adds
-/// (1 + r / 4) x a random vector at block 1 + r mod (L - 1), every step. Seconds per repetition of all the steps.
+/// (1 + r / 4) x a random vector at block 1 + r mod (L - 1), every step. Seconds per repetition of all the steps;
+/// the two variants' repetitions interleaved.
 template <class B>
 BatchedAt time_batched_decode(const B& b, const Options& o, int rows) {
     static_assert(model::check_generation_backend<B>());
@@ -255,8 +256,15 @@ BatchedAt time_batched_decode(const B& b, const Options& o, int rows) {
     };
     BatchedAt a;
     a.rows = rows;
-    a.unsteered = detail::repeat(o.warmup, o.reps, [&] { run_all({}); });
-    a.steered = detail::repeat(o.warmup, o.reps, [&] { run_all(steer); });
+    // interleaved, one repetition of each in turn, so that drift in the machine's speed hits both alike
+    for (int r = 0; r < o.warmup; ++r) {
+        run_all({});
+        run_all(steer);
+    }
+    for (int r = 0; r < o.reps; ++r) {
+        a.unsteered.seconds.push_back(detail::repeat(0, 1, [&] { run_all({}); }).seconds.front());
+        a.steered.seconds.push_back(detail::repeat(0, 1, [&] { run_all(steer); }).seconds.front());
+    }
     return a;
 }
 

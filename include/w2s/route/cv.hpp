@@ -147,6 +147,7 @@ public:
     explicit CrossValidated(Params p) : p_(std::move(p)) {}
 
     /// Cross-validates over the grid (folds reduced to n when n is smaller), then refits the best on all rows.
+    /// With fewer than 3 rows (no fold would keep 2 to fit on) it fits the grid's first entry, untuned.
     FitStatus fit(const FeaturesRef& X, const ProfilesRef& S, std::uint64_t seed = 0);
     [[nodiscard]] Layers predict(const FeaturesRef& X) const { return model_.predict(X); }
     [[nodiscard]] int predict_one(std::span<const float> x) const { return model_.predict_one(x); }
@@ -175,6 +176,14 @@ private:
 // keeps it, and cross_validate<R> with it, out of the including file.
 template <class R>
 FitStatus CrossValidated<R>::fit(const FeaturesRef& X, const ProfilesRef& S, std::uint64_t seed) {
+    if (X.rows() < 3 && X.rows() == S.rows()) {
+        // Every fold must leave at least 2 rows to fit on (a router's minimum): with 2 rows no split does, so the
+        // first grid entry is fitted on both, untuned (cv() has an empty table). The inner fit checks the rest.
+        cv_ = {};
+        if (!p_.grid.empty()) cv_.best = p_.grid.front();
+        model_ = R(cv_.best);
+        return model_.fit(X, S, seed);
+    }
     const int folds = static_cast<int>(std::min<Eigen::Index>(p_.folds, X.rows()));
     cv_ = cross_validate<R>(X, S, p_.grid, folds, seed);
     model_ = R(cv_.best);
