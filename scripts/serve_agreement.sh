@@ -11,4 +11,4 @@ dir="${W2S_BUILD_DIR:-$root/build/serve_agreement}"
 cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DW2S_BUILD_TESTS=ON -DW2S_TEST_AREAS=serve \
   -DW2S_BUILD_TOOLS=OFF -DW2S_BUILD_EXAMPLES=OFF -DW2S_BUILD_BENCHMARKS=OFF -DW2S_LLAMA_SERVER="$server" >&2
 cmake --build "$dir" --target test_serve_llamacpp_agreement >&2
-W2S_MODEL="$model" "$dir/tests/serve/test_serve_llamacpp_agreement" --log_level=message --report_level=short
+W2S_MODEL="$model" W2S_LLAMA_SERVER="$server" "$dir/tests/serve/test_serve_llamacpp_agreement" --log_level=message --report_level=short

@@ -51,6 +51,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "w2s/core/durable.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/core/parallel.hpp"
 #include "w2s/core/progress.hpp"
@@ -410,23 +411,46 @@ public:
         return generate(std::span<const model::token_id>(ids), alpha, go, on_token);
     }
 
-    /// Writes the bundle folder. Each file is written under a temporary name and renamed into place, bundle.json
-    /// (what load() reads first) last, so an interrupted save never leaves a file that reads as valid but is half
-    /// written. Throws io_error naming the file that could not be written.
+    /// Writes the bundle folder. The three files are written complete into a sibling folder (DIR.w2s-partial-PID),
+    /// flushed to the disk, and that folder is swapped in for DIR with one rename (w2s/core/durable.hpp): a reader,
+    /// or a crash at any moment, sees the old bundle or the new one, never a mix of the two or a half-written file.
+    /// A staged folder left by an interrupted save is never read and is replaced by the next save. DIR must be new or
+    /// hold a bundle (nothing else: it is replaced whole). Throws io_error naming the file that could not be written.
     void save(const std::string& dir) const {
         require_fitted("save");
         namespace fs = std::filesystem;
         std::error_code ec;
-        fs::create_directories(dir, ec);
-        if (ec) throw io_error(dir + ": cannot create the bundle folder: " + ec.message());
-        steer::save_control_vector(vectors_, dir + "/vectors.gguf.partial");
+        std::string target = dir;
+        while (target.size() > 1 && target.back() == '/') target.pop_back();
+        if (target.empty()) throw invalid_argument("AdaptiveSteerer::save: empty folder name");
+        const std::string parent = fs::path(target).parent_path().string();
+        if (!parent.empty()) {
+            fs::create_directories(parent, ec);
+            if (ec) throw io_error(parent + ": cannot create the folder for the bundle: " + ec.message());
+        }
+        // The swap replaces DIR whole: refuse a folder that holds anything but a bundle's files (someone's own files,
+        // or a folder that is not a bundle at all, would be deleted).
+        if (fs::is_directory(target, ec))
+            for (const auto& e : fs::directory_iterator(target, ec)) {
+                const std::string f = e.path().filename().string();
+                const bool ours = f == "bundle.json" || f == "router.bin" || f == "vectors.gguf" ||
+                                  (f.size() > 8 && f.compare(f.size() - 8, 8, ".partial") == 0);
+                if (!ours)
+                    throw io_error(target + ": holds '" + f + "', which is not a bundle file; save() replaces the whole folder, "
+                                   "so it saves only into a new folder or over a bundle");
+            }
+        const std::string staged = target + ".w2s-partial-" + std::to_string(::getpid());
+        fs::remove_all(staged, ec);
+        fs::create_directory(staged, ec);
+        if (ec) throw io_error(staged + ": cannot create the staging folder: " + ec.message());
+        steer::save_control_vector(vectors_, staged + "/vectors.gguf");
         {
-            std::ofstream os(dir + "/router.bin.partial", std::ios::binary);
-            if (!os) throw io_error(dir + "/router.bin: cannot write");
+            std::ofstream os(staged + "/router.bin", std::ios::binary);
+            if (!os) throw io_error(staged + "/router.bin: cannot write");
             std_.save(os);
             router_.save(os);
             os.flush();
-            if (!os) throw io_error(dir + "/router.bin: write failed");
+            if (!os) throw io_error(staged + "/router.bin: write failed");
         }
         const nlohmann::json j = {{"format", "w2s-bundle"}, {"format_version", kBundleVersion}, {"router", std::string(R::kind)},
                                   {"embedding", std::string(detail::embedding_kind<Emb>())},
@@ -438,15 +462,14 @@ public:
         nlohmann::json jw = j;
         if constexpr (kSettings) jw["embedding_settings"] = std::string(emb_.settings());
         {
-            std::ofstream js(dir + "/bundle.json.partial");
+            std::ofstream js(staged + "/bundle.json");
             js << jw.dump(2) << '\n';
             js.flush();
-            if (!js) throw io_error(dir + "/bundle.json: write failed");
+            if (!js) throw io_error(staged + "/bundle.json: write failed");
         }
-        for (const char* f : {"vectors.gguf", "router.bin", "bundle.json"}) {
-            fs::rename(dir + "/" + f + ".partial", dir + "/" + f, ec);
-            if (ec) throw io_error(dir + "/" + f + ": cannot move into place: " + ec.message());
-        }
+        for (const char* f : {"vectors.gguf", "router.bin", "bundle.json"}) durable::fsync_file(staged + "/" + f);
+        durable::fsync_dir(staged);
+        durable::replace_dir(staged, target);
     }
 
     /// Loads a bundle saved by save() for the same kinds of router and embedding, checking it fits `backend`.
@@ -503,6 +526,20 @@ private:
                                    std::string(detail::embedding_kind<Emb>()) + "'");
         AdaptiveOptions o;
         o.layers = j.at("layers").get<std::vector<int>>();
+        // What the router indexes and the steering uses: checked against the model before anything is read by it.
+        const int L = backend.n_layers();
+        if (o.layers.empty()) throw format_error(dir + "/bundle.json: 'layers' is empty, expected the candidate blocks");
+        for (std::size_t i = 0; i < o.layers.size(); ++i) {
+            if (o.layers[i] < 1 || o.layers[i] >= L)
+                throw format_error(dir + "/bundle.json: 'layers' holds block " + std::to_string(o.layers[i]) + ", expected blocks 1.." +
+                                   std::to_string(L - 1) + " of this model");
+            if (std::find(o.layers.begin(), o.layers.begin() + static_cast<std::ptrdiff_t>(i), o.layers[i]) !=
+                o.layers.begin() + static_cast<std::ptrdiff_t>(i))
+                throw format_error(dir + "/bundle.json: 'layers' holds block " + std::to_string(o.layers[i]) + " twice");
+        }
+        const int fixed = j.at("fixed_layer").get<int>();
+        if (std::find(o.layers.begin(), o.layers.end(), fixed) == o.layers.end())
+            throw format_error(dir + "/bundle.json: 'fixed_layer' " + std::to_string(fixed) + " is not one of 'layers'");
         o.multipliers = j.at("multipliers").get<std::vector<double>>();
         o.embedding_block = j.at("embedding_block").get<int>();
         o.pooling = route::parse_pooling(j.at("pooling").get<std::string>());
@@ -528,13 +565,22 @@ private:
         s.layers_ = o.layers;
         for (int l : s.layers_) (void)s.vectors_.at(l);
         s.bind_embedding(s.vectors_, s.layers_);
-        s.fixed_layer_ = j.at("fixed_layer").get<int>();
+        s.fixed_layer_ = fixed;
         std::ifstream is(dir + "/router.bin", std::ios::binary);
         if (!is) throw io_error(dir + "/router.bin: cannot open");
         with_context(dir + "/router.bin", [&] {
             s.std_.load(is);
             s.router_.load(is);
         });
+        if (s.router_.layers() != static_cast<int>(s.layers_.size()))
+            throw format_error(dir + "/router.bin: the router picks among " + std::to_string(s.router_.layers()) +
+                               " layers, bundle.json lists " + std::to_string(s.layers_.size()));
+        if (s.std_.dim() != static_cast<int>(s.emb_.dim()))
+            throw format_error(dir + "/router.bin: the standardizer holds " + std::to_string(s.std_.dim()) +
+                               " values, the bundle's embedding gives " + std::to_string(s.emb_.dim()));
+        if (s.router_.dim() != static_cast<int>(s.emb_.dim()))
+            throw format_error(dir + "/router.bin: the router reads embeddings of " + std::to_string(s.router_.dim()) +
+                               " values, the bundle's embedding gives " + std::to_string(s.emb_.dim()));
         s.fitted_ = true;
         return s;
     }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <type_traits>
 #include <limits>
 #include <random>
@@ -176,6 +177,85 @@ BOOST_AUTO_TEST_CASE(bundle_of_another_router_is_refused) {
     using Knn = w2s::AdaptiveSteerer<w2s::model::LlamaModel, w2s::route::KnnCV>;
     BOOST_CHECK_THROW(Knn::load(model, dir + "/b_profile"), w2s::invalid_argument);
     BOOST_CHECK_THROW(w2s::AdaptiveSteerer<w2s::model::LlamaModel>::load(model, dir + "/missing"), w2s::io_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_bundle_whose_parts_disagree_is_refused_naming_what) {
+    // The router indexes 'layers' and the steering reads them: an empty list, a block outside the model, a block
+    // twice, a fixed layer outside the list, or a router over another number of layers must not load.
+    w2s::ThreadPool pool(1);
+    using S = w2s::AdaptiveSteerer<w2s::model::LlamaModel>;
+    S s(model);
+    s.fit(std::span(items).first(12), pool);
+    const std::string good = dir + "/b_checked";
+    s.save(good);
+    const auto j = nlohmann::json::parse(w2s::test::read_file(good + "/bundle.json"));
+    BOOST_TEST_REQUIRE(j.at("layers").size() == 2u);  // the tiny model's blocks 1 and 2
+    auto with = [&](const std::string& name, const std::function<void(nlohmann::json&)>& edit) {
+        const std::string d = dir + "/" + name;
+        std::filesystem::remove_all(d);
+        std::filesystem::copy(good, d);
+        nlohmann::json k = j;
+        edit(k);
+        std::ofstream(d + "/bundle.json") << k.dump(2);
+        return d;
+    };
+    const std::vector<std::pair<std::function<void(nlohmann::json&)>, std::string>> cases{
+        {[](nlohmann::json& k) { k["layers"] = nlohmann::json::array(); }, "'layers' is empty"},
+        {[](nlohmann::json& k) { k["layers"] = {1, 7}; }, "'layers' holds block 7, expected blocks 1..2 of this model"},
+        {[](nlohmann::json& k) { k["layers"] = {0, 2}; }, "'layers' holds block 0, expected blocks 1..2"},
+        {[](nlohmann::json& k) { k["layers"] = {2, 2}; }, "'layers' holds block 2 twice"},
+        {[](nlohmann::json& k) { k["fixed_layer"] = 5; }, "'fixed_layer' 5 is not one of 'layers'"},
+        {[](nlohmann::json& k) { k["layers"] = {2}; k["fixed_layer"] = 2; }, "the router picks among 2 layers, bundle.json lists 1"},
+    };
+    int n = 0;
+    for (const auto& [edit, want] : cases) {
+        const std::string d = with("b_bad" + std::to_string(n++), edit);
+        try {
+            (void)S::load(model, d);
+            BOOST_ERROR("loaded a bundle that should say: " << want);
+        } catch (const w2s::format_error& e) {
+            BOOST_TEST(std::string(e.what()).find(want) != std::string::npos, e.what());
+        }
+    }
+    BOOST_CHECK_NO_THROW((void)S::load(model, good));
+}
+
+BOOST_AUTO_TEST_CASE(a_bundle_saved_over_another_is_swapped_in_whole) {
+    // save() writes into a staged sibling folder and swaps it in with one rename: after saving a second fit over
+    // the first, the folder holds exactly the second (its three files), no staged folder of this save is left, and
+    // a staged folder left by an interrupted save (here made by hand, with a half-written file) is never read.
+    w2s::ThreadPool pool(1);
+    using S = w2s::AdaptiveSteerer<w2s::model::LlamaModel>;
+    const std::string b = dir + "/b_swap";
+    S first(model);
+    first.fit(std::span(items).first(12), pool);
+    first.save(b);
+    std::ofstream(b + "/stray.txt") << "left by the user";
+    S second(model);
+    second.fit(std::span(items).subspan(8, 12), pool);
+    std::filesystem::create_directories(b + ".w2s-partial-1");
+    std::ofstream(b + ".w2s-partial-1/bundle.json") << "{\"format\": \"w2s-bu";  // an interrupted save elsewhere
+    // the swap replaces the folder whole, so a file of the user's own in it is refused, named, and kept
+    try {
+        second.save(b);
+        BOOST_ERROR("saved over a folder holding a file of the user's own");
+    } catch (const w2s::io_error& e) {
+        BOOST_TEST(std::string(e.what()).find("holds 'stray.txt', which is not a bundle file") != std::string::npos, e.what());
+    }
+    BOOST_TEST(std::filesystem::exists(b + "/stray.txt"));
+    std::filesystem::remove(b + "/stray.txt");
+    second.save(b + "/");  // a trailing slash names the same folder
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(b)) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    BOOST_TEST(names == (std::vector<std::string>{"bundle.json", "router.bin", "vectors.gguf"}), boost::test_tools::per_element());
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        const std::string f = e.path().filename().string();
+        BOOST_TEST((f.find("b_swap.w2s-partial-") != 0 || f == "b_swap.w2s-partial-1"), f);  // only the hand-made one
+    }
+    const auto t = S::load(model, b);
+    for (std::size_t i = 0; i < items.size(); ++i) BOOST_TEST(t.choose_layer(items[i].prompt) == second.choose_layer(items[i].prompt));
+    BOOST_TEST(t.fixed_layer() == second.fixed_layer());
 }
 
 BOOST_AUTO_TEST_CASE(unfitted_steerer_refuses_to_choose) {

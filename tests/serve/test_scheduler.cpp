@@ -5,6 +5,8 @@
 #define BOOST_TEST_MODULE serve_scheduler
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
+
 #include <chrono>
 #include <thread>
 
@@ -106,6 +108,21 @@ BOOST_AUTO_TEST_CASE(the_bundles_load_and_list) {
     BOOST_TEST(registry().find("beta")->router_kind() == "knn");
     BOOST_TEST(!a->layers().empty());
     BOOST_TEST(!registry().find("gamma"));
+}
+
+BOOST_AUTO_TEST_CASE(a_save_s_staging_folder_is_never_a_bundle) {
+    // AdaptiveSteerer::save stages NAME.w2s-partial-PID beside NAME: complete or not, the registry skips it and a
+    // request cannot name it.
+    const std::string d = test::temp_dir("serve_staging");
+    std::filesystem::create_directories(d);
+    std::filesystem::copy(fx().bundles + "/alpha", d + "/alpha", std::filesystem::copy_options::recursive);
+    std::filesystem::copy(fx().bundles + "/alpha", d + "/alpha.w2s-partial-99", std::filesystem::copy_options::recursive);
+    serve::BundleRegistry<Model> r(fx().model, d);
+    BOOST_TEST(r.load_all() == 1u);
+    BOOST_TEST(r.list().size() == 1u);
+    BOOST_TEST(!serve::valid_bundle_name("alpha.w2s-partial-99"));
+    BOOST_TEST(serve::valid_bundle_name("alpha.v2"));
+    std::filesystem::remove_all(d);
 }
 
 BOOST_AUTO_TEST_CASE(each_request_alone_equals_the_library_one_sequence_path) {

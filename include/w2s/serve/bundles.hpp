@@ -13,7 +13,8 @@
 // reads the files outside the lock.
 //
 // Names: 1-64 characters of [A-Za-z0-9._-], not starting with '.', so that a name is always one folder under the
-// registry's directory (no path from a request reaches anywhere else).
+// registry's directory (no path from a request reaches anywhere else); never containing ".w2s-partial-" (a save's
+// staging folder).
 #pragma once
 
 #include <algorithm>
@@ -86,6 +87,8 @@ private:
 /// Whether `name` is a valid bundle name (see the file comment).
 [[nodiscard]] inline bool valid_bundle_name(std::string_view name) noexcept {
     if (name.empty() || name.size() > 64 || name.front() == '.') return false;
+    // AdaptiveSteerer::save's staging folders (NAME.w2s-partial-PID) are never bundles, even when complete
+    if (name.find(".w2s-partial-") != std::string_view::npos) return false;
     return std::all_of(name.begin(), name.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     });

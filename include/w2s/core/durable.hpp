@@ -1,0 +1,83 @@
+// w2s/core/durable.hpp — writing files and folders so that a crash never leaves one that reads as valid but is
+// half written: write under a temporary name, flush to the disk (fsync), then rename into place (and fsync the
+// folder that holds the name).
+//
+//   w2s::durable::fsync_file(path);                  // the file's bytes on the disk
+//   w2s::durable::fsync_dir(folder);                 // the names in a folder (after a rename or create)
+//   w2s::durable::replace_dir(staged, target);       // staged folder becomes target in one step
+//
+// replace_dir swaps a complete staged folder in for the target with one rename: renameat2(RENAME_EXCHANGE) on
+// Linux when the target exists (a reader opens the old folder or the new one, never a mix), a plain rename when it
+// does not; the old folder, now under the staged name, is then removed. Where the exchange is not available (other
+// systems, file systems without it) it falls back to two renames (target aside, staged into place), which leaves a
+// moment with no target but never a mixed one. Errors are w2s::io_error naming the path.
+#pragma once
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "w2s/core/error.hpp"
+
+namespace w2s::durable {
+
+namespace detail {
+inline void fsync_fd_of(const std::string& path, int flags, const char* what) {
+    const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) throw io_error(path + ": cannot open to flush it to the disk (" + what + "): " + std::strerror(errno));
+    const int rc = ::fsync(fd);
+    const int err = errno;
+    ::close(fd);
+    // Some file systems (and folders on some systems) refuse fsync with EINVAL: nothing to flush there.
+    if (rc != 0 && err != EINVAL && err != EROFS) throw io_error(path + ": fsync failed: " + std::strerror(err));
+}
+}  // namespace detail
+
+/// Flushes a written file's bytes to the disk.
+inline void fsync_file(const std::string& path) { detail::fsync_fd_of(path, O_RDONLY, "file"); }
+
+/// Flushes a folder's entries (names created, renamed or removed in it) to the disk.
+inline void fsync_dir(const std::string& path) { detail::fsync_fd_of(path.empty() ? std::string(".") : path, O_RDONLY | O_DIRECTORY, "folder"); }
+
+/// Makes the complete folder `staged` the folder `target` (see the file comment); `target`'s old contents are
+/// removed. Both must be on one file system (siblings, in practice).
+inline void replace_dir(const std::string& staged, const std::string& target) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const std::string parent = fs::path(target).parent_path().string();
+    const bool exists = fs::exists(target, ec);
+    if (exists && !fs::is_directory(target, ec)) throw io_error(target + ": exists and is not a folder; not replacing it");
+    if (!exists) {
+        fs::rename(staged, target, ec);
+        if (ec) throw io_error(target + ": cannot move " + staged + " into place: " + ec.message());
+        fsync_dir(parent);
+        return;
+    }
+#if defined(__linux__) && defined(RENAME_EXCHANGE)
+    if (::renameat2(AT_FDCWD, staged.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
+        fsync_dir(parent);
+        fs::remove_all(staged, ec);  // the old folder, now under the staged name
+        if (ec) throw io_error(staged + ": the old folder could not be removed after the swap: " + ec.message());
+        return;
+    }
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+        throw io_error(target + ": cannot swap " + staged + " into place: " + std::strerror(errno));
+#endif
+    const std::string aside = staged + ".old";
+    fs::remove_all(aside, ec);
+    fs::rename(target, aside, ec);
+    if (ec) throw io_error(target + ": cannot move the old folder aside: " + ec.message());
+    fs::rename(staged, target, ec);
+    if (ec) throw io_error(target + ": cannot move " + staged + " into place: " + ec.message());
+    fsync_dir(parent);
+    fs::remove_all(aside, ec);
+    if (ec) throw io_error(aside + ": the old folder could not be removed: " + ec.message());
+}
+
+}  // namespace w2s::durable
