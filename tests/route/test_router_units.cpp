@@ -1,6 +1,7 @@
 // Router-specific checks with hand-computed numbers, solver status, and the concept refusing wrong types.
 #include <boost/test/unit_test.hpp>
 
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -215,3 +216,56 @@ BOOST_AUTO_TEST_CASE(cv_picks_the_best_grid_entry) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(router_files_are_read_as_far_as_their_bytes_and_only_finite) {
+    // A damaged shape is refused as truncated after reading what the stream holds (memory follows the bytes, not
+    // the declared 2^31 elements), and a matrix holding NaN or Inf is refused naming the value: a router or
+    // standardizer loaded from it would route every prompt by NaN.
+    {
+        std::stringstream ss;
+        wr::RouterWriter w(ss);
+        w.put(std::uint64_t{1} << 16);
+        w.put(std::uint64_t{1} << 15);  // 2^31 floats declared
+        w.put(1.0f);
+        wr::RouterReader r(ss, "test");
+        try {
+            (void)r.get_matrix<wr::Features>("weights");
+            BOOST_ERROR("a matrix of 2^31 declared elements was read from 4 bytes");
+        } catch (const w2s::format_error& e) {
+            BOOST_TEST(std::string(e.what()).find("test: stream ends inside field weights") != std::string::npos, e.what());
+        }
+    }
+    for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+        std::stringstream ss;
+        wr::RouterWriter w(ss);
+        wr::Features m = wr::Features::Ones(2, 3);
+        m(1, 2) = bad;
+        w.put_matrix(m);
+        wr::RouterReader r(ss, "test");
+        try {
+            (void)r.get_matrix<wr::Features>("weights");
+            BOOST_ERROR("a non-finite value was read");
+        } catch (const w2s::format_error& e) {
+            BOOST_TEST(std::string(e.what()).find("field weights: value 5 (row 1, column 2) is not finite") != std::string::npos, e.what());
+        }
+    }
+    // a standardizer file with a NaN mean
+    {
+        std::stringstream ss;
+        wr::Standardizer st;
+        wr::Features X(3, 2);
+        X << 1, 2, 3, 4, 5, 7;
+        st.fit(X);
+        st.save(ss);
+        std::string bytes = ss.str();
+        const float nan = std::numeric_limits<float>::quiet_NaN();
+        // the mean's first value follows the header; find it by its bytes (mean of column 0 is 3)
+        const float three = 3.0f;
+        const auto at = bytes.find(std::string(reinterpret_cast<const char*>(&three), sizeof three));
+        BOOST_TEST_REQUIRE(at != std::string::npos);
+        bytes.replace(at, sizeof nan, std::string(reinterpret_cast<const char*>(&nan), sizeof nan));
+        std::stringstream in(bytes);
+        wr::Standardizer back;
+        BOOST_CHECK_THROW(back.load(in), w2s::format_error);
+    }
+}

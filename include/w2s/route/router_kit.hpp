@@ -223,10 +223,27 @@ public:
             throw format_error(who_ + ": field " + std::string(field) + ": shape " + std::to_string(r) + "x" +
                                std::to_string(c) + " found; expected " + (rows >= 0 ? std::to_string(rows) : "?") + "x" +
                                (cols >= 0 ? std::to_string(cols) : "?"));
+        // Read in chunks, so that memory follows the bytes the stream holds, not the shape a damaged file declares
+        // (a 40-byte file may declare 2^31 elements).
+        const std::uint64_t n = r * c;
+        std::vector<T> buf;
+        constexpr std::uint64_t kChunk = std::uint64_t{1} << 16;
+        for (std::uint64_t done = 0; done < n;) {
+            const std::uint64_t k = std::min(kChunk, n - done);
+            buf.resize(static_cast<std::size_t>(done + k));
+            is_.read(reinterpret_cast<char*>(buf.data() + done), static_cast<std::streamsize>(sizeof(T) * k));
+            if (!is_) truncated(field);
+            done += k;
+        }
+        if constexpr (std::is_floating_point_v<T>) {
+            for (std::uint64_t i = 0; i < n; ++i)
+                if (!std::isfinite(buf[static_cast<std::size_t>(i)]))
+                    throw format_error(who_ + ": field " + std::string(field) + ": value " + std::to_string(i) + " (row " +
+                                       std::to_string(i / c) + ", column " + std::to_string(i % c) + ") is not finite");
+        }
         Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rm(static_cast<Eigen::Index>(r),
                                                                              static_cast<Eigen::Index>(c));
-        is_.read(reinterpret_cast<char*>(rm.data()), static_cast<std::streamsize>(sizeof(T) * rm.size()));
-        if (!is_) truncated(field);
+        if (n) std::copy(buf.begin(), buf.end(), rm.data());
         return M(rm);
     }
     /// Reads and checks the container header; returns the body version, which must be in [1, max_body_version].
