@@ -1,5 +1,8 @@
 #define BOOST_TEST_MODULE sweep
 #include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <functional>
+#include <cstring>
 
 #include <cmath>
 #include <filesystem>
@@ -13,6 +16,7 @@
 #include <w2s/sweep/engine.hpp>
 
 #include "tiny_model.hpp"
+#include "w2s_test_support.hpp"
 
 namespace {
 
@@ -128,6 +132,47 @@ BOOST_AUTO_TEST_CASE(interrupted_sweep_resumes_without_redoing_items) {
     auto other = header;
     other.variant = "SYS.POS";
     BOOST_CHECK_THROW(w2s::io::SweepWriter(path, other), w2s::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(a_damaged_sweep_header_is_refused_before_it_sizes_anything) {
+    // A negative hidden used to wrap to 2^64 - k and size every record by it (std::length_error or an OOM).
+    const std::string path = dir + "/h.w2ssweep";
+    w2s::ThreadPool pool(1);
+    auto header = w2s::sweep::make_header(model, w2s::sweep::resolve_options(model, vectors, {}), "tiny", "synthetic", "BASE", "random");
+    (void)w2s::sweep::run_sweep(model, std::span(items).first(2), vectors, {}, header, path, pool);
+    const std::string bytes = w2s::test::read_file(path);
+    std::uint64_t hlen = 0;
+    std::memcpy(&hlen, bytes.data() + 12, 8);
+    const auto j = nlohmann::json::parse(bytes.substr(20, hlen));
+    auto rewrite = [&](const std::string& name, const std::function<void(nlohmann::json&)>& edit) {
+        nlohmann::json k = j;
+        edit(k);
+        const std::string hj = k.dump();
+        const std::uint64_t n = hj.size();
+        std::string out = bytes.substr(0, 12) + std::string(reinterpret_cast<const char*>(&n), 8) + hj + bytes.substr(20 + hlen);
+        const std::string p = dir + "/" + name + ".w2ssweep";
+        std::ofstream(p, std::ios::binary) << out;
+        return p;
+    };
+    const std::vector<std::pair<std::function<void(nlohmann::json&)>, std::string>> cases{
+        {[](nlohmann::json& k) { k["hidden"] = -64; }, "sweep header: hidden -64, expected 1..2^24"},
+        {[](nlohmann::json& k) { k["n_layers"] = 0; }, "sweep header: n_layers 0"},
+        {[](nlohmann::json& k) { k["layers"] = {1, 99}; }, "sweep header: layers holds 99"},
+        {[](nlohmann::json& k) { k["layers"] = nlohmann::json::array(); }, "sweep header: layers: 0 entries"},
+        {[](nlohmann::json& k) { k["embedding_layers"] = {-1}; }, "sweep header: embedding_layers holds -1"},
+        {[](nlohmann::json& k) { k["multipliers"] = nlohmann::json::array(); }, "sweep header: multipliers: 0 entries"},
+    };
+    int n = 0;
+    for (const auto& [edit, want] : cases) {
+        const std::string p = rewrite("bad" + std::to_string(n++), edit);
+        try {
+            (void)w2s::io::read_sweep(p);
+            BOOST_ERROR("read a sweep whose header should say: " << want);
+        } catch (const w2s::format_error& e) {
+            BOOST_TEST(std::string(e.what()).find(p + ": " + want) != std::string::npos, e.what());
+        }
+    }
+    BOOST_TEST(w2s::io::read_sweep(rewrite("same", [](nlohmann::json&) {})).items.size() == 2u);  // the rewrite itself is sound
 }
 
 namespace {

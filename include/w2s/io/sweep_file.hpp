@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -79,6 +80,24 @@ struct SweepHeader {
         if (h.orders != 1 && h.orders != 2) throw format_error("sweep header: orders " + std::to_string(h.orders) + ", expected 1 or 2");
         h.settings = j.value("settings", nlohmann::json::object());
         return h;
+    }
+    /// The sizes and lists a reader allocates and indexes by, checked before any of it is used (a damaged header must
+    /// not size a record by a negative hidden wrapped to 2^64). Throws format_error naming `where` and the field.
+    void check(const std::string& where) const {
+        auto bad = [&](const std::string& what) { throw format_error(where + ": sweep header: " + what); };
+        if (n_layers < 1 || n_layers > (1 << 20)) bad("n_layers " + std::to_string(n_layers) + ", expected 1..2^20");
+        if (hidden < 1 || hidden > (1 << 24)) bad("hidden " + std::to_string(hidden) + ", expected 1..2^24");
+        if (layers.empty() || layers.size() > static_cast<std::size_t>(n_layers)) bad("layers: " + std::to_string(layers.size()) + " entries, expected 1.." + std::to_string(n_layers));
+        for (int l : layers)
+            if (l < 0 || l >= n_layers) bad("layers holds " + std::to_string(l) + ", expected 0.." + std::to_string(n_layers - 1));
+        for (int l : embedding_layers)
+            if (l < 0 || l >= n_layers) bad("embedding_layers holds " + std::to_string(l) + ", expected 0.." + std::to_string(n_layers - 1));
+        if (embedding_layers.size() > static_cast<std::size_t>(n_layers)) bad("embedding_layers has more entries than the model has blocks");
+        if (multipliers.empty() || multipliers.size() > 1024) bad("multipliers: " + std::to_string(multipliers.size()) + " entries, expected 1..1024");
+        for (double m : multipliers)
+            if (!std::isfinite(m)) bad("a multiplier is not finite");
+        if (order_weights.size() != static_cast<std::size_t>(orders == 2 ? 2 : 1))
+            bad("order_weights has " + std::to_string(order_weights.size()) + " entries for " + std::to_string(orders) + " order(s)");
     }
     /// Two headers describe the same sweep (for resuming): everything but free-form settings must agree.
     [[nodiscard]] bool compatible(const SweepHeader& o) const {
@@ -148,6 +167,7 @@ inline SweepData read_sweep(const std::string& path, std::size_t* partial_bytes 
         throw format_error(path + ": bad sweep header JSON: " + e.what());
     }
     const auto& h = d.header;
+    h.check(path);
     const std::size_t L = h.layers.size(), M = h.multipliers.size(), E = h.embedding_layers.size(), H = static_cast<std::size_t>(h.hidden);
     const std::size_t rec = detail::record_bytes(h);
     std::uint64_t pos = 8 + 4 + 8 + hlen;
