@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <w2s/gguf/reader.hpp>
 #include <w2s/gguf/writer.hpp>
 
@@ -142,6 +144,35 @@ BOOST_AUTO_TEST_CASE(set_replaces_in_place_and_write_to_disk) {
         BOOST_TEST(std::vector<float>(p, p + 4) == v, boost::test_tools::per_element());
     }
     std::filesystem::remove(path);
+}
+
+BOOST_AUTO_TEST_CASE(writing_over_a_mapped_file_leaves_the_reader_its_copy) {
+    // write() goes to a temporary name and renames it into place: a File that maps the old contents keeps reading
+    // them (a write in place would truncate under the mapping: SIGBUS), the new File reads the new ones, and no
+    // temporary file is left beside it.
+    const auto dir = std::filesystem::temp_directory_path() / ("w2s_gguf_overwrite_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string path = (dir / "v.gguf").string();
+    std::vector<float> big(1 << 16, 1.0f), small{2, 3};
+    Writer a;
+    a.add_tensor_f32("direction.1", {big.size()}, big);
+    a.write(path);
+    const File old(path);
+    Writer b;
+    b.add_tensor_f32("direction.1", {small.size()}, small);
+    b.write(path);
+    const File now(path);
+    const auto& t_old = old.tensor("direction.1");
+    const float* p = reinterpret_cast<const float*>(t_old.data);
+    BOOST_TEST(t_old.ne[0] == big.size());
+    BOOST_TEST(p[big.size() - 1] == 1.0f);  // beyond the new file's end: still the old mapping
+    BOOST_TEST(now.tensor("direction.1").ne[0] == 2u);
+    std::size_t files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) files += e.is_regular_file();
+    BOOST_TEST(files == 1u);
+    // a folder that cannot be written: io_error naming the path, nothing created
+    BOOST_CHECK_THROW(b.write((dir / "missing" / "v.gguf").string()), w2s::io_error);
+    std::filesystem::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_CASE(refusals) {

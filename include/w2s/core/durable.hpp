@@ -5,6 +5,7 @@
 //   w2s::durable::fsync_file(path);                  // the file's bytes on the disk
 //   w2s::durable::fsync_dir(folder);                 // the names in a folder (after a rename or create)
 //   w2s::durable::replace_dir(staged, target);       // staged folder becomes target in one step
+//   w2s::durable::write_file(path, bytes, n);        // PATH.partial-PID, fsync, rename onto PATH, fsync folder
 //
 // replace_dir swaps a complete staged folder in for the target with one rename: renameat2(RENAME_EXCHANGE) on
 // Linux when the target exists (a reader opens the old folder or the new one, never a mix), a plain rename when it
@@ -44,6 +45,46 @@ inline void fsync_file(const std::string& path) { detail::fsync_fd_of(path, O_RD
 
 /// Flushes a folder's entries (names created, renamed or removed in it) to the disk.
 inline void fsync_dir(const std::string& path) { detail::fsync_fd_of(path.empty() ? std::string(".") : path, O_RDONLY | O_DIRECTORY, "folder"); }
+
+/// Writes `n` bytes to `path` so that `path` holds either its old contents or all the new ones, never a part:
+/// written to PATH.partial-PID, flushed to the disk, renamed onto PATH (atomic), and the folder flushed. A reader
+/// that maps the old file keeps its own copy of it (the rename makes a new inode), so it never sees it shrink.
+inline void write_file(const std::string& path, const void* data, std::size_t n) {
+    const std::string tmp = path + ".partial-" + std::to_string(::getpid());
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw io_error(path + ": cannot open for writing (as " + tmp + "): " + std::strerror(errno));
+    const auto* p = static_cast<const char*>(data);
+    std::size_t done = 0;
+    while (done < n) {
+        const ::ssize_t w = ::write(fd, p + done, n - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            const int err = errno;
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            throw io_error(path + ": wrote " + std::to_string(done) + " of " + std::to_string(n) + " bytes: " + std::strerror(err));
+        }
+        done += static_cast<std::size_t>(w);
+    }
+    if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
+        const int err = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        throw io_error(path + ": fsync failed: " + std::strerror(err));
+    }
+    if (::close(fd) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        throw io_error(path + ": cannot close after writing: " + std::strerror(err));
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        throw io_error(path + ": cannot move " + tmp + " into place: " + std::strerror(err));
+    }
+    fsync_dir(std::filesystem::path(path).parent_path().string());
+}
+inline void write_file(const std::string& path, const std::string& text) { write_file(path, text.data(), text.size()); }
 
 /// Makes the complete folder `staged` the folder `target` (see the file comment); `target`'s old contents are
 /// removed. Both must be on one file system (siblings, in practice).

@@ -139,9 +139,7 @@ BehaviourReport run_behaviour(const B& model, const T& tmpl, const std::string& 
         vectors = steer::for_estimator(opt.estimator, [&]<class E>(std::type_identity<E>) {
             return steer::extract_vectors(model, train, E{}, eo, pool, progress).vectors;
         });
-        const std::string tmp = vec_path + ".partial";
-        steer::save_control_vector(vectors, tmp);
-        fs::rename(tmp, vec_path);
+        steer::save_control_vector(vectors, vec_path);  // whole or not at all (gguf::Writer::write)
     }
     sweep::SweepOptions so;
     so.layers = opt.layers;

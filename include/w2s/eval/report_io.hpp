@@ -28,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "w2s/core/durable.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/eval/report.hpp"
 #include "w2s/io/svg.hpp"
@@ -122,12 +123,9 @@ inline std::string cell(const std::string& s) {
     return o;
 }
 
+/// Written whole or not at all (w2s/core/durable.hpp): a killed run never leaves a truncated report.
 inline void write_file(const std::filesystem::path& p, const std::string& text) {
-    std::ofstream f(p, std::ios::binary);
-    if (!f) throw io_error("write_report: cannot open " + p.string() + " for writing");
-    f << text;
-    f.close();
-    if (!f) throw io_error("write_report: writing " + p.string() + " failed");
+    with_context("write_report", [&] { durable::write_file(p.string(), text); });
 }
 
 }  // namespace detail

@@ -30,6 +30,7 @@
 #include <variant>
 #include <vector>
 
+#include "w2s/core/durable.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/gguf/types.hpp"
 #include "w2s/gguf/value.hpp"
@@ -67,7 +68,8 @@ public:
     /// fit its declared type, an array item's type differs from the array's element type, arrays nested
     /// deeper than kMaxArrayDepth).
     [[nodiscard]] std::vector<std::byte> to_bytes() const;
-    /// Writes to_bytes() to `path`; throws io_error naming the path (and what to_bytes() throws).
+    /// Writes to_bytes() to `path`, whole or not at all (w2s/core/durable.hpp: a temporary name, fsync, rename);
+    /// throws io_error naming the path (and what to_bytes() throws).
     void write(const std::string& path) const;
 
     [[nodiscard]] std::size_t alignment() const noexcept { return alignment_; }
@@ -302,16 +304,7 @@ inline std::vector<std::byte> Writer::to_bytes() const {
 
 inline void Writer::write(const std::string& path) const {
     const auto bytes = to_bytes();
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (!f) throw io_error(path + ": cannot open for writing: " + std::strerror(errno));
-    const std::size_t n = std::fwrite(bytes.data(), 1, bytes.size(), f);
-    const int werr = errno;
-    if (n != bytes.size()) {
-        std::fclose(f);
-        throw io_error(path + ": wrote " + std::to_string(n) + " of " + std::to_string(bytes.size()) +
-                       " bytes: " + std::strerror(werr));
-    }
-    if (std::fclose(f) != 0) throw io_error(path + ": cannot close after writing: " + std::strerror(errno));
+    durable::write_file(path, bytes.data(), bytes.size());  // whole or not at all; a reader's mapping stays valid
 }
 
 }  // namespace w2s::gguf
