@@ -46,6 +46,7 @@
 #include <optional>
 #include <fstream>
 #include <span>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -443,32 +444,24 @@ public:
         fs::remove_all(staged, ec);
         fs::create_directory(staged, ec);
         if (ec) throw io_error(staged + ": cannot create the staging folder: " + ec.message());
+        // each file whole (durable::write_file: temporary name, fsync, rename, folder fsync), then the folder swapped in
         steer::save_control_vector(vectors_, staged + "/vectors.gguf");
         {
-            std::ofstream os(staged + "/router.bin", std::ios::binary);
-            if (!os) throw io_error(staged + "/router.bin: cannot write");
+            std::ostringstream os(std::ios::binary);
             std_.save(os);
             router_.save(os);
-            os.flush();
-            if (!os) throw io_error(staged + "/router.bin: write failed");
+            if (!os) throw io_error(staged + "/router.bin: the router could not be serialised");
+            durable::write_file(staged + "/router.bin", os.str());
         }
-        const nlohmann::json j = {{"format", "w2s-bundle"}, {"format_version", kBundleVersion}, {"router", std::string(R::kind)},
+        nlohmann::json j = {{"format", "w2s-bundle"}, {"format_version", kBundleVersion}, {"router", std::string(R::kind)},
                                   {"embedding", std::string(detail::embedding_kind<Emb>())},
                                   {"estimator", vectors_.estimator}, {"layers", layers_}, {"fixed_layer", fixed_layer_},
                                   {"embedding_block", opts_.embedding_block}, {"pooling", std::string(route::pooling_name(opts_.pooling))},
                                   {"multipliers", opts_.multipliers}, {"n_layers", backend_->n_layers()}, {"hidden", backend_->hidden_size()},
                                   {"template", opts_.format.tmpl}, {"system", opts_.format.system},
                                   {"model", opts_.model_name}, {"data", opts_.data_name}, {"variant", opts_.variant_name}};
-        nlohmann::json jw = j;
-        if constexpr (kSettings) jw["embedding_settings"] = std::string(emb_.settings());
-        {
-            std::ofstream js(staged + "/bundle.json");
-            js << jw.dump(2) << '\n';
-            js.flush();
-            if (!js) throw io_error(staged + "/bundle.json: write failed");
-        }
-        for (const char* f : {"vectors.gguf", "router.bin", "bundle.json"}) durable::fsync_file(staged + "/" + f);
-        durable::fsync_dir(staged);
+        if constexpr (kSettings) j["embedding_settings"] = std::string(emb_.settings());
+        durable::write_file(staged + "/bundle.json", j.dump(2) + "\n");
         durable::replace_dir(staged, target);
     }
 

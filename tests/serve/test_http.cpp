@@ -337,6 +337,8 @@ BOOST_AUTO_TEST_CASE(a_client_that_goes_away_cancels_its_request) {
     (void)post_stream(s, "/v1/completions", R"({"prompt": [1, 5, 6], "max_tokens": 2000, "temperature": 0, "stream": true})",
                       [&](const std::string&) { return ++seen < 3; });
     // not streamed: the client hangs up while it waits (its socket is shut down from another thread)
+    for (int i = 0; i < 5000 && (s.sched.active() || s.sched.queued()); ++i)  // the streamed one gone first
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     {
         httplib::Client c("127.0.0.1", s.port);
         c.set_read_timeout(60, 0);
@@ -345,7 +347,8 @@ BOOST_AUTO_TEST_CASE(a_client_that_goes_away_cancels_its_request) {
             auto r = c.Post("/v1/completions", R"({"prompt": [1, 7, 8], "max_tokens": 2000, "temperature": 0})", "application/json");
             answered = static_cast<bool>(r);
         });
-        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        // hang up as soon as the request runs (a fixed wait raced the tiny model, which can finish 2,000 tokens in it)
+        for (int i = 0; i < 5000 && s.sched.active() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         c.stop();
         waiter.join();
         BOOST_TEST(!answered);

@@ -2,7 +2,6 @@
 // half written: write under a temporary name, flush to the disk (fsync), then rename into place (and fsync the
 // folder that holds the name).
 //
-//   w2s::durable::fsync_file(path);                  // the file's bytes on the disk
 //   w2s::durable::fsync_dir(folder);                 // the names in a folder (after a rename or create)
 //   w2s::durable::replace_dir(staged, target);       // staged folder becomes target in one step
 //   w2s::durable::write_file(path, bytes, n);        // PATH.partial-PID, fsync, rename onto PATH, fsync folder
@@ -39,9 +38,6 @@ inline void fsync_fd_of(const std::string& path, int flags, const char* what) {
     if (rc != 0 && err != EINVAL && err != EROFS) throw io_error(path + ": fsync failed: " + std::strerror(err));
 }
 }  // namespace detail
-
-/// Flushes a written file's bytes to the disk.
-inline void fsync_file(const std::string& path) { detail::fsync_fd_of(path, O_RDONLY, "file"); }
 
 /// Flushes a folder's entries (names created, renamed or removed in it) to the disk.
 inline void fsync_dir(const std::string& path) { detail::fsync_fd_of(path.empty() ? std::string(".") : path, O_RDONLY | O_DIRECTORY, "folder"); }
