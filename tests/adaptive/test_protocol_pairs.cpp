@@ -4,15 +4,18 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include <w2s/eval/protocol.hpp>
+#include <w2s/eval/report_io.hpp>
 #include <w2s/model/model.hpp>
 #include <w2s/text/prompt_format.hpp>
 
+#include "kill_resume.hpp"
 #include "tiny_model.hpp"
 
 namespace {
@@ -96,4 +99,88 @@ BOOST_AUTO_TEST_CASE(embedding_choices_read_what_they_write) {
     BOOST_TEST(w2s::eval::parse_embedding_choice("proj-mean").projection);
     BOOST_CHECK_THROW((void)w2s::eval::parse_embedding_choice("proj-max"), w2s::invalid_argument);
     BOOST_CHECK_THROW((void)w2s::eval::parse_embedding_choice("P3-last"), w2s::invalid_argument);
+}
+
+// Finding 1: the protocol reused any vectors file and any sweep of the same names in its folder, so a second run
+// with another prompt template (or split seed) over the same folder reported the first run's figures as its own.
+BOOST_AUTO_TEST_CASE(a_protocol_folder_is_resumed_only_from_the_same_inputs) {
+    const auto dir = std::filesystem::temp_directory_path() / ("w2s_protocol_resume_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto model = w2s::model::LlamaModel::load(w2s::test::make_tiny_llama(dir.string(), 11));
+    w2s::ThreadPool pool(2);
+    w2s::eval::ProtocolOptions opt;
+    opt.pipeline.routers = {"knn"};
+    opt.embedding_blocks = {1};
+    opt.projection = false;
+    const auto data = write_multi_pair((dir / "toy.jsonl").string(), 12, 1);
+    const auto chat = w2s::text::select_template(model, "auto");
+    const auto a = w2s::eval::run_behaviour(model, chat, data, dir / "out", opt, pool);
+    const auto b = w2s::eval::run_behaviour(model, chat, data, dir / "out", opt, pool);  // same inputs: resumed
+    BOOST_TEST(a.pairs.front().methods.front().score.mean_steerability == b.pairs.front().methods.front().score.mean_steerability);
+    const auto plain = w2s::text::select_template(model, "plain");
+    try {
+        (void)w2s::eval::run_behaviour(model, plain, data, dir / "out", opt, pool);
+        BOOST_ERROR("a run with another prompt template reused the first run's products");
+    } catch (const w2s::invalid_argument& e) {
+        BOOST_TEST(std::string(e.what()).find("vectors_") != std::string::npos, e.what());
+    }
+    std::filesystem::remove_all(dir);
+}
+
+// Issue 17(d): `w2s run` (eval::run_behaviour) killed with SIGKILL at random moments — while fitting the vectors,
+// sweeping train or test, or scoring — and then run again gives the report of an uninterrupted run.
+BOOST_AUTO_TEST_CASE(a_protocol_run_killed_at_random_points_resumes_to_the_identical_report) {
+    constexpr const char* role = "W2S_PROTOCOL_KILL_CHILD";
+    const bool child = w2s::test::is_child(role);
+    const auto shared = std::filesystem::temp_directory_path() / ("w2s_protocol_kill_" + std::to_string(child ? ::getppid() : ::getpid()));
+    const auto mine = std::filesystem::temp_directory_path() / ("w2s_protocol_kill_model_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(mine);
+    const auto model = w2s::model::LlamaModel::load(w2s::test::make_tiny_llama(mine.string(), 11));
+    const auto tmpl = w2s::text::select_template(model, "auto");
+    w2s::eval::ProtocolOptions opt;
+    opt.pipeline.routers = {"knn"};
+    opt.embedding_blocks = {1};
+    const auto data = (shared / "toy.jsonl").string();
+    auto report_of = [&](const std::filesystem::path& out, int threads) {
+        w2s::ThreadPool pool(threads);
+        w2s::eval::Report r;
+        r.behaviours.push_back(w2s::eval::run_behaviour(model, tmpl, data, out, opt, pool));
+        return w2s::eval::to_json(r);
+    };
+    if (child) {
+        (void)report_of(shared / "out", 2);
+        std::filesystem::remove_all(mine);
+        ::_exit(0);
+    }
+    std::filesystem::create_directories(shared);
+    write_multi_pair(data, 24, 3);
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto ref = report_of(shared / "ref", 1);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    // progress: the share of the uninterrupted run's products on disk (its vectors file, its sweeps' records)
+    std::vector<std::pair<std::string, std::size_t>> parts;  // file name, records (0: the vectors file)
+    for (const auto& e : std::filesystem::directory_iterator(shared / "ref")) {
+        const auto name = e.path().filename().string();
+        if (name.rfind("vectors_", 0) == 0) parts.emplace_back(name, 0);
+        if (e.path().extension() == ".w2ssweep") parts.emplace_back(name, w2s::io::read_sweep(e.path().string()).items.size());
+    }
+    BOOST_TEST_REQUIRE(parts.size() >= 3u);
+    auto progress = [&]() -> double {
+        double p = 0;
+        for (const auto& [name, n] : parts) {
+            const auto f = shared / "out" / name;
+            if (!std::filesystem::exists(f) || std::filesystem::file_size(f) == 0) continue;
+            p += n == 0 ? 1.0 : static_cast<double>(w2s::io::read_sweep(f.string()).items.size()) / static_cast<double>(n);
+        }
+        return p / static_cast<double>(parts.size());
+    };
+    const auto st = w2s::test::kill_at_random_points(
+        "a_protocol_run_killed_at_random_points_resumes_to_the_identical_report", role, took, 16, 7,
+        [&] { return progress() > 0.999; }, progress);
+    BOOST_TEST_MESSAGE("children " << st.children << ", killed " << st.killed << ", mid-way " << st.mid_way << "; one run " << took.count() << " ms");
+    BOOST_TEST(st.mid_way >= 1);
+    const auto resumed = report_of(shared / "out", 2);
+    BOOST_TEST(resumed.dump() == ref.dump());
+    std::filesystem::remove_all(shared);
+    std::filesystem::remove_all(mine);
 }

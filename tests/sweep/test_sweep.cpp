@@ -4,9 +4,13 @@
 #include <functional>
 #include <cstring>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <random>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <w2s/eval/report.hpp>
 #include <w2s/model/model.hpp>
@@ -15,6 +19,7 @@
 #include <w2s/steer/measure.hpp>
 #include <w2s/sweep/engine.hpp>
 
+#include "kill_resume.hpp"
 #include "tiny_model.hpp"
 #include "w2s_test_support.hpp"
 
@@ -343,6 +348,163 @@ BOOST_AUTO_TEST_CASE(bad_sweep_files_are_refused) {
     const std::string path = dir + "/bad.w2ssweep";
     { std::ofstream(path) << "NOTASWEEPFILE"; }
     BOOST_CHECK_THROW(w2s::io::read_sweep(path), w2s::format_error);
+}
+
+// Finding 1: a resumed sweep reused any record of the same model, data path, variant and layers, so a test-split
+// run over a train-split file returned the train records as test ones. Each record now carries the fingerprint
+// of the token ids it was made from and the header that of the vectors; a mismatch is refused, naming it.
+BOOST_AUTO_TEST_CASE(a_sweep_file_is_resumed_only_from_the_same_inputs) {
+    const std::string path = dir + "/f.w2ssweep";
+    w2s::ThreadPool pool(2);
+    auto header = w2s::sweep::make_header(model, w2s::sweep::resolve_options(model, vectors, {}), "tiny", "synthetic", "BASE", "random");
+    const auto first = w2s::sweep::run_sweep(model, std::span(items).first(3), vectors, {}, header, path, pool);
+    // the same items again: nothing to do, the same records
+    const auto again = w2s::sweep::run_sweep(model, std::span(items).first(3), vectors, {}, header, path, pool);
+    BOOST_TEST(again.items.size() == 3u);
+    BOOST_TEST(again.items[1].slope == first.items[1].slope);
+    // other token ids under the same item indices (another split, subset, seed or template)
+    auto other = items;
+    other[1].prompt[0] = other[1].prompt[0] == 5 ? 6 : 5;
+    try {
+        (void)w2s::sweep::run_sweep(model, std::span(other).first(3), vectors, {}, header, path, pool);
+        BOOST_ERROR("resumed a sweep from records of other token ids");
+    } catch (const w2s::invalid_argument& e) {
+        BOOST_TEST(std::string(e.what()).find("item 1") != std::string::npos, e.what());
+        BOOST_TEST(std::string(e.what()).find(path) != std::string::npos, e.what());
+    }
+    // other vectors (another estimator, another train split)
+    auto scaled = vectors;
+    for (int l : scaled.layers()) {
+        std::vector<float> v(scaled.at(l).begin(), scaled.at(l).end());
+        for (auto& x : v) x *= 2.0f;
+        scaled.set(l, v);
+    }
+    try {
+        (void)w2s::sweep::run_sweep(model, std::span(items).first(3), scaled, {}, header, path, pool);
+        BOOST_ERROR("resumed a sweep made with other vectors");
+    } catch (const w2s::invalid_argument& e) {
+        BOOST_TEST(std::string(e.what()).find("vectors") != std::string::npos, e.what());
+    }
+    // more items of the same inputs extend the file
+    BOOST_TEST(w2s::sweep::run_sweep(model, std::span(items), vectors, {}, header, path, pool).items.size() == items.size());
+}
+
+// Finding 7: records had no checksum (a damaged byte read as a number) and two writers could interleave.
+BOOST_AUTO_TEST_CASE(a_damaged_record_is_refused_by_its_checksum) {
+    const std::string path = dir + "/c.w2ssweep";
+    w2s::ThreadPool pool(1);
+    auto header = w2s::sweep::make_header(model, w2s::sweep::resolve_options(model, vectors, {}), "tiny", "synthetic", "BASE", "random");
+    (void)w2s::sweep::run_sweep(model, std::span(items).first(2), vectors, {}, header, path, pool);
+    std::string bytes = w2s::test::read_file(path);
+    std::uint64_t hlen = 0;
+    std::memcpy(&hlen, bytes.data() + 12, 8);
+    const std::size_t first_record = 20 + hlen;
+    bytes[first_record + 40] = static_cast<char>(bytes[first_record + 40] ^ 0x10);  // inside the propensity values
+    const std::string bad = dir + "/c_bad.w2ssweep";
+    std::ofstream(bad, std::ios::binary) << bytes;
+    try {
+        (void)w2s::io::read_sweep(bad);
+        BOOST_ERROR("read a record whose bytes were damaged");
+    } catch (const w2s::format_error& e) {
+        BOOST_TEST(std::string(e.what()).find("checksum") != std::string::npos, e.what());
+        BOOST_TEST(std::string(e.what()).find("offset " + std::to_string(first_record)) != std::string::npos, e.what());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_second_writer_is_refused_while_one_holds_the_file) {
+    const std::string path = dir + "/l.w2ssweep";
+    auto header = w2s::sweep::make_header(model, w2s::sweep::resolve_options(model, vectors, {}), "tiny", "synthetic", "BASE", "random");
+    {
+        w2s::io::SweepWriter one(path, header);
+        try {
+            w2s::io::SweepWriter two(path, header);
+            BOOST_ERROR("two writers held one sweep file");
+        } catch (const w2s::io_error& e) {
+            BOOST_TEST(std::string(e.what()).find("another process") != std::string::npos, e.what());
+        }
+        // and in another process (flock is per open file: the same answer across fork)
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            int rc = 3;
+            try {
+                w2s::io::SweepWriter two(path, header);
+                rc = 1;
+            } catch (const w2s::io_error&) {
+                rc = 0;
+            } catch (...) {
+                rc = 2;
+            }
+            ::_exit(rc);
+        }
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        BOOST_TEST(WIFEXITED(status));
+        BOOST_TEST(WEXITSTATUS(status) == 0);
+    }
+    BOOST_CHECK_NO_THROW(w2s::io::SweepWriter(path, header));  // free again once the first is gone
+}
+
+namespace {
+/// n synthetic items of 6-29 prompt tokens, the same in every process (seeded).
+std::vector<w2s::steer::TokenizedItem> many_items(std::size_t n) {
+    std::mt19937_64 g(21);
+    std::uniform_int_distribution<int> tok(3, 200);
+    std::vector<w2s::steer::TokenizedItem> out;
+    for (std::size_t i = 0; i < n; ++i) {
+        w2s::steer::TokenizedItem it;
+        it.item = i;
+        for (std::size_t p = 0; p < 6 + i % 24; ++p) it.prompt.push_back(tok(g));
+        const int open = tok(g), close = tok(g);
+        it.response[0] = {open, tok(g), close};
+        it.response[1] = {open, tok(g), close};
+        out.push_back(it);
+    }
+    return out;
+}
+}  // namespace
+
+// Issue 17(d): a sweep killed with SIGKILL at random moments (a child process, any number of times) and then
+// finished resumes to records identical, bit for bit, to an uninterrupted run; and at 2 threads as at 1.
+BOOST_AUTO_TEST_CASE(a_sweep_killed_at_random_points_resumes_to_the_identical_records) {
+    constexpr const char* role = "W2S_SWEEP_KILL_CHILD";
+    const bool child = w2s::test::is_child(role);
+    const auto shared = std::filesystem::temp_directory_path() / ("w2s_sweep_kill_" + std::to_string(child ? ::getppid() : ::getpid()));
+    const std::string path = (shared / "k.w2ssweep").string();
+    const auto many = many_items(160);
+    auto header = w2s::sweep::make_header(model, w2s::sweep::resolve_options(model, vectors, {}), "tiny", "synthetic", "BASE", "random");
+    if (child) {  // the child's work: the sweep at 2 threads, to the shared file
+        w2s::ThreadPool pool(2);
+        (void)w2s::sweep::run_sweep(model, std::span(many), vectors, {}, header, path, pool);
+        std::filesystem::remove_all(dir);
+        ::_exit(0);
+    }
+    std::filesystem::create_directories(shared);
+    w2s::ThreadPool one(1), two(2);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto ref = w2s::sweep::run_sweep(model, std::span(many), vectors, {}, header, (shared / "ref.w2ssweep").string(), one);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    auto records = [&]() -> std::size_t {
+        if (!std::filesystem::exists(path) || std::filesystem::file_size(path) == 0) return 0;
+        return w2s::io::read_sweep(path).items.size();  // a damaged file would throw here
+    };
+    const auto st = w2s::test::kill_at_random_points(
+        "sweep/a_sweep_killed_at_random_points_resumes_to_the_identical_records", role,
+        took, 24, 5, [&] { return records() == many.size(); },
+        [&] { return static_cast<double>(records()) / static_cast<double>(many.size()); });
+    BOOST_TEST_MESSAGE("children " << st.children << ", killed " << st.killed << ", mid-way " << st.mid_way << "; one run " << took.count() << " ms");
+    BOOST_TEST(st.mid_way >= 1);  // the test is vacuous unless some kill hit a half-done sweep
+    auto resumed = w2s::sweep::run_sweep(model, std::span(many), vectors, {}, header, path, two);
+    BOOST_TEST_REQUIRE(resumed.items.size() == ref.items.size());
+    for (std::size_t i = 0; i < ref.items.size(); ++i) {
+        const auto &a = ref.items[i], &b = resumed.items[i];
+        BOOST_TEST(a.item == b.item);
+        BOOST_TEST(a.inputs == b.inputs);
+        BOOST_TEST((a.propensity == b.propensity));
+        BOOST_TEST((a.slope == b.slope));
+        BOOST_TEST((a.emb_last == b.emb_last));
+        BOOST_TEST((a.emb_mean == b.emb_mean));
+    }
+    std::filesystem::remove_all(shared);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 
+#include <w2s/core/durable.hpp>
 #include <w2s/model/model.hpp>
 #include <w2s/steer/control_vector.hpp>
 #include <w2s/steer/dataset.hpp>
@@ -30,10 +31,8 @@ struct Args {
     int threads = 0;
 };
 
-void write_text(const std::string& path, const std::string& text) {
-    std::ofstream f(path, std::ios::binary);
-    if (!(f << text)) throw w2s::io_error(path + ": cannot write");
-}
+// Whole or not at all (a temporary name, fsync, rename): a killed run never leaves a truncated CSV or SVG.
+void write_text(const std::string& path, const std::string& text) { w2s::durable::write_file(path, text); }
 
 const w2s::cli::Registrar reg{"steerability", "Direct fixed-layer steerability sweep: report (JSON, CSV, SVG)", [](CLI::App& app) {
     auto a = std::make_shared<Args>();

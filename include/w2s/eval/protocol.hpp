@@ -131,14 +131,23 @@ BehaviourReport run_behaviour(const B& model, const T& tmpl, const std::string& 
     // Vectors on train (BASE).
     steer::VectorSet vectors;
     const std::string vec_path = (dir / ("vectors_" + tag + ".gguf")).string();
+    // What the vectors are made from: the train items' token ids (split, subset, seed, template, data), the
+    // estimator and the layers. A vectors file in the folder is reused only when it was made from the same.
+    Fingerprint source;
+    source.add(steer::fingerprint_of(train)).add(std::string_view(opt.estimator)).add(std::span<const int>(opt.layers));
     if (fs::exists(vec_path)) {
         vectors = steer::load_control_vector(vec_path, L);
+        if (vectors.source != source.hex())
+            throw invalid_argument(vec_path + " was made from other inputs (source " + (vectors.source.empty() ? "unrecorded" : vectors.source) +
+                                   ", this run " + source.hex() + ": another train split, seed, subset, prompt template, data file or "
+                                   "estimator); remove the folder's products or use another output folder");
     } else {
         steer::ExtractOptions eo;
         eo.layers = opt.layers;
         vectors = steer::for_estimator(opt.estimator, [&]<class E>(std::type_identity<E>) {
             return steer::extract_vectors(model, train, E{}, eo, pool, progress).vectors;
         });
+        vectors.source = source.hex();
         steer::save_control_vector(vectors, vec_path);  // whole or not at all (gguf::Writer::write)
     }
     sweep::SweepOptions so;

@@ -2,24 +2,34 @@
 // s(x, l) for every layer, and the prompt's embeddings from the unsteered pass. Read by the router and the
 // evaluation.
 //
-// Format (little-endian), version 2 (version 1 files, which have no "orders" and no per-order slopes, still read):
+// Format (little-endian), version 3 (versions 1 and 2 still read; only version 3 files are resumed: version 1 has no
+// "orders" and no per-order slopes, versions 1 and 2 no fingerprints and no checksums):
 //   magic    8 bytes  "W2SSWEEP"
-//   version  u32      2
+//   version  u32      3
 //   hlen     u64      length of the JSON header
 //   header   hlen bytes of JSON: {"format_version", "model", "model_sha256"(optional), "data", "variant",
 //                      "vectors", "n_layers", "hidden", "layers": [swept block indices], "multipliers": [...],
 //                      "embedding_layers": [block indices whose embeddings are stored], "orders": 1 or 2,
 //                      "order_weights": [w per order],
-//                      "scoring": "logits" | "logprob-sum" | "logprob-mean", "settings": {...}}
+//                      "scoring": "logits" | "logprob-sum" | "logprob-mean",
+//                      "vectors_fingerprint": 16 hex digits of the swept layers' vectors (w2s/core/fingerprint.hpp),
+//                      "settings": {...}}
 //   records, appended one per finished item (so an interrupted sweep resumes after the last whole record):
 //     u32 record magic 0x52535732 ("2WSR"), u64 item index,
+//     u64 inputs  the fingerprint of what the record was made from (the item's token ids in every order, their
+//                 weights, scoring and read position: steer::fingerprint_of), checked on resume,
 //     f64 propensity [n_swept_layers x n_multipliers] (row-major), f64 slope [n_swept_layers]  (both the sum
 //         over the item's answer orders weighted by "order_weights": the mean when mirrored, order 0 as given),
 //     f64 slope_orders [2 x n_swept_layers]  (only when orders == 2: order 0 as given, order 1 mirrored),
 //     f32 emb_last [n_emb_layers x hidden]  (residual at the last prompt token, output of each embedding layer),
 //     f32 emb_mean [n_emb_layers x hidden]  (mean residual over the prompt tokens)
+//     u64 checksum  FNV-1a of the record's bytes before it (a damaged record is refused, naming its offset)
 //   (embeddings are those of the prompt as given, order 0: a new prompt arrives in one order)
-// A trailing partial record (an interrupted write) is ignored on reading and cut on resume.
+// A trailing partial record (an interrupted write) is ignored on reading and cut on resume. A writer holds an
+// exclusive flock(2) on the file while it is open: a second writer (another process, or another SweepWriter in
+// this one) is refused instead of interleaving its records. The settings are informational: what decides a
+// record is checked through the fingerprints (another split, subset, seed, template or data file changes the
+// token ids; another estimator or train split changes the vectors).
 #pragma once
 
 #include <algorithm>
@@ -29,17 +39,26 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <nlohmann/json.hpp>
 
 #include "w2s/core/error.hpp"
+#include "w2s/core/fingerprint.hpp"
 
 namespace w2s::io {
 
 inline constexpr char kSweepMagic[8] = {'W', '2', 'S', 'S', 'W', 'E', 'E', 'P'};
-inline constexpr std::uint32_t kSweepVersion = 2;
+inline constexpr std::uint32_t kSweepVersion = 3;
 inline constexpr std::uint32_t kRecordMagic = 0x52535732u;
 
 struct SweepHeader {
@@ -55,13 +74,14 @@ struct SweepHeader {
     int orders = 1;                   ///< answer orders measured per item (2: A/B items, given and mirrored)
     std::vector<double> order_weights{1.0};  ///< [orders] each order's share in the item's figures
     std::string scoring = "logits";   ///< how responses were scored (steer::scoring_name)
+    std::string vectors_fingerprint;  ///< the swept layers' vectors (run_sweep sets it; empty in version 1-2 files)
     nlohmann::json settings = nlohmann::json::object();  ///< anything else worth recording (seed, split, ...)
 
     [[nodiscard]] nlohmann::json to_json() const {
         return {{"format_version", kSweepVersion}, {"model", model}, {"data", data}, {"variant", variant},
                 {"vectors", vectors}, {"n_layers", n_layers}, {"hidden", hidden}, {"layers", layers},
                 {"multipliers", multipliers}, {"embedding_layers", embedding_layers}, {"orders", orders}, {"order_weights", order_weights}, {"scoring", scoring},
-                {"settings", settings}};
+                {"vectors_fingerprint", vectors_fingerprint}, {"settings", settings}};
     }
     static SweepHeader from_json(const nlohmann::json& j) {
         SweepHeader h;
@@ -78,6 +98,7 @@ struct SweepHeader {
         h.scoring = j.value("scoring", std::string("logits"));
         h.order_weights = j.value("order_weights", std::vector<double>(static_cast<std::size_t>(h.orders == 2 ? 2 : 1), h.orders == 2 ? 0.5 : 1.0));
         if (h.orders != 1 && h.orders != 2) throw format_error("sweep header: orders " + std::to_string(h.orders) + ", expected 1 or 2");
+        h.vectors_fingerprint = j.value("vectors_fingerprint", std::string());
         h.settings = j.value("settings", nlohmann::json::object());
         return h;
     }
@@ -99,19 +120,33 @@ struct SweepHeader {
         if (order_weights.size() != static_cast<std::size_t>(orders == 2 ? 2 : 1))
             bad("order_weights has " + std::to_string(order_weights.size()) + " entries for " + std::to_string(orders) + " order(s)");
     }
-    /// Two headers describe the same sweep (for resuming): everything but free-form settings must agree.
-    [[nodiscard]] bool compatible(const SweepHeader& o) const {
-        return model == o.model && data == o.data && variant == o.variant && n_layers == o.n_layers &&
-               hidden == o.hidden && layers == o.layers && multipliers == o.multipliers &&
-               embedding_layers == o.embedding_layers && orders == o.orders && scoring == o.scoring &&
-               order_weights == o.order_weights;
+    /// Why two headers do not describe the same sweep (for resuming), or empty when they do: everything but the
+    /// free-form settings must agree, the vectors' fingerprint included. Each record's inputs are checked apart.
+    [[nodiscard]] std::string mismatch(const SweepHeader& o) const {
+        auto differ = [](const char* what, const auto& a, const auto& b) {
+            return std::string(what) + " differs (" + nlohmann::json(a).dump() + " in the file, " + nlohmann::json(b).dump() + " now)";
+        };
+        if (model != o.model) return differ("model", model, o.model);
+        if (data != o.data) return differ("data", data, o.data);
+        if (variant != o.variant) return differ("variant", variant, o.variant);
+        if (n_layers != o.n_layers || hidden != o.hidden) return differ("model shape (blocks, hidden)", std::vector<int>{n_layers, hidden}, std::vector<int>{o.n_layers, o.hidden});
+        if (layers != o.layers) return differ("swept layers", layers, o.layers);
+        if (multipliers != o.multipliers) return differ("multipliers", multipliers, o.multipliers);
+        if (embedding_layers != o.embedding_layers) return differ("embedding layers", embedding_layers, o.embedding_layers);
+        if (orders != o.orders || order_weights != o.order_weights) return differ("answer orders (weights)", order_weights, o.order_weights);
+        if (scoring != o.scoring) return differ("scoring", scoring, o.scoring);
+        if (vectors_fingerprint != o.vectors_fingerprint)
+            return differ("the steering vectors (another estimator, train split or vector file)", vectors_fingerprint, o.vectors_fingerprint);
+        return {};
     }
+    [[nodiscard]] bool compatible(const SweepHeader& o) const { return mismatch(o).empty(); }
 };
 
 /// One item's results. Shapes as in the file: propensity [n_layers_swept x n_mult], slope [n_layers_swept],
 /// emb_last / emb_mean [n_emb_layers x hidden].
 struct ItemRecord {
     std::uint64_t item = 0;
+    std::uint64_t inputs = 0;          ///< fingerprint of the inputs it was made from (0 in version 1-2 files)
     std::vector<double> propensity;
     std::vector<double> slope;
     std::vector<double> slope_orders;  ///< [2 x n_layers_swept] when the sweep has two orders, else empty
@@ -120,20 +155,36 @@ struct ItemRecord {
 };
 
 namespace detail {
-inline std::size_t record_bytes(const SweepHeader& h) {
+/// Bytes of one record in a file of `version` (3: the inputs fingerprint and the checksum around the values).
+inline std::size_t record_bytes(const SweepHeader& h, std::uint32_t version = kSweepVersion) {
     const std::size_t L = h.layers.size(), M = h.multipliers.size(), E = h.embedding_layers.size();
     const std::size_t O = h.orders == 2 ? 2 : 0;
-    return 4 + 8 + 8 * (L * M + L + O * L) + 4 * 2 * E * static_cast<std::size_t>(h.hidden);
+    return 4 + 8 + (version >= 3 ? 16 : 0) + 8 * (L * M + L + O * L) + 4 * 2 * E * static_cast<std::size_t>(h.hidden);
 }
 template <class T>
-void put(std::ostream& os, const T& v) { os.write(reinterpret_cast<const char*>(&v), sizeof(T)); }
+void put(std::string& b, const T& v) { b.append(reinterpret_cast<const char*>(&v), sizeof(T)); }
 template <class T>
-void put_vec(std::ostream& os, const std::vector<T>& v) { os.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(T))); }
+void put_vec(std::string& b, const std::vector<T>& v) { b.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T)); }
+template <class T>
+void take(const char*& p, T& v) { std::memcpy(&v, p, sizeof(T)); p += sizeof(T); }
+template <class T>
+void take_vec(const char*& p, std::vector<T>& v, std::size_t n) { v.resize(n); std::memcpy(v.data(), p, n * sizeof(T)); p += n * sizeof(T); }
+/// write(2) all of `b` or throw.
+inline void write_all(int fd, const std::string& b, const std::string& path) {
+    std::size_t done = 0;
+    while (done < b.size()) {
+        const ssize_t n = ::write(fd, b.data() + done, b.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw io_error(path + ": write failed: " + std::strerror(errno));
+        done += static_cast<std::size_t>(n);
+    }
+}
 }  // namespace detail
 
 /// A whole sweep in memory.
 struct SweepData {
     SweepHeader header;
+    std::uint32_t version = kSweepVersion;  ///< the file's format version (read_sweep)
     std::vector<ItemRecord> items;  ///< in file order (items may finish out of order when run in parallel)
 
     /// Items sorted by item index.
@@ -169,27 +220,31 @@ inline SweepData read_sweep(const std::string& path, std::size_t* partial_bytes 
     const auto& h = d.header;
     h.check(path);
     const std::size_t L = h.layers.size(), M = h.multipliers.size(), E = h.embedding_layers.size(), H = static_cast<std::size_t>(h.hidden);
-    const std::size_t rec = detail::record_bytes(h);
+    d.version = version;
+    const std::size_t rec = detail::record_bytes(h, version);
+    std::string buf(rec, '\0');
     std::uint64_t pos = 8 + 4 + 8 + hlen;
     while (pos + rec <= fsize) {
-        std::uint32_t rm = 0;
-        in.read(reinterpret_cast<char*>(&rm), 4);
-        if (rm != kRecordMagic) throw format_error(path + ": record at offset " + std::to_string(pos) + " has a bad magic");
-        ItemRecord r;
-        in.read(reinterpret_cast<char*>(&r.item), 8);
-        r.propensity.resize(L * M);
-        r.slope.resize(L);
-        r.emb_last.resize(E * H);
-        r.emb_mean.resize(E * H);
-        in.read(reinterpret_cast<char*>(r.propensity.data()), static_cast<std::streamsize>(8 * L * M));
-        in.read(reinterpret_cast<char*>(r.slope.data()), static_cast<std::streamsize>(8 * L));
-        if (h.orders == 2) {
-            r.slope_orders.resize(2 * L);
-            in.read(reinterpret_cast<char*>(r.slope_orders.data()), static_cast<std::streamsize>(8 * 2 * L));
-        }
-        in.read(reinterpret_cast<char*>(r.emb_last.data()), static_cast<std::streamsize>(4 * E * H));
-        in.read(reinterpret_cast<char*>(r.emb_mean.data()), static_cast<std::streamsize>(4 * E * H));
+        in.read(buf.data(), static_cast<std::streamsize>(rec));
         if (!in) throw io_error(path + ": read failed at offset " + std::to_string(pos));
+        const char* p = buf.data();
+        std::uint32_t rm = 0;
+        detail::take(p, rm);
+        if (rm != kRecordMagic) throw format_error(path + ": record at offset " + std::to_string(pos) + " has a bad magic");
+        if (version >= 3) {
+            std::uint64_t sum = 0;
+            std::memcpy(&sum, buf.data() + rec - 8, 8);
+            if (sum != fingerprint_bytes(buf.data(), rec - 8))
+                throw format_error(path + ": record at offset " + std::to_string(pos) + " fails its checksum (the file is damaged)");
+        }
+        ItemRecord r;
+        detail::take(p, r.item);
+        if (version >= 3) detail::take(p, r.inputs);
+        detail::take_vec(p, r.propensity, L * M);
+        detail::take_vec(p, r.slope, L);
+        if (h.orders == 2) detail::take_vec(p, r.slope_orders, 2 * L);
+        detail::take_vec(p, r.emb_last, E * H);
+        detail::take_vec(p, r.emb_mean, E * H);
         d.items.push_back(std::move(r));
         pos += rec;
     }
@@ -197,57 +252,86 @@ inline SweepData read_sweep(const std::string& path, std::size_t* partial_bytes 
     return d;
 }
 
-/// Appends records to a sweep file, creating it (with its header) when absent. On an existing file the headers
-/// must be compatible; a trailing partial record is cut. Not thread-safe: serialise appends (the engine does).
+/// Appends records to a sweep file, creating it (with its header) when absent or empty. On an existing file the
+/// headers must agree (SweepHeader::mismatch) and the file must be of this version; a trailing partial record is
+/// cut. Holds an exclusive flock(2) on the file from construction to destruction: a second writer is refused with
+/// an io_error. Not thread-safe: serialise appends (the engine does).
 class SweepWriter {
 public:
     SweepWriter(const std::string& path, const SweepHeader& header) : path_(path), header_(header) {
-        if (std::filesystem::exists(path)) {
-            std::size_t partial = 0;
-            SweepData existing = read_sweep(path, &partial);
-            if (!existing.header.compatible(header))
-                throw invalid_argument(path + ": exists with different settings (model, data, variant, layers or multipliers); "
-                                       "remove it or use another output path");
-            for (const auto& r : existing.items) done_.emplace(r.item, true);
-            if (partial) std::filesystem::resize_file(path, std::filesystem::file_size(path) - partial);
-            out_.open(path, std::ios::binary | std::ios::app);
-        } else {
-            out_.open(path, std::ios::binary | std::ios::trunc);
-            if (!out_) throw io_error(path + ": cannot create sweep file");
-            const std::string hj = header.to_json().dump();
-            out_.write(kSweepMagic, 8);
-            detail::put(out_, kSweepVersion);
-            detail::put(out_, static_cast<std::uint64_t>(hj.size()));
-            out_.write(hj.data(), static_cast<std::streamsize>(hj.size()));
-            out_.flush();
+        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd_ < 0) throw io_error(path + ": cannot open sweep file for writing: " + std::strerror(errno));
+        try {
+            if (::flock(fd_, LOCK_EX | LOCK_NB) != 0)
+                throw io_error(path + (errno == EWOULDBLOCK ? ": another process (or another writer in this one) is writing this sweep file; "
+                                                              "wait for it to finish or write to another path"
+                                                            : std::string(": cannot lock the sweep file: ") + std::strerror(errno)));
+            struct stat st {};
+            if (::fstat(fd_, &st) != 0) throw io_error(path + ": cannot stat the sweep file: " + std::strerror(errno));
+            if (st.st_size > 0) {
+                std::size_t partial = 0;
+                SweepData existing = read_sweep(path, &partial);
+                if (existing.version != kSweepVersion)
+                    throw invalid_argument(path + ": a sweep file of format version " + std::to_string(existing.version) +
+                                           " (no record fingerprints): it can be read but not resumed; remove it or use another output path");
+                if (const std::string why = existing.header.mismatch(header); !why.empty())
+                    throw invalid_argument(path + ": exists with different settings: " + why + "; remove it or use another output path");
+                for (const auto& r : existing.items) done_.emplace(r.item, r.inputs);
+                if (partial && ::ftruncate(fd_, static_cast<off_t>(static_cast<std::uint64_t>(st.st_size) - partial)) != 0)
+                    throw io_error(path + ": cannot cut the partial record at its end: " + std::strerror(errno));
+            } else {
+                const std::string hj = header.to_json().dump();
+                std::string b(kSweepMagic, 8);
+                detail::put(b, kSweepVersion);
+                detail::put(b, static_cast<std::uint64_t>(hj.size()));
+                b += hj;
+                detail::write_all(fd_, b, path);
+            }
+            if (::lseek(fd_, 0, SEEK_END) < 0) throw io_error(path + ": cannot seek to the end: " + std::strerror(errno));
+        } catch (...) {
+            ::close(fd_);
+            throw;
         }
-        if (!out_) throw io_error(path + ": cannot open sweep file for appending");
     }
+    SweepWriter(const SweepWriter&) = delete;
+    SweepWriter& operator=(const SweepWriter&) = delete;
+    ~SweepWriter() { ::close(fd_); }  // releases the lock
+
     [[nodiscard]] bool done(std::uint64_t item) const { return done_.count(item) != 0; }
+    /// The inputs fingerprint of item's record in the file, when it has one.
+    [[nodiscard]] std::optional<std::uint64_t> inputs_of(std::uint64_t item) const {
+        const auto it = done_.find(item);
+        if (it == done_.end()) return std::nullopt;
+        return it->second;
+    }
     [[nodiscard]] std::size_t n_done() const { return done_.size(); }
 
+    /// Appends a record in one write(2), its checksum last.
     void append(const ItemRecord& r) {
         const std::size_t L = header_.layers.size(), M = header_.multipliers.size(), E = header_.embedding_layers.size(), H = static_cast<std::size_t>(header_.hidden);
         if (r.propensity.size() != L * M || r.slope.size() != L || r.emb_last.size() != E * H || r.emb_mean.size() != E * H ||
             r.slope_orders.size() != (header_.orders == 2 ? 2 * L : 0))
             throw shape_error(path_ + ": item " + std::to_string(r.item) + ": record sizes do not match the header");
-        detail::put(out_, kRecordMagic);
-        detail::put(out_, r.item);
-        detail::put_vec(out_, r.propensity);
-        detail::put_vec(out_, r.slope);
-        detail::put_vec(out_, r.slope_orders);
-        detail::put_vec(out_, r.emb_last);
-        detail::put_vec(out_, r.emb_mean);
-        out_.flush();
-        if (!out_) throw io_error(path_ + ": write failed");
-        done_.emplace(r.item, true);
+        std::string b;
+        b.reserve(detail::record_bytes(header_));
+        detail::put(b, kRecordMagic);
+        detail::put(b, r.item);
+        detail::put(b, r.inputs);
+        detail::put_vec(b, r.propensity);
+        detail::put_vec(b, r.slope);
+        detail::put_vec(b, r.slope_orders);
+        detail::put_vec(b, r.emb_last);
+        detail::put_vec(b, r.emb_mean);
+        detail::put(b, fingerprint_bytes(b.data(), b.size()));
+        detail::write_all(fd_, b, path_);
+        done_.emplace(r.item, r.inputs);
     }
 
 private:
     std::string path_;
     SweepHeader header_;
-    std::ofstream out_;
-    std::map<std::uint64_t, bool> done_;
+    int fd_ = -1;
+    std::map<std::uint64_t, std::uint64_t> done_;  // item -> inputs fingerprint
 };
 
 }  // namespace w2s::io

@@ -52,6 +52,7 @@ inline void save_control_vector(const VectorSet& vs, const std::string& path) {
     w.set("controlvector.layer_count", gguf::Value::from_i32(vs.n_layers() - 1));
     w.set("w2s.format_version", gguf::Value::from_u32(kControlVectorFormatVersion));
     if (!vs.estimator.empty()) w.set("w2s.estimator", gguf::Value::from_string(vs.estimator));
+    if (!vs.source.empty()) w.set("w2s.source", gguf::Value::from_string(vs.source));
     for (int l : layers) w.add_tensor_f32("direction." + std::to_string(l), {static_cast<std::uint64_t>(vs.hidden())}, vs.at(l));
     w.write(path);
 }
@@ -103,6 +104,7 @@ inline VectorSet load_control_vector(const std::string& path, int expect_layers)
     VectorSet vs(n_layers, static_cast<int>(hidden));
     vs.model_hint = f.get_string("controlvector.model_hint", "");
     vs.estimator = f.get_string("w2s.estimator", "");
+    vs.source = f.get_string("w2s.source", "");
     std::vector<float> buf(hidden);
     for (const auto& d : dirs) {
         std::memcpy(buf.data(), d.t->data, hidden * sizeof(float));

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "w2s/core/error.hpp"
+#include "w2s/core/fingerprint.hpp"
 #include "w2s/model/backend.hpp"
 #include "w2s/steer/dataset.hpp"
 
@@ -112,6 +113,23 @@ struct TokenizedItem {
         return s;
     }
 };
+
+/// Feeds what decides an item's measurement into `f`: its index, order, weight, scoring, read position and the
+/// token ids of its prompt and both responses. Equal token ids give equal fingerprints, so another split,
+/// subset, seed, prompt template or data file shows as another fingerprint.
+inline void add_to(Fingerprint& f, const TokenizedItem& it) {
+    f.add(static_cast<std::uint64_t>(it.item)).add(static_cast<std::uint64_t>(it.order)).add(it.weight);
+    f.add(static_cast<std::int32_t>(it.scoring)).add(static_cast<std::int32_t>(it.read));
+    f.add(std::span<const token_id>(it.prompt));
+    for (const auto& r : it.response) f.add(std::span<const token_id>(r));
+}
+/// The fingerprint of items taken together in order (one item's answer orders, or a whole train list).
+[[nodiscard]] inline std::uint64_t fingerprint_of(std::span<const TokenizedItem> items) {
+    Fingerprint f;
+    f.add(static_cast<std::uint64_t>(items.size()));
+    for (const auto& it : items) add_to(f, it);
+    return f.value();
+}
 
 /// Tokenizes one item under a prompt variant. Throws data_error (naming the item's file and line) when a
 /// response has fewer than 2 tokens or the prompt is empty.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "w2s/core/error.hpp"
+#include "w2s/core/fingerprint.hpp"
 #include "w2s/core/tensor.hpp"
 
 namespace w2s::steer {
@@ -36,6 +37,16 @@ public:
 
     std::string estimator;   ///< which estimator made it ("mean", "pca", "probe"; empty when unknown)
     std::string model_hint;  ///< the model's architecture, e.g. "llama" (controlvector.model_hint)
+    std::string source;      ///< fingerprint of what made it (eval::run_behaviour: train items, estimator, layers; w2s.source), or empty
+
+    /// The fingerprint of the vectors at `layers` (each present one's index and values): equal sets give equal
+    /// fingerprints; another estimator or train split gives another.
+    [[nodiscard]] std::string fingerprint(std::span<const int> layers) const {
+        Fingerprint f;
+        f.add(hidden_);
+        for (int l : layers) f.add(l).add(at(l));
+        return f.hex();
+    }
 
 private:
     void check_layer(int layer, const char* where) const;

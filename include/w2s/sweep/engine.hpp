@@ -409,14 +409,25 @@ SweepData run_sweep(const B& backend, std::span<const steer::TokenizedItem> item
     header.orders = layout.orders;
     header.order_weights = layout.weights;
     header.scoring = layout.scoring;
+    header.vectors_fingerprint = vectors.fingerprint(opt.layers);
     const auto groups = steer::item_groups(items);
+    std::vector<std::uint64_t> inputs(groups.size());  // [groups] what each record is made from
+    for (std::size_t g = 0; g < groups.size(); ++g)
+        inputs[g] = steer::fingerprint_of(items.subspan(groups[g].first, groups[g].second - groups[g].first));
     std::unique_ptr<SweepWriter> writer;
     if (!out_path.empty()) writer = std::make_unique<SweepWriter>(out_path, header);
     SweepData out;
     out.header = header;
     std::vector<std::size_t> todo;
-    for (std::size_t g = 0; g < groups.size(); ++g)
-        if (!writer || !writer->done(items[groups[g].first].item)) todo.push_back(g);
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        const auto item = items[groups[g].first].item;
+        const auto had = writer ? writer->inputs_of(item) : std::nullopt;
+        if (!had) todo.push_back(g);
+        else if (*had != inputs[g])
+            throw invalid_argument(out_path + ": item " + std::to_string(item) + "'s record was made from other token ids (fingerprint " +
+                                   Fingerprint::to_hex(*had) + ", now " + Fingerprint::to_hex(inputs[g]) +
+                                   "): another split, subset, seed, prompt template or data file; remove the file or write to another path");
+    }
     std::mutex mu;
     std::size_t done = groups.size() - todo.size();
     report(progress, "sweep", done, groups.size());
@@ -424,6 +435,7 @@ SweepData run_sweep(const B& backend, std::span<const steer::TokenizedItem> item
         parallel_for(0, todo.size(), 1, [&](std::size_t t) {
             const auto [a, b] = groups[todo[t]];
             ItemRecord r = sweep_item(backend, items.subspan(a, b - a), vectors, opt);
+            r.inputs = inputs[todo[t]];
             std::lock_guard<std::mutex> lock(mu);
             if (writer) writer->append(r);
             out.items.push_back(std::move(r));

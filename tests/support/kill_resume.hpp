@@ -1,0 +1,80 @@
+// Kill-and-resume support (issue 17d): runs a test case of this same executable as a child process (the test
+// case sees the environment variable `role` set and does the child's work), kills it with SIGKILL at random
+// moments, and repeats until `finished()` says the work is complete or `attempts` children have been killed.
+// The test then finishes the work in its own process and compares the result with an uninterrupted run.
+#pragma once
+
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace w2s::test {
+
+/// True when this process was started by kill_at_random_points as the child for `role`.
+inline bool is_child(const char* role) {
+    const char* v = std::getenv(role);
+    return v && *v;
+}
+
+struct KillStats {
+    int children = 0;  ///< children started
+    int killed = 0;    ///< killed by SIGKILL before they exited
+    int mid_way = 0;   ///< kills after which `progress()` was strictly between none and all of the work
+};
+
+/// Starts this executable with `--run_test=<test_case>` and `role`=1 in its environment, sleeps a random time in
+/// [0, max_delay] and kills it with SIGKILL (a child that exits first is waited for); repeats until `finished()`
+/// or `attempts` children. `progress()` (0..1) is read after each kill to count the kills that hit mid-way.
+inline KillStats kill_at_random_points(const std::string& test_case, const char* role, std::chrono::milliseconds max_delay,
+                                       int attempts, std::uint64_t seed, const std::function<bool()>& finished,
+                                       const std::function<double()>& progress) {
+    char exe[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) throw std::runtime_error("kill_at_random_points: cannot read /proc/self/exe");
+    exe[n] = '\0';
+    const std::string run_test = "--run_test=" + test_case;
+    std::vector<std::string> env_s;
+    for (char** e = environ; *e; ++e) env_s.emplace_back(*e);
+    env_s.push_back(std::string(role) + "=1");
+    std::vector<char*> envp;
+    for (auto& s : env_s) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    std::string a0 = exe, a1 = run_test, a2 = "--log_level=nothing", a3 = "--report_level=no";
+    char* argv[] = {a0.data(), a1.data(), a2.data(), a3.data(), nullptr};
+    std::mt19937_64 g(seed);
+    std::uniform_int_distribution<long> delay(0, max_delay.count());
+    KillStats st;
+    while (st.children < attempts && !finished()) {
+        pid_t pid = 0;
+        if (::posix_spawn(&pid, exe, nullptr, nullptr, argv, envp.data()) != 0)
+            throw std::runtime_error("kill_at_random_points: cannot start " + std::string(exe));
+        ++st.children;
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay(g)));
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == 0) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            ++st.killed;
+            const double p = progress();
+            st.mid_way += p > 0.0 && p < 1.0;
+        } else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+            throw std::runtime_error("kill_at_random_points: the child " + test_case + " failed on its own (status " +
+                                     std::to_string(status) + ")");
+        }
+    }
+    return st;
+}
+
+}  // namespace w2s::test
