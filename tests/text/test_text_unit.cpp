@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <set>
 
 #include <w2s/gguf/reader.hpp>
@@ -216,4 +217,62 @@ BOOST_AUTO_TEST_CASE(chat_families_by_hand) {
     }
     std::vector<Message> bad{{"user", "a"}, {"user", "b"}};
     BOOST_CHECK_THROW((void)ChatTemplate::from_family(ChatFamily::llama2).render(bad, true), w2s::invalid_argument);
+}
+
+namespace {
+/// An in-memory SentencePiece ("llama") vocabulary with no tokenizer.ggml.merges, so the merges are derived
+/// from the pieces and their scores. tokens[0..2] are <unk>, <s>, </s>; the rest are normal pieces, scored
+/// by `score`.
+w2s::gguf::File spm_without_merges(const std::vector<std::string>& pieces, const std::function<float(const std::string&)>& score) {
+    using w2s::gguf::Value;
+    std::vector<std::string> tokens{"<unk>", "<s>", "</s>"};
+    std::vector<std::int32_t> types{2, 3, 3};
+    std::vector<float> scores{0.f, 0.f, 0.f};
+    for (const auto& p : pieces) {
+        tokens.push_back(p);
+        types.push_back(1);
+        scores.push_back(score(p));
+    }
+    w2s::gguf::Writer w;
+    w.set("general.architecture", Value::from_string("llama"));
+    w.set("tokenizer.ggml.model", Value::from_string("llama"));
+    w.set("tokenizer.ggml.tokens", Value::from_strings(tokens));
+    w.set("tokenizer.ggml.token_type", Value::from_i32s(types));
+    w.set("tokenizer.ggml.scores", Value::from_f32s(scores));
+    w.set("tokenizer.ggml.unknown_token_id", Value::from_u32(0));
+    w.set("tokenizer.ggml.bos_token_id", Value::from_u32(1));
+    w.set("tokenizer.ggml.eos_token_id", Value::from_u32(2));
+    w.set("tokenizer.ggml.add_space_prefix", Value::from_bool(false));
+    return w2s::gguf::File(w.to_bytes(), "spm_without_merges.gguf");
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sentencepiece_merges_are_derived_in_linear_time_for_a_huge_piece) {
+    // Finding 9: without tokenizer.ggml.merges every split of every piece into two pieces is looked up, and
+    // the lookup used to copy and hash both halves: O(L^2) for a piece of L bytes, a hang for L = 2^20. The
+    // derivation now walks a trie of the pieces forwards and one of the reversed pieces backwards, O(L) per
+    // piece. The vocabulary: "a" repeated 2^j times for j = 0..20 (the last piece is 1 MiB; each is the
+    // merge of two halves, shorter pieces scored higher), "b", "ab", and an unreachable 512 KiB piece of "x"
+    // with only "x" below it.
+    std::vector<std::string> pieces;
+    for (std::size_t len = 1; len <= (std::size_t{1} << 20); len *= 2) pieces.emplace_back(len, 'a');
+    pieces.emplace_back("b");
+    pieces.emplace_back("ab");
+    pieces.emplace_back("x");
+    pieces.emplace_back(std::size_t{1} << 19, 'x');
+    const auto f = spm_without_merges(pieces, [](const std::string& p) { return -static_cast<float>(p.size()); });
+    const auto tok = Tokenizer::from_gguf(f);
+    auto id = [&](const std::string& p) {
+        auto i = tok.find_spelling(p);
+        BOOST_TEST_REQUIRE(i.has_value(), "no piece of " << p.size() << " bytes");
+        return *i;
+    };
+    const std::string huge(std::size_t{1} << 20, 'a');
+    BOOST_TEST(tok.encode(huge) == std::vector<token_id>{id(huge)});
+    BOOST_TEST(tok.decode(tok.encode(huge)) == huge);
+    BOOST_TEST(tok.encode(std::string(3, 'a')) == (std::vector<token_id>{id("aa"), id("a")}));
+    BOOST_TEST(tok.encode(std::string(6, 'a')) == (std::vector<token_id>{id("aaaa"), id("aa")}));
+    BOOST_TEST(tok.encode("ab") == std::vector<token_id>{id("ab")});
+    BOOST_TEST(tok.encode("aab") == (std::vector<token_id>{id("aa"), id("b")}));  // "aa" and "ab" tie (score -2): vocabulary order
+    BOOST_TEST(tok.encode("xxx") == (std::vector<token_id>{id("x"), id("x"), id("x")}));  // no split of the 512 KiB piece
 }

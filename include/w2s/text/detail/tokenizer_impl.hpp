@@ -36,6 +36,81 @@ inline std::string metaspace_to_space(std::string_view s) {
     return out;
 }
 
+/// A byte trie over a set of keys, for finding every key that is a prefix of a text in one pass over the
+/// text (O(text length), no copies). Nodes live in one open-addressing table keyed by (node, byte); a node
+/// that ends a key holds that key's id. Memory: O(sum of the key lengths).
+class PieceTrie {
+public:
+    PieceTrie() {
+        keys_.assign(1024, kEmpty);
+        child_.assign(1024, 0);
+        mask_ = 1023;
+        id_.assign(1, -1);  // the root
+    }
+    /// Adds `key` (its bytes in order, or reversed) with `id`; a later insert of the same key replaces the id.
+    void insert(std::string_view key, std::int32_t id, bool reversed = false) {
+        std::uint32_t node = 0;
+        for (std::size_t i = 0; i < key.size(); ++i) {
+            const auto c = static_cast<unsigned char>(reversed ? key[key.size() - 1 - i] : key[i]);
+            std::size_t slot = find(node, c);
+            if (keys_[slot] == kEmpty) {
+                if (id_.size() >= std::size_t{UINT32_MAX}) throw format_error("tokenizer: the vocabulary's pieces need more than 2^32 trie nodes");
+                if ((id_.size() + 1) * 2 > keys_.size()) {  // keep the table at most half full
+                    grow();
+                    slot = find(node, c);
+                }
+                keys_[slot] = pack(node, c);
+                child_[slot] = static_cast<std::uint32_t>(id_.size());
+                id_.push_back(-1);
+            }
+            node = child_[slot];
+        }
+        id_[node] = id;
+    }
+    /// Calls f(n, id) for every key equal to the first n bytes of `text` (reversed: the last n bytes), n
+    /// increasing.
+    template <class F>
+    void prefixes(std::string_view text, bool reversed, F&& f) const {
+        std::uint32_t node = 0;
+        if (id_[0] >= 0) f(std::size_t{0}, id_[0]);
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            const auto c = static_cast<unsigned char>(reversed ? text[text.size() - 1 - i] : text[i]);
+            const std::size_t slot = find(node, c);
+            if (keys_[slot] == kEmpty) return;
+            node = child_[slot];
+            if (id_[node] >= 0) f(i + 1, id_[node]);
+        }
+    }
+
+private:
+    static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
+    static std::uint64_t pack(std::uint32_t node, unsigned char c) noexcept { return (std::uint64_t{node} << 8) | c; }
+    std::size_t find(std::uint32_t node, unsigned char c) const noexcept {
+        const std::uint64_t k = pack(node, c);
+        std::uint64_t h = k * 0x9E3779B97F4A7C15ULL;
+        std::size_t i = static_cast<std::size_t>(h ^ (h >> 29)) & mask_;
+        while (keys_[i] != kEmpty && keys_[i] != k) i = (i + 1) & mask_;
+        return i;
+    }
+    void grow() {
+        std::vector<std::uint64_t> ok = std::move(keys_);
+        std::vector<std::uint32_t> oc = std::move(child_);
+        keys_.assign(ok.size() * 2, kEmpty);
+        child_.assign(ok.size() * 2, 0);
+        mask_ = keys_.size() - 1;
+        for (std::size_t i = 0; i < ok.size(); ++i) {
+            if (ok[i] == kEmpty) continue;
+            const std::size_t slot = find(static_cast<std::uint32_t>(ok[i] >> 8), static_cast<unsigned char>(ok[i] & 0xFFu));
+            keys_[slot] = ok[i];
+            child_[slot] = oc[i];
+        }
+    }
+    std::vector<std::uint64_t> keys_;   // [capacity] (parent node << 8 | byte), or kEmpty
+    std::vector<std::uint32_t> child_;  // [capacity] the child node of that slot
+    std::vector<std::int32_t> id_;      // [nodes] the id of the key ending at the node, or -1
+    std::size_t mask_ = 0;
+};
+
 }  // namespace detail
 
 inline Tokenizer Tokenizer::from_gguf(const gguf::File& f, const TokenizerOptions& opt) {
@@ -251,28 +326,43 @@ inline void Tokenizer::build_sentencepiece(State& s, const gguf::File& f, bool g
         double score;
         std::uint32_t len_l, len_r;
     };
+    // The parts of a split are found with two tries, one of the pieces and one of the reversed pieces: the
+    // pieces that begin a piece and the pieces that end it come from one walk each, so a piece of L bytes
+    // costs O(L) (it used to copy and hash both halves of every split: O(L^2), a hang for a 1 MiB piece).
+    detail::PieceTrie fwd, bwd;
+    for (const auto& [k, id] : s.by_key) {
+        fwd.insert(k, id);
+        bwd.insert(k, id, /*reversed=*/true);
+    }
     std::vector<M> all;
     std::unordered_map<std::string_view, bool> seen;
     seen.reserve(n);
     std::vector<M> local;
+    std::vector<token_id> left_id, right_id;  // [L + 1] the piece k[0, pos) / k[pos, L), or -1
     for (std::size_t i = 0; i < n; ++i) {
         const std::string& k = keys[i];
         if (!seen.emplace(k, true).second) continue;  // dict order: first occurrence, last value
         const token_id merged = s.by_key.at(k);
         const double sc = score[static_cast<std::size_t>(merged)];
         local.clear();
+        const std::size_t L = k.size();
+        left_id.assign(L + 1, -1);
+        right_id.assign(L + 1, -1);
+        bool any = false;
+        fwd.prefixes(k, false, [&](std::size_t len, token_id id) {
+            left_id[len] = id;
+            any = any || (len > 0 && len < L);
+        });
+        if (any) bwd.prefixes(k, true, [&](std::size_t len, token_id id) { right_id[L - len] = id; });
         std::size_t pos = 0, nchar = 0;
-        const std::size_t total = detail::utf8_count(k);
-        while (true) {
+        const std::size_t total_chars = any ? detail::utf8_count(k) : 0;
+        while (any) {
             pos += detail::utf8_len(static_cast<unsigned char>(k[pos]));
             ++nchar;
-            if (pos >= k.size()) break;
-            auto il = s.by_key.find(k.substr(0, pos));
-            if (il == s.by_key.end()) continue;
-            auto ir = s.by_key.find(k.substr(pos));
-            if (ir == s.by_key.end()) continue;
-            local.push_back({il->second, ir->second, merged, sc, static_cast<std::uint32_t>(nchar),
-                             static_cast<std::uint32_t>(total - nchar)});
+            if (pos >= L) break;
+            if (left_id[pos] < 0 || right_id[pos] < 0) continue;
+            local.push_back({left_id[pos], right_id[pos], merged, sc, static_cast<std::uint32_t>(nchar),
+                             static_cast<std::uint32_t>(total_chars - nchar)});
         }
         std::stable_sort(local.begin(), local.end(), [](const M& a, const M& b) { return a.l != b.l ? a.l < b.l : a.r < b.r; });
         all.insert(all.end(), local.begin(), local.end());
