@@ -56,6 +56,7 @@
 #include "w2s/core/error.hpp"
 #include "w2s/core/parallel.hpp"
 #include "w2s/core/progress.hpp"
+#include "w2s/io/json_fields.hpp"
 #include "w2s/model/backend.hpp"
 #include "w2s/model/generate.hpp"
 #include "w2s/route/embedding.hpp"
@@ -503,22 +504,23 @@ public:
 private:
     static AdaptiveSteerer load_from(const B& backend, const std::string& dir, const nlohmann::json& j, std::optional<Emb> embedding) {
         if (!j.is_object() || j.value("format", "") != "w2s-bundle") throw format_error(dir + "/bundle.json: not a w2s bundle");
-        const int version = j.value("format_version", 0);
+        const std::string where = dir + "/bundle.json";
+        const int version = io::json_int_or(j, "format_version", 0, where);
         if (version < 1 || version > kBundleVersion)
             throw format_error(dir + "/bundle.json: bundle version " + std::to_string(version) + ", this build reads 1.." +
                                std::to_string(kBundleVersion));
         if (j.value("router", "") != std::string(R::kind))
             throw invalid_argument(dir + ": bundle holds a '" + j.value("router", "") + "' router, this steerer uses '" + std::string(R::kind) + "'");
-        if (j.at("n_layers").get<int>() != backend.n_layers() || j.at("hidden").get<int>() != backend.hidden_size())
-            throw shape_error(dir + ": bundle made for " + std::to_string(j.at("n_layers").get<int>()) + " layers x " +
-                              std::to_string(j.at("hidden").get<int>()) + ", the model has " + std::to_string(backend.n_layers()) + " x " +
-                              std::to_string(backend.hidden_size()));
+        const int n_layers = io::json_int(j, "n_layers", where), hidden = io::json_int(j, "hidden", where);
+        if (n_layers != backend.n_layers() || hidden != backend.hidden_size())
+            throw shape_error(dir + ": bundle made for " + std::to_string(n_layers) + " layers x " + std::to_string(hidden) +
+                              ", the model has " + std::to_string(backend.n_layers()) + " x " + std::to_string(backend.hidden_size()));
         const std::string emb_kind = version >= 3 ? j.at("embedding").get<std::string>() : std::string("residual");
         if (emb_kind != detail::embedding_kind<Emb>())
             throw invalid_argument(dir + ": bundle was fitted with a '" + emb_kind + "' embedding, this steerer uses '" +
                                    std::string(detail::embedding_kind<Emb>()) + "'");
         AdaptiveOptions o;
-        o.layers = j.at("layers").get<std::vector<int>>();
+        o.layers = io::json_ints(j, "layers", where);
         // What the router indexes and the steering uses: checked against the model before anything is read by it.
         const int L = backend.n_layers();
         if (o.layers.empty()) throw format_error(dir + "/bundle.json: 'layers' is empty, expected the candidate blocks");
@@ -530,11 +532,11 @@ private:
                 o.layers.begin() + static_cast<std::ptrdiff_t>(i))
                 throw format_error(dir + "/bundle.json: 'layers' holds block " + std::to_string(o.layers[i]) + " twice");
         }
-        const int fixed = j.at("fixed_layer").get<int>();
+        const int fixed = io::json_int(j, "fixed_layer", where);
         if (std::find(o.layers.begin(), o.layers.end(), fixed) == o.layers.end())
             throw format_error(dir + "/bundle.json: 'fixed_layer' " + std::to_string(fixed) + " is not one of 'layers'");
         o.multipliers = j.at("multipliers").get<std::vector<double>>();
-        o.embedding_block = j.at("embedding_block").get<int>();
+        o.embedding_block = io::json_int(j, "embedding_block", where);
         o.pooling = route::parse_pooling(j.at("pooling").get<std::string>());
         if (version >= 2) {
             o.format = {j.at("template").get<std::string>(), j.at("system").get<std::string>()};

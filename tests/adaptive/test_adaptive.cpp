@@ -206,6 +206,13 @@ BOOST_AUTO_TEST_CASE(a_bundle_whose_parts_disagree_is_refused_naming_what) {
         {[](nlohmann::json& k) { k["layers"] = {2, 2}; }, "'layers' holds block 2 twice"},
         {[](nlohmann::json& k) { k["fixed_layer"] = 5; }, "'fixed_layer' 5 is not one of 'layers'"},
         {[](nlohmann::json& k) { k["layers"] = {2}; k["fixed_layer"] = 2; }, "the router picks among 2 layers, bundle.json lists 1"},
+        // nlohmann's get<int>() cast a float to int unchecked (1e300: undefined behaviour; 2.5 became 2) and wrapped a
+        // 64-bit integer: the integer fields are checked (w2s/io/json_fields.hpp), naming the field and the value.
+        {[](nlohmann::json& k) { k["fixed_layer"] = 1e300; }, "bundle.json: field 'fixed_layer' is 1e+300 (number), expected an integer"},
+        {[](nlohmann::json& k) { k["n_layers"] = 2.5; }, "bundle.json: field 'n_layers' is 2.5 (number), expected an integer"},
+        {[](nlohmann::json& k) { k["layers"] = {1, -1e30}; }, "bundle.json: field 'layers[1]' is -1e+30 (number), expected an integer"},
+        {[](nlohmann::json& k) { k["embedding_block"] = (std::int64_t{1} << 32) + 1; }, "bundle.json: field 'embedding_block' is 4294967297, expected an integer within"},
+        {[](nlohmann::json& k) { k["format_version"] = 3e9; }, "bundle.json: field 'format_version' is 3000000000.0 (number), expected an integer"},
     };
     int n = 0;
     for (const auto& [edit, want] : cases) {

@@ -111,6 +111,10 @@ BOOST_AUTO_TEST_CASE(bad_records_name_file_and_line_or_are_counted) {
         {"{\"question\": \"Q\", \"answer_matching_behavior\": \" No\", \"answer_not_matching_behavior\": \" No\"}", "both answers"},
         {"{\"question\": \"Q\" \"oops\"}", "invalid JSON"},
         {"[1, 2]", "expected an object"},
+        // Found by steer_dataset_fuzz: a number too large for a double is nlohmann's out_of_range, not a parse_error, and
+        // escaped the loader as a non-w2s exception.
+        {"{\"question\": \"Q\", \"answer_matching_behavior\": 1e99999, \"answer_not_matching_behavior\": \" No\"}",
+         "invalid JSON: [json.exception.out_of_range.406] number overflow parsing '1e99999'"},
     };
     int k = 0;
     for (const auto& c : cases) {
@@ -134,6 +138,13 @@ BOOST_AUTO_TEST_CASE(bad_records_name_file_and_line_or_are_counted) {
     BOOST_TEST(has(data_error_of([&] { (void)load_items(trunc); }), "not closed"));
     BOOST_CHECK_THROW((void)load_items(write_scratch("bad/empty.jsonl", "\n\n")), w2s::data_error);
     BOOST_CHECK_THROW((void)load_items((w2s::test::scratch_dir() / "nope.jsonl").string()), w2s::io_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_persona_file_with_a_number_out_of_range_is_a_data_error) {
+    // Found by steer_dataset_fuzz (as for dataset records above): nlohmann's out_of_range escaped load_persona_prompts.
+    const std::string path = write_scratch("bad/personas_overflow.json", "{\"power\": {\"positive\": \"P\", \"negative\": 1e99999}}");
+    const std::string msg = data_error_of([&] { (void)w2s::steer::load_persona_prompts(path); });
+    BOOST_TEST(has(msg, path + ": invalid JSON: [json.exception.out_of_range.406] number overflow"), msg);
 }
 
 BOOST_AUTO_TEST_CASE(max_items_keeps_file_order) {

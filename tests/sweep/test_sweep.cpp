@@ -166,6 +166,13 @@ BOOST_AUTO_TEST_CASE(a_damaged_sweep_header_is_refused_before_it_sizes_anything)
         {[](nlohmann::json& k) { k["layers"] = nlohmann::json::array(); }, "sweep header: layers: 0 entries"},
         {[](nlohmann::json& k) { k["embedding_layers"] = {-1}; }, "sweep header: embedding_layers holds -1"},
         {[](nlohmann::json& k) { k["multipliers"] = nlohmann::json::array(); }, "sweep header: multipliers: 0 entries"},
+        // Found by sweep_file_fuzz: nlohmann's get<int>() cast a float to int unchecked (1e300: undefined behaviour,
+        // which UBSan reports; 2.5 became 2) and wrapped a 64-bit integer (2^32 + 4 became 4 layers).
+        {[](nlohmann::json& k) { k["n_layers"] = 1e300; }, "sweep header: field 'n_layers' is 1e+300 (number), expected an integer"},
+        {[](nlohmann::json& k) { k["hidden"] = 2.5; }, "sweep header: field 'hidden' is 2.5 (number), expected an integer"},
+        {[](nlohmann::json& k) { k["n_layers"] = (std::int64_t{1} << 32) + 4; }, "sweep header: field 'n_layers' is 4294967300, expected an integer within"},
+        {[](nlohmann::json& k) { k["layers"] = {1, -1e30}; }, "sweep header: field 'layers[1]' is -1e+30 (number), expected an integer"},
+        {[](nlohmann::json& k) { k["orders"] = 1e19; }, "sweep header: field 'orders' is 1e+19 (number), expected an integer"},
     };
     int n = 0;
     for (const auto& [edit, want] : cases) {

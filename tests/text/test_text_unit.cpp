@@ -170,6 +170,28 @@ BOOST_AUTO_TEST_CASE(a_damaged_byte_token_is_refused_naming_it) {
     std::filesystem::remove_all(dir);
 }
 
+BOOST_AUTO_TEST_CASE(a_byte_with_no_token_and_no_unknown_token_is_refused) {
+    // Found by text_tokenizer_fuzz: a byte-level vocabulary without a token for some byte and without an unknown token
+    // encoded that byte as id -1 (outside the vocabulary; decode then threw on it). Now encode refuses the text,
+    // naming the byte.
+    w2s::gguf::Writer w;
+    w.set("tokenizer.ggml.model", w2s::gguf::Value::from_string("gpt2"));
+    w.set("tokenizer.ggml.tokens", w2s::gguf::Value::from_strings({"a", "b", "ab"}));
+    w.set("tokenizer.ggml.merges", w2s::gguf::Value::from_strings({"a b"}));
+    const auto tok = Tokenizer::from_gguf(w2s::gguf::File(w.to_bytes(), "no_unk.gguf"));
+    BOOST_TEST(tok.encode("abab") == (std::vector<token_id>{2, 2}));
+    for (const std::string text : {"c", "ac", "a c"}) {
+        try {
+            const auto ids = tok.encode(text);
+            BOOST_ERROR("'" << text << "' encoded to " << ids.size() << " ids, the first " << (ids.empty() ? 0 : ids[0]));
+        } catch (const w2s::data_error& e) {
+            const std::string msg = e.what();
+            BOOST_TEST(msg.find("byte 0x" + std::string(text.find(' ') != std::string::npos ? "20" : "63")) != std::string::npos, msg);
+            BOOST_TEST(msg.find("no unknown token") != std::string::npos, msg);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(chat_families_match_real_templates) {
     auto g = w2s::test::load_json(w2s::test::golden_path("chat_families.json"));
     std::set<std::string> fams;

@@ -54,6 +54,7 @@
 
 #include "w2s/core/error.hpp"
 #include "w2s/core/fingerprint.hpp"
+#include "w2s/io/json_fields.hpp"
 
 namespace w2s::io {
 
@@ -83,18 +84,20 @@ struct SweepHeader {
                 {"multipliers", multipliers}, {"embedding_layers", embedding_layers}, {"orders", orders}, {"order_weights", order_weights}, {"scoring", scoring},
                 {"vectors_fingerprint", vectors_fingerprint}, {"settings", settings}};
     }
-    static SweepHeader from_json(const nlohmann::json& j) {
+    /// The header from its JSON; the integer fields are checked (io/json_fields.hpp), so a damaged one is a
+    /// format_error "<where>: field 'n_layers' is 1e+300 (number), expected an integer", never a cast.
+    static SweepHeader from_json(const nlohmann::json& j, const std::string& where = "sweep header") {
         SweepHeader h;
         h.model = j.at("model").get<std::string>();
         h.data = j.at("data").get<std::string>();
         h.variant = j.at("variant").get<std::string>();
         h.vectors = j.value("vectors", std::string());
-        h.n_layers = j.at("n_layers").get<int>();
-        h.hidden = j.at("hidden").get<int>();
-        h.layers = j.at("layers").get<std::vector<int>>();
+        h.n_layers = json_int(j, "n_layers", where);
+        h.hidden = json_int(j, "hidden", where);
+        h.layers = json_ints(j, "layers", where);
         h.multipliers = j.at("multipliers").get<std::vector<double>>();
-        h.embedding_layers = j.at("embedding_layers").get<std::vector<int>>();
-        h.orders = j.value("orders", 1);
+        h.embedding_layers = json_ints(j, "embedding_layers", where);
+        h.orders = json_int_or(j, "orders", 1, where);
         h.scoring = j.value("scoring", std::string("logits"));
         h.order_weights = j.value("order_weights", std::vector<double>(static_cast<std::size_t>(h.orders == 2 ? 2 : 1), h.orders == 2 ? 0.5 : 1.0));
         if (h.orders != 1 && h.orders != 2) throw format_error("sweep header: orders " + std::to_string(h.orders) + ", expected 1 or 2");
@@ -191,10 +194,9 @@ struct SweepData {
     void sort() { std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.item < b.item; }); }
 };
 
-/// Reads a sweep file. A trailing partial record is ignored (reported through `partial_bytes` when non-null).
-inline SweepData read_sweep(const std::string& path, std::size_t* partial_bytes = nullptr) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw io_error(path + ": cannot open sweep file");
+/// Reads a sweep from `in`, which holds `fsize` bytes from its current position (a file's content, or bytes in memory);
+/// `path` names it in messages. A trailing partial record is ignored (reported through `partial_bytes` when non-null).
+inline SweepData read_sweep(std::istream& in, std::uint64_t fsize, const std::string& path, std::size_t* partial_bytes = nullptr) {
     char magic[8];
     in.read(magic, 8);
     if (!in || std::memcmp(magic, kSweepMagic, 8) != 0) throw format_error(path + ": not a w2s sweep file (bad magic)");
@@ -203,17 +205,16 @@ inline SweepData read_sweep(const std::string& path, std::size_t* partial_bytes 
     in.read(reinterpret_cast<char*>(&version), 4);
     in.read(reinterpret_cast<char*>(&hlen), 8);
     if (!in) throw format_error(path + ": truncated sweep header");
-    if (version != 1 && version != kSweepVersion)
-        throw format_error(path + ": sweep format version " + std::to_string(version) + ", this build reads versions 1 and " +
+    if (version < 1 || version > kSweepVersion)
+        throw format_error(path + ": sweep format version " + std::to_string(version) + ", this build reads versions 1 to " +
                            std::to_string(kSweepVersion));
-    const auto fsize = std::filesystem::file_size(path);
     if (hlen > fsize) throw format_error(path + ": header length " + std::to_string(hlen) + " exceeds the file size");
     std::string hjson(hlen, '\0');
     in.read(hjson.data(), static_cast<std::streamsize>(hlen));
     if (!in) throw format_error(path + ": truncated sweep header");
     SweepData d;
     try {
-        d.header = SweepHeader::from_json(nlohmann::json::parse(hjson));
+        d.header = SweepHeader::from_json(nlohmann::json::parse(hjson), path + ": sweep header");
     } catch (const nlohmann::json::exception& e) {
         throw format_error(path + ": bad sweep header JSON: " + e.what());
     }
@@ -250,6 +251,13 @@ inline SweepData read_sweep(const std::string& path, std::size_t* partial_bytes 
     }
     if (partial_bytes) *partial_bytes = static_cast<std::size_t>(fsize - pos);
     return d;
+}
+
+/// Reads a sweep file. A trailing partial record is ignored (reported through `partial_bytes` when non-null).
+inline SweepData read_sweep(const std::string& path, std::size_t* partial_bytes = nullptr) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw io_error(path + ": cannot open sweep file");
+    return read_sweep(in, std::filesystem::file_size(path), path, partial_bytes);
 }
 
 /// Appends records to a sweep file, creating it (with its header) when absent or empty. On an existing file the

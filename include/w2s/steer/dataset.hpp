@@ -4,6 +4,7 @@
 //  - load_items(path): a CAA JSON array ([{question, answer_matching_behavior, answer_not_matching_behavior}])
 //    or an MWE JSONL file (one such object per line). The format is recognised from the content (a file whose
 //    first non-blank character is '[' is a JSON array), so users' own data in either format loads the same way.
+//    parse_items(text, path) does the same on content already in memory (and parse_persona_prompts for persona_prompts.json).
 //  - A record whose answers are letters "(X)" (leading/trailing blanks ignored) is an A/B item as it stands;
 //    the <META_START>...<META_END> span (advanced-ai-risk) is removed from the question (seven records of the
 //    development set have a <META_START> with no end tag: from it to the end of the question is removed). Both letters must
@@ -114,6 +115,9 @@ struct LoadReport {
 /// Loads a CAA JSON or MWE JSONL file. Throws io_error (cannot read), data_error (bad record, unless
 /// skip_bad; or a file that is neither format).
 std::vector<Item> load_items(const std::string& path, const LoadOptions& opts = {}, LoadReport* report = nullptr);
+/// load_items() on a file's content already in memory: `path` names the source (the behaviour name, Item::source and
+/// every message), nothing is opened. Throws data_error as load_items() does.
+std::vector<Item> parse_items(std::string_view text, const std::string& path, const LoadOptions& opts = {}, LoadReport* report = nullptr);
 
 /// The mirror order of an A/B item (see the file comment). Throws data_error naming the item's file and line
 /// when the question does not write both choices at the start of a line, and invalid_argument for a free-text item.
@@ -170,6 +174,8 @@ struct PersonaPrompts {
     [[nodiscard]] const Entry& at(const std::string& behaviour) const;
 };
 PersonaPrompts load_persona_prompts(const std::string& path);
+/// load_persona_prompts() on the file's content (`path` names it in messages). Throws data_error.
+PersonaPrompts parse_persona_prompts(std::string_view text, const std::string& path);
 
 /// persona_prompts.json for a dataset file: `given` when non-empty, else the first persona_prompts.json found
 /// beside `data` or in a folder above it (the layout of shared/datasets and examples/data). Throws
@@ -480,7 +486,11 @@ inline std::vector<Item> load_items(const std::string& path, const LoadOptions& 
     std::ostringstream ss;
     ss << f.rdbuf();
     if (f.bad()) throw io_error(path + ": read failed");
-    const std::string text = ss.str();
+    return parse_items(ss.str(), path, opts, report);
+}
+
+inline std::vector<Item> parse_items(std::string_view text_view, const std::string& path, const LoadOptions& opts, LoadReport* report) {
+    const std::string text(text_view);
     const auto first = text.find_first_not_of(" \t\r\n");
     if (first == std::string::npos) throw data_error(path + ": empty dataset file");
     const std::vector<detail::RawRecord> raw =
@@ -495,7 +505,7 @@ inline std::vector<Item> load_items(const std::string& path, const LoadOptions& 
             nlohmann::json j;
             try {
                 j = nlohmann::json::parse(raw[i].text);
-            } catch (const nlohmann::json::parse_error& e) {
+            } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number like 1e99999
                 throw data_error(std::string("invalid JSON: ") + e.what());
             }
             Item it = detail::convert_record(j, i);
@@ -606,10 +616,17 @@ inline const PersonaPrompts::Entry& PersonaPrompts::at(const std::string& behavi
 inline PersonaPrompts load_persona_prompts(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     if (!f) throw io_error(path + ": cannot open persona prompts");
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    if (f.bad()) throw io_error(path + ": read failed");
+    return parse_persona_prompts(ss.str(), path);
+}
+
+inline PersonaPrompts parse_persona_prompts(std::string_view text, const std::string& path) {
     nlohmann::json j;
     try {
-        j = nlohmann::json::parse(f);
-    } catch (const nlohmann::json::parse_error& e) {
+        j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number like 1e99999
         throw data_error(path + ": invalid JSON: " + e.what());
     }
     if (!j.is_object()) throw data_error(path + ": expected an object {behaviour: {positive, negative}}");

@@ -1,6 +1,6 @@
 // libFuzzer target: parse arbitrary bytes as an in-memory GGUF file. A w2s::error is the expected answer to
 // damaged input; anything else (another exception, a crash, an ASan/UBSan report, a leak) is a bug.
-// Built and run by the gguf_fuzz CTest test (tests/gguf/fuzz/run_fuzz.cmake).
+// Built and run by the gguf_fuzz CTest test (tests/support/run_fuzz.cmake).
 #include <cstddef>
 #include <cstdint>
 #include <vector>

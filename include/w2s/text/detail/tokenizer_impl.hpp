@@ -408,18 +408,26 @@ void Tokenizer::split_added(std::string_view text, bool parse_special, F&& f) co
 
 inline void Tokenizer::encode_word_bytelevel(std::string_view word, std::vector<token_id>& out) const {
     const State& s = *s_;
+    // The initial symbol of one byte: its token, else the unknown token, else the text is refused (never id -1).
+    auto symbol = [&s](char c) {
+        const token_id id = s.byte_id[static_cast<unsigned char>(c)];
+        if (id >= 0) return id;
+        if (s.unk < 0) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
+            throw data_error(std::string("tokenizer: byte ") + hex + " has no token and the vocabulary has no unknown token "
+                             "(tokenizer.ggml.unknown_token_id)");
+        }
+        return s.unk;
+    };
     if (word.size() == 1) {
-        token_id id = s.byte_id[static_cast<unsigned char>(word[0])];
-        out.push_back(id >= 0 ? id : s.unk);
+        out.push_back(symbol(word[0]));
         return;
     }
     if (s.cache.lookup(word, out)) return;
     thread_local std::vector<token_id> syms;
     syms.clear();
-    for (char c : word) {
-        token_id id = s.byte_id[static_cast<unsigned char>(c)];
-        syms.push_back(id >= 0 ? id : s.unk);
-    }
+    for (char c : word) syms.push_back(symbol(c));
     detail::bpe_merge(syms, s.merges);
     out.insert(out.end(), syms.begin(), syms.end());
     s.cache.insert(word, syms);
