@@ -175,7 +175,7 @@ BOOST_AUTO_TEST_CASE(a_protocol_run_killed_at_random_points_resumes_to_the_ident
         return p / static_cast<double>(parts.size());
     };
     const auto st = w2s::test::kill_at_random_points(
-        "a_protocol_run_killed_at_random_points_resumes_to_the_identical_report", role, took, 16, 7,
+        "a_protocol_run_killed_at_random_points_resumes_to_the_identical_report", role, std::chrono::milliseconds(3), 16, 7,
         [&] { return progress() > 0.999; }, progress);
     BOOST_TEST_MESSAGE("children " << st.children << ", killed " << st.killed << ", mid-way " << st.mid_way << "; one run " << took.count() << " ms");
     BOOST_TEST(st.mid_way >= 1);

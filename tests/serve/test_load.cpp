@@ -199,7 +199,13 @@ BOOST_AUTO_TEST_CASE(two_thousand_requests_from_32_clients) {
     // move about 25 MB of bodies through the process; a leak of requests' buffers or sessions would show)
     BOOST_TEST_MESSAGE("RSS after 500 requests " << rss_quarter.load() << " KiB, after 2000 " << rss_end << " KiB");
     BOOST_TEST(rss_quarter.load() > 0);
+#if defined(__SANITIZE_ADDRESS__)
+    // AddressSanitizer keeps freed memory in its quarantine (256 MiB by default), so RSS grows by design: the bound
+    // is a release-build check; leaks are LeakSanitizer's job here.
+    BOOST_TEST_MESSAGE("RSS bound not checked under AddressSanitizer (its quarantine holds freed memory)");
+#else
     BOOST_TEST(rss_end - rss_quarter.load() <= 16 * 1024);
+#endif
     http.stop();
     sched.stop();
 }

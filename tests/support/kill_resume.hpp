@@ -4,6 +4,7 @@
 // The test then finishes the work in its own process and compares the result with an uninterrupted run.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -34,12 +35,16 @@ struct KillStats {
     int mid_way = 0;   ///< kills after which `progress()` was strictly between none and all of the work
 };
 
-/// Starts this executable with `--run_test=<test_case>` and `role`=1 in its environment, sleeps a random time in
-/// [0, max_delay] and kills it with SIGKILL (a child that exits first is waited for); repeats until `finished()`
-/// or `attempts` children. `progress()` (0..1) is read after each kill to count the kills that hit mid-way.
-inline KillStats kill_at_random_points(const std::string& test_case, const char* role, std::chrono::milliseconds max_delay,
+/// Starts this executable with `--run_test=<test_case>` and `role`=1 in its environment and kills it with SIGKILL
+/// at a random point: once `progress()` (0..1, polled every millisecond) reaches a target drawn in [0.05, 0.95],
+/// after a further random 0..`jitter` (so that kills land inside a record's write as well as between them), or
+/// after `max_wait` whatever the progress (a child that exits first is waited for). Repeats until `finished()` or
+/// `attempts` children. Points are chosen by progress, not by time, so that a slow start (a sanitizer build, a
+/// loaded machine) does not turn every kill into one before any work.
+inline KillStats kill_at_random_points(const std::string& test_case, const char* role, std::chrono::milliseconds jitter,
                                        int attempts, std::uint64_t seed, const std::function<bool()>& finished,
-                                       const std::function<double()>& progress) {
+                                       const std::function<double()>& progress,
+                                       std::chrono::milliseconds max_wait = std::chrono::milliseconds(120000)) {
     char exe[4096];
     const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) throw std::runtime_error("kill_at_random_points: cannot read /proc/self/exe");
@@ -54,16 +59,25 @@ inline KillStats kill_at_random_points(const std::string& test_case, const char*
     std::string a0 = exe, a1 = run_test, a2 = "--log_level=nothing", a3 = "--report_level=no";
     char* argv[] = {a0.data(), a1.data(), a2.data(), a3.data(), nullptr};
     std::mt19937_64 g(seed);
-    std::uniform_int_distribution<long> delay(0, max_delay.count());
+    std::uniform_real_distribution<double> target(0.05, 0.95);
+    std::uniform_int_distribution<long> delay(0, jitter.count());
     KillStats st;
     while (st.children < attempts && !finished()) {
         pid_t pid = 0;
         if (::posix_spawn(&pid, exe, nullptr, nullptr, argv, envp.data()) != 0)
             throw std::runtime_error("kill_at_random_points: cannot start " + std::string(exe));
         ++st.children;
-        std::this_thread::sleep_for(std::chrono::milliseconds(delay(g)));
+        const double at = std::max(target(g), progress() + 0.01);
+        const auto t0 = std::chrono::steady_clock::now();
         int status = 0;
-        if (::waitpid(pid, &status, WNOHANG) == 0) {
+        bool exited = false;
+        while (!(exited = ::waitpid(pid, &status, WNOHANG) != 0) && progress() < at && std::chrono::steady_clock::now() - t0 < max_wait)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        if (!exited) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(delay(g)));
+            exited = ::waitpid(pid, &status, WNOHANG) != 0;
+        }
+        if (!exited) {
             ::kill(pid, SIGKILL);
             ::waitpid(pid, &status, 0);
             ++st.killed;

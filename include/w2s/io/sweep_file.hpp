@@ -167,11 +167,17 @@ inline std::size_t record_bytes(const SweepHeader& h, std::uint32_t version = kS
 template <class T>
 void put(std::string& b, const T& v) { b.append(reinterpret_cast<const char*>(&v), sizeof(T)); }
 template <class T>
-void put_vec(std::string& b, const std::vector<T>& v) { b.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T)); }
+void put_vec(std::string& b, const std::vector<T>& v) {
+    if (!v.empty()) b.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
 template <class T>
 void take(const char*& p, T& v) { std::memcpy(&v, p, sizeof(T)); p += sizeof(T); }
 template <class T>
-void take_vec(const char*& p, std::vector<T>& v, std::size_t n) { v.resize(n); std::memcpy(v.data(), p, n * sizeof(T)); p += n * sizeof(T); }
+void take_vec(const char*& p, std::vector<T>& v, std::size_t n) {  // n may be 0 (no embedding layers): no memcpy from null
+    v.resize(n);
+    if (n) std::memcpy(v.data(), p, n * sizeof(T));
+    p += n * sizeof(T);
+}
 /// write(2) all of `b` or throw.
 inline void write_all(int fd, const std::string& b, const std::string& path) {
     std::size_t done = 0;
