@@ -93,7 +93,9 @@ struct AdaptiveOptions {
 
 /// How fit() on raw items turns them into prompts (beyond the steerer's prompt format).
 struct ItemFitOptions {
-    steer::TokenizeOptions tokenize;                ///< answer orders; free-text scoring and activation position
+    /// Answer orders; free-text scoring and activation position. tokenize.parse_special should match the
+    /// steerer's format.parse_special, so that a prompt is routed as its train prompts were encoded.
+    steer::TokenizeOptions tokenize;
     steer::Variant variant = steer::Variant::base;  ///< prompt variant of the train prompts (non-BASE: needs personas)
     const steer::PersonaPrompts* personas = nullptr;
 };
@@ -462,6 +464,7 @@ public:
                                   {"template", opts_.format.tmpl}, {"system", opts_.format.system},
                                   {"model", opts_.model_name}, {"data", opts_.data_name}, {"variant", opts_.variant_name}};
         if constexpr (kSettings) j["embedding_settings"] = std::string(emb_.settings());
+        if (opts_.format.parse_special) j["parse_special"] = true;  // absent = false (bundles before the option)
         durable::write_file(staged + "/bundle.json", j.dump(2) + "\n");
         durable::replace_dir(staged, target);
     }
@@ -539,7 +542,7 @@ private:
         o.embedding_block = io::json_int(j, "embedding_block", where);
         o.pooling = route::parse_pooling(j.at("pooling").get<std::string>());
         if (version >= 2) {
-            o.format = {j.at("template").get<std::string>(), j.at("system").get<std::string>()};
+            o.format = {j.at("template").get<std::string>(), j.at("system").get<std::string>(), j.value("parse_special", false)};
             o.model_name = j.value("model", "");
             o.data_name = j.value("data", "");
             o.variant_name = j.value("variant", "");

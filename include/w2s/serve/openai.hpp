@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,7 @@
 #include "w2s/serve/errors.hpp"
 #include "w2s/serve/scheduler.hpp"
 #include "w2s/text/chat_template.hpp"
+#include "w2s/text/prompt_format.hpp"
 
 namespace w2s::serve::openai {
 
@@ -184,7 +186,9 @@ Parsed<B> parse(Endpoint ep, std::string_view body, const B& model, const Bundle
         }
         try {
             const text::ChatTemplate t = text::select_template(model, "auto");
-            r.prompt = model.tokenizer().encode(t.render(msgs, /*add_generation_prompt=*/true), /*add_special=*/false);
+            // Special-token texts in the messages stay plain text: a message cannot open or close a turn.
+            const auto parts = t.render_parts(msgs, /*add_generation_prompt=*/true);
+            r.prompt = text::encode_chat(model.tokenizer(), std::span<const text::ChatPart>(parts), /*parse_special=*/false);
         } catch (const request_error&) {
             throw;
         } catch (const error& e) {

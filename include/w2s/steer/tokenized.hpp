@@ -37,6 +37,7 @@
 #include "w2s/core/fingerprint.hpp"
 #include "w2s/model/backend.hpp"
 #include "w2s/steer/dataset.hpp"
+#include "w2s/text/prompt_format.hpp"
 
 namespace w2s::steer {
 
@@ -77,6 +78,10 @@ struct TokenizeOptions {
     Orders orders = Orders::mirrored;              ///< A/B items: mirrored (both orders) or as given
     Scoring free_text_scoring = Scoring::logprob_sum;
     ReadAt free_text_read = ReadAt::last;          ///< chosen by measurement (docs/results/README.md)
+    /// Special-token texts (e.g. "<|im_start|>") inside the data's prompts, system prompts and replies become
+    /// control ids; off, they are plain text and only the chat template's own markers are special
+    /// (text/prompt_format.hpp).
+    bool parse_special = false;
 };
 
 struct TokenizedItem {
@@ -141,9 +146,9 @@ TokenizedItem tokenize_item(const Tok& tok, const Tmpl& tmpl, const Item& item, 
     TokenizedItem t;
     t.item = index;
     t.order = order;
-    t.prompt = tok.encode(tmpl.render_prompt(turns.system, turns.user));
-    t.response[0] = tok.encode(item.matching);
-    t.response[1] = tok.encode(item.not_matching);
+    t.prompt = text::encode_prompt(tok, tmpl, turns.system, turns.user, opts.parse_special);
+    t.response[0] = text::encode_text(tok, item.matching, opts.parse_special);
+    t.response[1] = text::encode_text(tok, item.not_matching, opts.parse_special);
     const std::string where = item.source + ":" + std::to_string(item.line);
     if (t.prompt.empty()) throw data_error(where + ": the prompt tokenized to nothing");
     if (item.kind == ItemKind::free_text) {

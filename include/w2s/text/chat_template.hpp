@@ -56,6 +56,15 @@ struct Message {
     std::string content;
 };
 
+/// A piece of rendered chat text: the template's own markup (content = false: role headers, turn markers, BOS,
+/// a default system prompt the template writes) or a message's content (content = true). render_parts()
+/// joined is render(); encoding the parts with special tokens parsed in the markup only keeps a message that
+/// contains "<|im_start|>" from opening a turn (text/prompt_format.hpp).
+struct ChatPart {
+    std::string text;
+    bool content = false;
+};
+
 enum class ChatFamily { chatml, llama2, llama3, gemma, plain };
 
 inline std::string_view chat_family_name(ChatFamily f) noexcept {
@@ -89,8 +98,12 @@ public:
     /// == HF apply_chat_template(msgs, tokenize=False, add_generation_prompt). Roles other than
     /// system/user/assistant are written as given (chatml, llama3) or refused (invalid_argument).
     [[nodiscard]] std::string render(std::span<const Message> msgs, bool add_generation_prompt) const;
+    /// render() as markup and content parts (adjacent parts of one kind merged, no empty parts).
+    [[nodiscard]] std::vector<ChatPart> render_parts(std::span<const Message> msgs, bool add_generation_prompt) const;
     /// The protocol prompt: [system (if non-empty)], user, then the assistant header (see the top).
     [[nodiscard]] std::string render_prompt(std::string_view system, std::string_view user) const;
+    /// render_prompt() as markup and content parts.
+    [[nodiscard]] std::vector<ChatPart> render_prompt_parts(std::string_view system, std::string_view user) const;
 
     [[nodiscard]] ChatFamily family() const noexcept { return fam_; }
     [[nodiscard]] const std::string& default_system() const noexcept { return default_system_; }
@@ -151,6 +164,46 @@ inline std::string chatml_default_system(std::string_view t) {
     }
     return "";
 }
+
+/// Builds a list of ChatParts: markup and content appended in order, adjacent parts of one kind merged.
+class PartsBuilder {
+public:
+    PartsBuilder& markup(std::string_view t) { return add(t, false); }
+    PartsBuilder& content(std::string_view t) { return add(t, true); }
+    PartsBuilder& append(const std::vector<ChatPart>& ps) {
+        for (const auto& p : ps) add(p.text, p.content);
+        return *this;
+    }
+    /// Python's str.strip() over the joined text of the parts so far (ASCII whitespace).
+    PartsBuilder& strip() {
+        auto sp = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+        while (!parts_.empty()) {
+            std::string& t = parts_.front().text;
+            std::size_t k = 0;
+            while (k < t.size() && sp(t[k])) ++k;
+            t.erase(0, k);
+            if (!t.empty()) break;
+            parts_.erase(parts_.begin());
+        }
+        while (!parts_.empty()) {
+            std::string& t = parts_.back().text;
+            while (!t.empty() && sp(t.back())) t.pop_back();
+            if (!t.empty()) break;
+            parts_.pop_back();
+        }
+        return *this;
+    }
+    [[nodiscard]] std::vector<ChatPart> take() { return std::move(parts_); }
+
+private:
+    PartsBuilder& add(std::string_view t, bool content) {
+        if (t.empty()) return *this;
+        if (!parts_.empty() && parts_.back().content == content) parts_.back().text += t;
+        else parts_.push_back({std::string(t), content});
+        return *this;
+    }
+    std::vector<ChatPart> parts_;
+};
 
 inline std::string family_bos(ChatFamily f) {
     switch (f) {
@@ -218,30 +271,36 @@ inline ChatTemplate ChatTemplate::from_gguf(const gguf::File& f) {
 
 inline std::string ChatTemplate::render(std::span<const Message> msgs, bool add_generation_prompt) const {
     std::string out;
+    for (const auto& p : render_parts(msgs, add_generation_prompt)) out += p.text;
+    return out;
+}
+
+inline std::vector<ChatPart> ChatTemplate::render_parts(std::span<const Message> msgs, bool add_generation_prompt) const {
+    detail::PartsBuilder out;
     switch (fam_) {
         case ChatFamily::chatml: {
             for (std::size_t i = 0; i < msgs.size(); ++i) {
                 if (i == 0 && !default_system_.empty() && msgs[0].role != "system")
-                    out += "<|im_start|>system\n" + default_system_ + "<|im_end|>\n";
-                out += "<|im_start|>" + msgs[i].role + "\n" + msgs[i].content + "<|im_end|>\n";
+                    out.markup("<|im_start|>system\n" + default_system_ + "<|im_end|>\n");
+                out.markup("<|im_start|>" + msgs[i].role + "\n").content(msgs[i].content).markup("<|im_end|>\n");
             }
-            if (add_generation_prompt) out += "<|im_start|>assistant\n";
+            if (add_generation_prompt) out.markup("<|im_start|>assistant\n");
             break;
         }
         case ChatFamily::llama3: {
-            out += bos_;
+            out.markup(bos_);
             for (const auto& m : msgs)
-                out += "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n" + std::string(detail::py_strip(m.content)) + "<|eot_id|>";
-            if (add_generation_prompt) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
+                out.markup("<|start_header_id|>" + m.role + "<|end_header_id|>\n\n").content(detail::py_strip(m.content)).markup("<|eot_id|>");
+            if (add_generation_prompt) out.markup("<|start_header_id|>assistant<|end_header_id|>\n\n");
             break;
         }
         case ChatFamily::llama2: {
             std::size_t first = 0;
             std::string system;
-            bool has_system = false;
+            bool has_system = false, system_is_content = false;
             if (!msgs.empty() && msgs[0].role == "system") {
                 system = msgs[0].content;
-                has_system = true;
+                has_system = system_is_content = true;
                 first = 1;
             } else if (!default_system_.empty()) {
                 system = default_system_;
@@ -252,50 +311,58 @@ inline std::string ChatTemplate::render(std::span<const Message> msgs, bool add_
                 if ((msgs[i].role == "user") != user_turn)
                     throw invalid_argument("llama2 chat template: roles must alternate user/assistant/... ; message " +
                                            std::to_string(i) + " has role '" + msgs[i].role + "'");
-                std::string content = msgs[i].content;
-                if (i == first && has_system) content = "<<SYS>>\n" + system + "\n<</SYS>>\n\n" + content;
-                if (user_turn) out += bos_ + "[INST] " + std::string(detail::py_strip(content)) + " [/INST]";
-                else out += " " + std::string(detail::py_strip(content)) + " " + eos_;
+                detail::PartsBuilder body;  // the turn's content, stripped as a whole
+                if (i == first && has_system) {
+                    body.markup("<<SYS>>\n");
+                    if (system_is_content) body.content(system);
+                    else body.markup(system);
+                    body.markup("\n<</SYS>>\n\n");
+                }
+                body.content(msgs[i].content).strip();
+                if (user_turn) out.markup(bos_ + "[INST] ").append(body.take()).markup(" [/INST]");
+                else out.markup(" ").append(body.take()).markup(" " + eos_);
             }
             break;
         }
         case ChatFamily::gemma: {
-            out += bos_;
+            out.markup(bos_);
             std::size_t first = 0;
-            std::string prefix;
+            detail::PartsBuilder prefix;
             if (!msgs.empty() && msgs[0].role == "system") {
-                prefix = msgs[0].content + "\n\n";  // not trimmed (Gemma 3)
+                prefix.content(msgs[0].content).markup("\n\n");  // not trimmed (Gemma 3)
                 first = 1;
             } else if (!default_system_.empty()) {
-                prefix = default_system_ + "\n\n";
+                prefix.markup(default_system_ + "\n\n");
             }
+            const auto pre = prefix.take();
             for (std::size_t i = first; i < msgs.size(); ++i) {
                 const std::string& r = msgs[i].role;
                 if (r != "user" && r != "assistant")
                     throw invalid_argument("gemma chat template: message " + std::to_string(i) + " has role '" + r +
                                            "', expected user or assistant (a system message only first)");
-                out += "<start_of_turn>" + std::string(r == "assistant" ? "model" : "user") + "\n" +
-                       (i == first ? prefix : std::string()) + std::string(detail::py_strip(msgs[i].content)) + "<end_of_turn>\n";
+                out.markup("<start_of_turn>" + std::string(r == "assistant" ? "model" : "user") + "\n");
+                if (i == first) out.append(pre);
+                out.content(detail::py_strip(msgs[i].content)).markup("<end_of_turn>\n");
             }
-            if (add_generation_prompt) out += "<start_of_turn>model\n";
+            if (add_generation_prompt) out.markup("<start_of_turn>model\n");
             break;
         }
         case ChatFamily::plain: {
-            out += bos_;
+            out.markup(bos_);
             for (std::size_t i = 0; i < msgs.size(); ++i) {
                 const std::string& r = msgs[i].role;
-                if (r == "system" && i == 0) out += msgs[i].content + "\n\n";
-                else if (r == "user") out += "User: " + msgs[i].content + "\n";
-                else if (r == "assistant") out += "Assistant:\n" + msgs[i].content + "\n";
+                if (r == "system" && i == 0) out.content(msgs[i].content).markup("\n\n");
+                else if (r == "user") out.markup("User: ").content(msgs[i].content).markup("\n");
+                else if (r == "assistant") out.markup("Assistant:\n").content(msgs[i].content).markup("\n");
                 else
                     throw invalid_argument("plain prompt format: message " + std::to_string(i) + " has role '" + r +
                                            "', expected user or assistant (a system message only first)");
             }
-            if (add_generation_prompt) out += "Assistant:\n";
+            if (add_generation_prompt) out.markup("Assistant:\n");
             break;
         }
     }
-    return out;
+    return out.take();
 }
 
 /// The prompt format for a model: "auto" = the model's own chat template (an error naming the model's missing
@@ -322,6 +389,13 @@ inline std::string ChatTemplate::render_prompt(std::string_view system, std::str
     if (!system.empty()) msgs.push_back({"system", std::string(system)});
     msgs.push_back({"user", std::string(user)});
     return render(msgs, true);
+}
+
+inline std::vector<ChatPart> ChatTemplate::render_prompt_parts(std::string_view system, std::string_view user) const {
+    std::vector<Message> msgs;
+    if (!system.empty()) msgs.push_back({"system", std::string(system)});
+    msgs.push_back({"user", std::string(user)});
+    return render_parts(msgs, true);
 }
 
 }  // namespace w2s::text

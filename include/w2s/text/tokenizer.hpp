@@ -14,7 +14,10 @@
 // gguf_file=...)); tests/reference/make_tokenizer_golden.py makes the golden ids the tests compare with.
 //
 // Special and added tokens (token_type CONTROL or USER_DEFINED) are matched whole in the raw text, leftmost
-// then longest first, before any pre-tokenization, when parse_special is true. BOS/EOS are added by
+// then longest first, before any pre-tokenization, when parse_special is true. encode(text) parses them (the
+// low-level default, as llama.cpp's and transformers' tokenizers do, so rendered chat markup works); text that
+// comes from data or a user is encoded with parse_special = false, or through encode_parts() when it sits
+// inside a chat template whose own markers must stay special (text/prompt_format.hpp does this). BOS/EOS are added by
 // encode(..., add_special = true) as `tokenizer.ggml.add_bos_token` / `add_eos_token` say (for `llama`
 // files add_bos defaults to true, as in llama.cpp and transformers).
 //
@@ -36,6 +39,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "w2s/core/error.hpp"
@@ -52,6 +56,13 @@ using token_id = std::int32_t;
 enum class TokenType : std::int32_t { undefined = 0, normal = 1, unknown = 2, control = 3, user_defined = 4, unused = 5, byte = 6 };
 
 enum class TokenizerKind { byte_level_bpe, sentencepiece_bpe };
+
+/// One piece of a text given to Tokenizer::encode_parts: its bytes and whether special-token texts inside it
+/// become their ids (a chat template's markup) or stay plain text (a message's content).
+struct TextPart {
+    std::string_view text;
+    bool parse_special = true;
+};
 
 struct TokenizerOptions {
     /// Use this `tokenizer.ggml.pre` row instead of the file's (byte-level only), e.g. "smollm-digits".
@@ -77,6 +88,12 @@ public:
     }
     /// As encode(), appending to `out` (no other allocation once the cache is warm).
     void encode_into(std::string_view text, std::vector<token_id>& out, bool add_special = false, bool parse_special = true) const;
+    /// Token ids of the concatenation of `parts`, encoded as one text: pre-tokenization and merges run across
+    /// the parts' boundaries exactly as encode() of the joined text would, but a CONTROL / USER_DEFINED token
+    /// text becomes its id only where it lies wholly inside one part whose parse_special is true. With every
+    /// part parsed this equals encode(joined, add_special, true); with none, encode(joined, add_special, false).
+    /// The joined text must be valid UTF-8 (invalid_argument otherwise).
+    [[nodiscard]] std::vector<token_id> encode_parts(std::span<const TextPart> parts, bool add_special = false) const;
 
     /// The text of `ids`: the bytes each token stands for, concatenated. For byte-level BPE,
     /// decode(encode(s)) == s for every valid UTF-8 s. For SentencePiece with a space prefix, one leading
@@ -145,8 +162,11 @@ private:
     }
     std::string_view piece(token_id id) const { return s_->bytes[check(id)]; }
 
+    /// [begin, end) byte ranges of a text where special-token texts are matched, sorted, not overlapping.
+    using Ranges = std::span<const std::pair<std::size_t, std::size_t>>;
     template <class F>
-    void split_added(std::string_view text, bool parse_special, F&& f) const;
+    void split_added(std::string_view text, Ranges parse, F&& f) const;
+    void encode_ranges(std::string_view text, Ranges parse, std::vector<token_id>& out, bool add_special) const;
     void encode_word_bytelevel(std::string_view word, std::vector<token_id>& out) const;
     void encode_segment_spm(std::string_view seg, bool at_start, std::vector<token_id>& out) const;
 

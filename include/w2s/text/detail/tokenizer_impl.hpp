@@ -377,19 +377,25 @@ inline void Tokenizer::build_sentencepiece(State& s, const gguf::File& f, bool g
 }
 
 template <class F>
-void Tokenizer::split_added(std::string_view text, bool parse_special, F&& f) const {
+void Tokenizer::split_added(std::string_view text, Ranges parse, F&& f) const {
     const State& s = *s_;
-    if (!parse_special || s.added.empty()) {
+    if (parse.empty() || s.added.empty()) {
         if (!text.empty()) f(text, token_id{-1}, std::size_t{0});
         return;
     }
-    std::size_t seg = 0, i = 0;
+    std::size_t seg = 0, i = 0, r = 0;
     const std::size_t n = text.size();
     while (i < n) {
+        while (r < parse.size() && parse[r].second <= i) ++r;  // the first range that ends after i
+        if (r == parse.size()) break;
+        if (i < parse[r].first) {
+            i = parse[r].first;
+            continue;
+        }
         if (s.added_first[static_cast<unsigned char>(text[i])]) {
             const Added* hit = nullptr;
-            for (const auto& a : s.added)  // longest first
-                if (a.text[0] == text[i] && text.compare(i, a.text.size(), a.text) == 0) {
+            for (const auto& a : s.added)  // longest first; a match must lie inside the range
+                if (a.text[0] == text[i] && a.text.size() <= parse[r].second - i && text.compare(i, a.text.size(), a.text) == 0) {
                     hit = &a;
                     break;
                 }
@@ -474,13 +480,34 @@ inline void Tokenizer::encode_segment_spm(std::string_view seg, bool at_start, s
 }
 
 inline void Tokenizer::encode_into(std::string_view text, std::vector<token_id>& out, bool add_special, bool parse_special) const {
+    const std::pair<std::size_t, std::size_t> all{0, text.size()};
+    encode_ranges(text, parse_special ? Ranges(&all, 1) : Ranges(), out, add_special);
+}
+
+inline std::vector<token_id> Tokenizer::encode_parts(std::span<const TextPart> parts, bool add_special) const {
+    std::string joined;
+    std::vector<std::pair<std::size_t, std::size_t>> parse;
+    for (const auto& p : parts) {
+        if (p.parse_special && !p.text.empty()) {
+            if (!parse.empty() && parse.back().second == joined.size()) parse.back().second += p.text.size();
+            else parse.emplace_back(joined.size(), joined.size() + p.text.size());
+        }
+        joined += p.text;
+    }
+    std::vector<token_id> out;
+    out.reserve(joined.size() / 3 + 4);
+    encode_ranges(joined, parse, out, add_special);
+    return out;
+}
+
+inline void Tokenizer::encode_ranges(std::string_view text, Ranges parse, std::vector<token_id>& out, bool add_special) const {
     const State& s = *s_;
     if (std::size_t bad = detail::utf8_first_invalid(text); bad != text.size())
         throw invalid_argument("tokenizer: text is not valid UTF-8 at byte offset " + std::to_string(bad) + " of " +
                                std::to_string(text.size()));
     if (add_special && s.add_bos) out.push_back(s.bos);
     if (s.kind == TokenizerKind::byte_level_bpe) {
-        split_added(text, parse_special, [&](std::string_view seg, token_id special, std::size_t) {
+        split_added(text, parse, [&](std::string_view seg, token_id special, std::size_t) {
             if (special >= 0) {
                 out.push_back(special);
                 return;
@@ -488,7 +515,7 @@ inline void Tokenizer::encode_into(std::string_view text, std::vector<token_id>&
             s.pre.split(seg, [&](std::size_t b, std::size_t e) { encode_word_bytelevel(seg.substr(b, e - b), out); });
         });
     } else {
-        split_added(text, parse_special, [&](std::string_view seg, token_id special, std::size_t off) {
+        split_added(text, parse, [&](std::string_view seg, token_id special, std::size_t off) {
             if (special >= 0) out.push_back(special);
             else encode_segment_spm(seg, off == 0, out);
         });
