@@ -2,9 +2,14 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <cstdlib>
+#include <string>
 
 #include <w2s/core/error.hpp>
+#include <w2s/core/memory.hpp>
 #include <w2s/core/parallel.hpp>
+
+#include "w2s_test_support.hpp"
 
 BOOST_AUTO_TEST_CASE(error_context_keeps_kind) {
     try {
@@ -22,4 +27,64 @@ BOOST_AUTO_TEST_CASE(thread_pool_runs_all_indices) {
     std::atomic<long> sum{0};
     pool.run([&] { w2s::parallel_for(0, 1000, 7, [&](std::size_t i) { sum += static_cast<long>(i); }); });
     BOOST_TEST(sum.load() == 999L * 1000 / 2);
+}
+
+// ---- memory limits (w2s/core/memory.hpp) -------------------------------------------------------------
+
+using w2s::test::ScopedEnv;
+
+BOOST_AUTO_TEST_CASE(sizes_parse_with_binary_units_and_refuse_the_rest) {
+    BOOST_TEST(w2s::parse_bytes("123", "x") == 123u);
+    BOOST_TEST(w2s::parse_bytes("512K", "x") == 512u * 1024);
+    BOOST_TEST(w2s::parse_bytes("64M", "x") == 64ull << 20);
+    BOOST_TEST(w2s::parse_bytes("8G", "x") == 8ull << 30);
+    BOOST_TEST(w2s::parse_bytes("2GiB", "x") == 2ull << 30);
+    BOOST_TEST(w2s::parse_bytes("1t", "x") == 1ull << 40);
+    BOOST_TEST(w2s::parse_bytes("100B", "x") == 100u);
+    for (const char* bad : {"", "0", "M", "12X", "1.5G", "-1", "99999999999999999999", "20000000T", "8 G", "8Gb2"})
+        BOOST_CHECK_THROW((void)w2s::parse_bytes(bad, "W2S_MEMORY_LIMIT"), w2s::invalid_argument);
+    try {
+        (void)w2s::parse_bytes("lots", "W2S_MEMORY_LIMIT");
+    } catch (const w2s::invalid_argument& e) {
+        BOOST_TEST(std::string(e.what()).find("W2S_MEMORY_LIMIT: 'lots'") != std::string::npos);
+    }
+    BOOST_TEST(w2s::format_bytes(17) == "17 B");
+    BOOST_TEST(w2s::format_bytes(3u << 20) == "3.0 MiB");
+    BOOST_TEST(w2s::format_bytes(1536ull << 20) == "1.5 GiB");
+    BOOST_TEST(w2s::mul_sat(1ull << 40, 1ull << 40) == ~0ull);
+    BOOST_TEST(w2s::add_sat(~0ull, 1) == ~0ull);
+    BOOST_TEST(w2s::mul_sat(3, 4) == 12u);
+}
+
+BOOST_AUTO_TEST_CASE(memory_limit_comes_from_the_environment_or_the_system) {
+    {
+        ScopedEnv env("W2S_MEMORY_LIMIT", "2M");
+        const auto m = w2s::available_memory();
+        BOOST_TEST(m.bytes == 2u << 20);
+        BOOST_TEST(m.source == "W2S_MEMORY_LIMIT");
+        BOOST_CHECK_NO_THROW(w2s::require_memory(1u << 20, "a small job", "advice"));
+        try {
+            w2s::require_memory(3u << 20, "the sweep of 5 items", "use fewer items");
+            BOOST_FAIL("no throw");
+        } catch (const w2s::resource_error& e) {
+            BOOST_TEST(e.kind() == "resource_error");
+            BOOST_TEST(std::string(e.what()) ==
+                       "the sweep of 5 items needs about 3.0 MiB of memory, but only 2.0 MiB is available (W2S_MEMORY_LIMIT); use fewer items");
+        }
+    }
+    {
+        ScopedEnv env("W2S_MEMORY_LIMIT", "nonsense");
+        BOOST_CHECK_THROW((void)w2s::available_memory(), w2s::invalid_argument);
+    }
+    ScopedEnv env("W2S_MEMORY_LIMIT", nullptr);
+    const auto m = w2s::available_memory();
+#if defined(__linux__)
+    BOOST_TEST(m.bytes > 0u);  // /proc/meminfo is always there on Linux
+    BOOST_TEST(!m.source.empty());
+    BOOST_CHECK_THROW(w2s::require_memory(~0ull, "everything", ""), w2s::resource_error);
+#endif
+    BOOST_CHECK_NO_THROW(w2s::require_memory(1, "one byte", ""));
+    BOOST_CHECK_NO_THROW(w2s::require_memory(~0ull, "unknown limit", "", w2s::MemoryLimit{}));  // unknown: not refused
+    // resource_error keeps its type through added context
+    BOOST_CHECK_THROW(w2s::with_context("run", [] { throw w2s::resource_error("x"); }), w2s::resource_error);
 }

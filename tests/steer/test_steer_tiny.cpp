@@ -13,6 +13,7 @@
 
 #include "scratch.hpp"
 #include "tiny_model.hpp"
+#include "w2s_test_support.hpp"
 
 using namespace w2s::steer;
 using w2s::model::LlamaModel;
@@ -110,6 +111,41 @@ BOOST_AUTO_TEST_CASE(mean_vectors_equal_the_mean_of_plain_prefill_differences_at
         BOOST_TEST(rel(a, expect) < 1e-5);
         BOOST_TEST(rel(a, b) < 1e-6);  // batches and threads do not change the result
     }
+}
+
+// Issue 17, resource limits: a fit whose memory grows with the items (the probe keeps every activation) is refused
+// before the first forward pass when it would not fit, with the figures and what to change; the mean estimator,
+// whose memory does not grow with the items, runs under the same limit.
+BOOST_AUTO_TEST_CASE(a_fit_that_would_not_fit_in_memory_is_refused_before_any_work) {
+    auto& f = fx();
+    w2s::ThreadPool pool(2);
+    const std::size_t h = static_cast<std::size_t>(f.model.hidden_size()), n = f.tok.size(), k = 3;
+    const std::uint64_t acts = std::min<std::size_t>(16, n) * 2 * k * h * 4;
+    const auto mean = MeanDifference{}.memory(h, n), probe = LogisticProbe{}.memory(h, n);
+    const std::uint64_t mean_need = acts + k * mean.state + 2 * mean.finish;
+    const std::uint64_t probe_need = acts + k * probe.state + 2 * probe.finish;
+    BOOST_REQUIRE(probe_need > mean_need + 2048);
+    BOOST_TEST(probe.state == 2 * n * h * 4);  // the probe's state is its activations
+    BOOST_TEST(LogisticProbe{}.memory(h, 10 * n).state == 10 * probe.state);
+    BOOST_TEST(MeanDifference{}.memory(h, 10 * n).state == mean.state);  // the mean's does not grow
+    const std::string limit = std::to_string(mean_need + 1024);
+    w2s::test::ScopedEnv env("W2S_MEMORY_LIMIT", limit.c_str());
+    std::size_t events = 0;
+    const auto count = [&](const w2s::ProgressEvent&) { ++events; };
+    try {
+        (void)extract_vectors(f.model, f.tok, LogisticProbe{}, {.layers = {0, 1, 2}}, pool, count);
+        BOOST_FAIL("the probe's fit was not refused");
+    } catch (const w2s::resource_error& e) {
+        const std::string m = e.what();
+        BOOST_TEST_INFO(m);
+        BOOST_TEST(m.find("probe estimator, " + std::to_string(n) + " pairs x 3 layers") != std::string::npos);
+        BOOST_TEST(m.find("W2S_MEMORY_LIMIT") != std::string::npos);
+        BOOST_TEST(m.find("--max-items") != std::string::npos);
+    }
+    BOOST_TEST(events == 0u);  // refused before any work
+    const auto r = extract_vectors(f.model, f.tok, MeanDifference{}, {.layers = {0, 1, 2}}, pool, count);
+    BOOST_TEST(r.fits.size() == 3u);
+    BOOST_TEST(events > 0u);
 }
 
 using AllEstimators = boost::mpl::list<MeanDifference, PCA, LogisticProbe>;

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <span>
 #include <string>
+#include <utility>
 #include <unistd.h>
 
 namespace w2s::test {
@@ -18,6 +19,26 @@ namespace w2s::test {
 /// The repository's root and tests/golden (absolute; compiled once in w2s_test_paths.cpp, see there why).
 std::string source_dir();
 std::string golden_dir();
+
+/// Sets (value non-null) or removes an environment variable for one scope, restoring the old value after.
+struct ScopedEnv {
+    std::string name, old;
+    bool had = false;
+    ScopedEnv(std::string n, const char* value) : name(std::move(n)) {
+        if (const char* o = std::getenv(name.c_str())) {
+            had = true;
+            old = o;
+        }
+        if (value) ::setenv(name.c_str(), value, 1);
+        else ::unsetenv(name.c_str());
+    }
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+    ~ScopedEnv() {
+        if (had) ::setenv(name.c_str(), old.c_str(), 1);
+        else ::unsetenv(name.c_str());
+    }
+};
 
 inline std::string env_or(const char* name, const std::string& dflt) {
     const char* v = std::getenv(name);

@@ -2,6 +2,8 @@
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <functional>
+#include <iterator>
+#include <algorithm>
 #include <cstring>
 
 #include <chrono>
@@ -24,6 +26,11 @@
 #include "w2s_test_support.hpp"
 
 namespace {
+
+std::string file_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 struct Fixture {
     std::string dir;
@@ -351,6 +358,44 @@ BOOST_AUTO_TEST_CASE(two_order_sweep_file_round_trip) {
     BOOST_CHECK_THROW((void)w2s::sweep::run_sweep(model, std::span(mixed), vectors, {}, header, "", pool), w2s::invalid_argument);
 }
 
+// Issue 17, resource limits: what a sweep holds grows with the items only by their records (the embeddings the
+// router is trained on); a sweep that would not fit is refused before its file is opened, with the figures.
+BOOST_AUTO_TEST_CASE(a_sweep_that_would_not_fit_in_memory_is_refused_before_its_file_exists) {
+    w2s::ThreadPool pool(2);
+    const auto opt = w2s::sweep::resolve_options(model, vectors, {});
+    std::vector<w2s::steer::TokenizedItem> many;
+    for (std::size_t r = 0; r < 40; ++r)
+        for (const auto& it : items) {
+            many.push_back(it);
+            many.back().item = r * items.size() + it.item;
+        }
+    const auto need = [&](std::size_t n) { return w2s::sweep::sweep_memory_bytes(model, std::span(many).first(n), opt, 2); };
+    // The part that grows: twice the record ([layers x (multipliers + 1)] doubles, 2 x [embedding layers x hidden]
+    // floats, 256 bytes) per item; the in-flight work stays the same once there are more items than threads.
+    const std::uint64_t record = 8 * (opt.layers.size() * opt.multipliers.size() + opt.layers.size()) +
+                                 8 * opt.embedding_layers.size() * static_cast<std::uint64_t>(model.hidden_size()) + 256;
+    BOOST_TEST(need(2 * items.size()) - need(items.size()) == 2 * record * items.size());
+    BOOST_TEST(need(many.size()) - need(items.size()) == 2 * record * (many.size() - items.size()));
+    BOOST_TEST(w2s::sweep::sweep_memory_bytes(model, std::span(many), opt, 1) < need(many.size()));  // fewer threads, less
+    const std::string path = dir + "/too_big.w2ssweep";
+    auto header = w2s::sweep::make_header(model, opt, "tiny", "synthetic", "BASE", "random");
+    const std::string limit = std::to_string((need(items.size()) + need(many.size())) / 2);
+    w2s::test::ScopedEnv env("W2S_MEMORY_LIMIT", limit.c_str());
+    try {
+        (void)w2s::sweep::run_sweep(model, std::span(many), vectors, {}, header, path, pool);
+        BOOST_FAIL("the sweep was not refused");
+    } catch (const w2s::resource_error& e) {
+        const std::string m = e.what();
+        BOOST_TEST_INFO(m);
+        BOOST_TEST(m.find("the sweep of " + std::to_string(many.size()) + " items") != std::string::npos);
+        BOOST_TEST(m.find("--max-items") != std::string::npos);
+    }
+    BOOST_TEST(!std::filesystem::exists(path));
+    // The same limit takes the smaller sweep.
+    const auto small = w2s::sweep::run_sweep(model, std::span(items), vectors, {}, header, path, pool);
+    BOOST_TEST(small.items.size() == items.size());
+}
+
 BOOST_AUTO_TEST_CASE(bad_sweep_files_are_refused) {
     const std::string path = dir + "/bad.w2ssweep";
     { std::ofstream(path) << "NOTASWEEPFILE"; }
@@ -511,7 +556,39 @@ BOOST_AUTO_TEST_CASE(a_sweep_killed_at_random_points_resumes_to_the_identical_re
         BOOST_TEST((a.emb_last == b.emb_last));
         BOOST_TEST((a.emb_mean == b.emb_mean));
     }
+    // The files too, byte for byte: a complete sweep's records are put in item order (SweepWriter::seal).
+    BOOST_TEST(file_bytes(path) == file_bytes((shared / "ref.w2ssweep").string()));
     std::filesystem::remove_all(shared);
+}
+
+// Issue 17, determinism: a sweep at 1 and at 2 threads writes the same file, byte for byte, though its items
+// finish in another order; and a file sealed once stays as it is when the complete sweep is run again.
+BOOST_AUTO_TEST_CASE(a_sweep_file_is_the_same_bytes_at_one_and_two_threads) {
+    std::vector<w2s::steer::TokenizedItem> many;
+    for (std::size_t r = 0; r < 8; ++r)
+        for (const auto& it : items) {
+            many.push_back(it);
+            many.back().item = r * items.size() + it.item;
+        }
+    std::reverse(many.begin(), many.end());  // given out of item order, too
+    auto header = w2s::sweep::make_header(model, w2s::sweep::resolve_options(model, vectors, {}), "tiny", "synthetic", "BASE", "random");
+    const std::string p1 = dir + "/t1.w2ssweep", p2 = dir + "/t2.w2ssweep";
+    w2s::ThreadPool one(1), two(2);
+    const auto a = w2s::sweep::run_sweep(model, std::span(many), vectors, {}, header, p1, one);
+    const auto b = w2s::sweep::run_sweep(model, std::span(many), vectors, {}, header, p2, two);
+    BOOST_TEST(a.items.size() == many.size());
+    const std::string bytes = file_bytes(p1);
+    BOOST_TEST(bytes.size() > 1000u);
+    BOOST_TEST(bytes == file_bytes(p2));
+    const auto reread = w2s::io::read_sweep(p1);
+    for (std::size_t i = 1; i < reread.items.size(); ++i) BOOST_TEST(reread.items[i - 1].item < reread.items[i].item);
+    (void)w2s::sweep::run_sweep(model, std::span(many), vectors, {}, header, p2, two);  // complete: nothing to do
+    BOOST_TEST(bytes == file_bytes(p2));
+    // A sweep of the first half, then of all: the resumed file is the same as the one written in one go.
+    const std::string p3 = dir + "/t3.w2ssweep";
+    (void)w2s::sweep::run_sweep(model, std::span(many).first(many.size() / 2), vectors, {}, header, p3, two);
+    (void)w2s::sweep::run_sweep(model, std::span(many), vectors, {}, header, p3, two);
+    BOOST_TEST(bytes == file_bytes(p3));
 }
 
 // Found by sweep_file_fuzz: a sweep without embedding layers read its empty embeddings with memcpy from a null

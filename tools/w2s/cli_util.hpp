@@ -74,14 +74,17 @@ inline std::vector<double> parse_doubles(const std::string& text) {
 /// scoring and activation position.
 struct PromptArgs {
     std::string orders = "mirrored", tmpl = "auto", score = "logprob-sum", position = "last";
+    bool parse_special = false;
     void add(CLI::App& app) {
+        app.add_flag("--parse-special", parse_special,
+                     "special-token text in the data (e.g. <|im_start|>) becomes control tokens (default: plain text)");
         app.add_option("--orders", orders, "A/B items: mirrored (both answer orders, the default) or as-given (single order)");
         app.add_option("--template", tmpl, "prompt format: auto (the model's chat template), plain, chatml, llama2, llama3, gemma");
         app.add_option("--score", score, "free-text pairs: logprob-sum (default) or logprob-mean");
         app.add_option("--position", position, "free-text pairs: activations at the reply's last token (last) or its mean");
     }
     [[nodiscard]] steer::TokenizeOptions options() const {
-        return {steer::parse_orders(orders), steer::parse_scoring(score), steer::parse_read_at(position)};
+        return {steer::parse_orders(orders), steer::parse_scoring(score), steer::parse_read_at(position), parse_special};
     }
 };
 

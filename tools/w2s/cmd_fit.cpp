@@ -40,6 +40,7 @@ const w2s::cli::Registrar reg{"fit", "Fit W2S (vectors, sweep, router) on a data
         ao.embedding_block = a->embedding_block;
         ao.pooling = w2s::route::parse_pooling(a->pooling);
         ao.format.tmpl = spec.tmpl;
+        ao.format.parse_special = spec.tokenize.parse_special;  // prompts are routed as the train prompts were encoded
         ao.model_name = a->model;
         ao.data_name = spec.path;
         ao.variant_name = a->data.variant;

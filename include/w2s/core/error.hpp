@@ -53,6 +53,11 @@ struct numeric_error : error {
     explicit numeric_error(const std::string& m) : error("numeric_error", m) {}
 };
 
+/// The work would need more of a resource (memory) than the machine or its limits give (core/memory.hpp).
+struct resource_error : error {
+    explicit resource_error(const std::string& m) : error("resource_error", m) {}
+};
+
 /// Re-throw `e` (of its own dynamic kind when it is a w2s::error) with `context + ": "` prefixed.
 /// Use inside a catch block:  catch (const w2s::error& e) { w2s::rethrow_with_context(e, "loading " + path); }
 /// The library's own kinds keep their C++ type (so `catch (const format_error&)` still matches); other
@@ -66,6 +71,7 @@ struct numeric_error : error {
     if (dynamic_cast<const unsupported_error*>(&e)) throw unsupported_error(m);
     if (dynamic_cast<const shape_error*>(&e)) throw shape_error(m);
     if (dynamic_cast<const numeric_error*>(&e)) throw numeric_error(m);
+    if (dynamic_cast<const resource_error*>(&e)) throw resource_error(m);
     throw error(e.kind(), m);
 }
 

@@ -52,6 +52,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "w2s/core/durable.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/core/fingerprint.hpp"
 #include "w2s/io/json_fields.hpp"
@@ -178,6 +179,34 @@ void take_vec(const char*& p, std::vector<T>& v, std::size_t n) {  // n may be 0
     if (n) std::memcpy(v.data(), p, n * sizeof(T));
     p += n * sizeof(T);
 }
+/// The file's first bytes: magic, version, header JSON length and the JSON.
+inline std::string encode_header(const SweepHeader& h) {
+    const std::string hj = h.to_json().dump();
+    std::string b(kSweepMagic, 8);
+    put(b, kSweepVersion);
+    put(b, static_cast<std::uint64_t>(hj.size()));
+    b += hj;
+    return b;
+}
+/// One record as written (version 3): magic, item, inputs fingerprint, the values, their checksum last.
+inline std::string encode_record(const SweepHeader& h, const ItemRecord& r, const std::string& path) {
+    const std::size_t L = h.layers.size(), M = h.multipliers.size(), E = h.embedding_layers.size(), H = static_cast<std::size_t>(h.hidden);
+    if (r.propensity.size() != L * M || r.slope.size() != L || r.emb_last.size() != E * H || r.emb_mean.size() != E * H ||
+        r.slope_orders.size() != (h.orders == 2 ? 2 * L : 0))
+        throw shape_error(path + ": item " + std::to_string(r.item) + ": record sizes do not match the header");
+    std::string b;
+    b.reserve(record_bytes(h));
+    put(b, kRecordMagic);
+    put(b, r.item);
+    put(b, r.inputs);
+    put_vec(b, r.propensity);
+    put_vec(b, r.slope);
+    put_vec(b, r.slope_orders);
+    put_vec(b, r.emb_last);
+    put_vec(b, r.emb_mean);
+    put(b, fingerprint_bytes(b.data(), b.size()));
+    return b;
+}
 /// write(2) all of `b` or throw.
 inline void write_all(int fd, const std::string& b, const std::string& path) {
     std::size_t done = 0;
@@ -290,16 +319,14 @@ public:
                                            " (no record fingerprints): it can be read but not resumed; remove it or use another output path");
                 if (const std::string why = existing.header.mismatch(header); !why.empty())
                     throw invalid_argument(path + ": exists with different settings: " + why + "; remove it or use another output path");
-                for (const auto& r : existing.items) done_.emplace(r.item, r.inputs);
+                for (const auto& r : existing.items) {
+                    done_.emplace(r.item, r.inputs);
+                    order_.push_back(r.item);
+                }
                 if (partial && ::ftruncate(fd_, static_cast<off_t>(static_cast<std::uint64_t>(st.st_size) - partial)) != 0)
                     throw io_error(path + ": cannot cut the partial record at its end: " + std::strerror(errno));
             } else {
-                const std::string hj = header.to_json().dump();
-                std::string b(kSweepMagic, 8);
-                detail::put(b, kSweepVersion);
-                detail::put(b, static_cast<std::uint64_t>(hj.size()));
-                b += hj;
-                detail::write_all(fd_, b, path);
+                detail::write_all(fd_, detail::encode_header(header), path);
             }
             if (::lseek(fd_, 0, SEEK_END) < 0) throw io_error(path + ": cannot seek to the end: " + std::strerror(errno));
         } catch (...) {
@@ -311,7 +338,6 @@ public:
     SweepWriter& operator=(const SweepWriter&) = delete;
     ~SweepWriter() { ::close(fd_); }  // releases the lock
 
-    [[nodiscard]] bool done(std::uint64_t item) const { return done_.count(item) != 0; }
     /// The inputs fingerprint of item's record in the file, when it has one.
     [[nodiscard]] std::optional<std::uint64_t> inputs_of(std::uint64_t item) const {
         const auto it = done_.find(item);
@@ -322,23 +348,35 @@ public:
 
     /// Appends a record in one write(2), its checksum last.
     void append(const ItemRecord& r) {
-        const std::size_t L = header_.layers.size(), M = header_.multipliers.size(), E = header_.embedding_layers.size(), H = static_cast<std::size_t>(header_.hidden);
-        if (r.propensity.size() != L * M || r.slope.size() != L || r.emb_last.size() != E * H || r.emb_mean.size() != E * H ||
-            r.slope_orders.size() != (header_.orders == 2 ? 2 * L : 0))
-            throw shape_error(path_ + ": item " + std::to_string(r.item) + ": record sizes do not match the header");
-        std::string b;
-        b.reserve(detail::record_bytes(header_));
-        detail::put(b, kRecordMagic);
-        detail::put(b, r.item);
-        detail::put(b, r.inputs);
-        detail::put_vec(b, r.propensity);
-        detail::put_vec(b, r.slope);
-        detail::put_vec(b, r.slope_orders);
-        detail::put_vec(b, r.emb_last);
-        detail::put_vec(b, r.emb_mean);
-        detail::put(b, fingerprint_bytes(b.data(), b.size()));
-        detail::write_all(fd_, b, path_);
+        if (sealed_) throw invalid_argument(path_ + ": append after seal()");
+        detail::write_all(fd_, detail::encode_record(header_, r, path_), path_);
         done_.emplace(r.item, r.inputs);
+        order_.push_back(r.item);
+    }
+
+    /// Makes the file canonical once the sweep is complete: `all` holds every record of the file (in any order);
+    /// when the file's records are not in item order (items finish out of order in parallel, or across resumed
+    /// runs) it is rewritten sorted (core/durable.hpp: temporary name, fsync, rename), so a sweep gives the same
+    /// file, byte for byte, at any thread count and however often it was interrupted. No append afterwards.
+    void seal(const SweepData& all) {
+        if (all.items.size() != done_.size())
+            throw invalid_argument(path_ + ": seal() with " + std::to_string(all.items.size()) + " records, the file has " +
+                                   std::to_string(done_.size()));
+        sealed_ = true;
+        if (std::is_sorted(order_.begin(), order_.end())) return;
+        std::vector<const ItemRecord*> sorted;
+        sorted.reserve(all.items.size());
+        for (const auto& r : all.items) sorted.push_back(&r);
+        std::sort(sorted.begin(), sorted.end(), [](const ItemRecord* a, const ItemRecord* b) { return a->item < b->item; });
+        std::string b = detail::encode_header(header_);
+        for (const ItemRecord* r : sorted) {
+            const auto it = done_.find(r->item);
+            if (it == done_.end() || it->second != r->inputs)
+                throw invalid_argument(path_ + ": seal(): item " + std::to_string(r->item) + " is not the file's record");
+            b += detail::encode_record(header_, *r, path_);
+        }
+        durable::write_file(path_, b);
+        std::sort(order_.begin(), order_.end());
     }
 
 private:
@@ -346,6 +384,8 @@ private:
     SweepHeader header_;
     int fd_ = -1;
     std::map<std::uint64_t, std::uint64_t> done_;  // item -> inputs fingerprint
+    std::vector<std::uint64_t> order_;              // items in file order
+    bool sealed_ = false;
 };
 
 }  // namespace w2s::io

@@ -16,12 +16,14 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "w2s/core/error.hpp"
+#include "w2s/core/memory.hpp"
 #include "w2s/core/parallel.hpp"
 #include "w2s/core/progress.hpp"
 #include "w2s/core/tensor.hpp"
@@ -132,6 +134,18 @@ ExtractionResult extract_vectors(const B& backend, std::span<const TokenizedItem
     const std::size_t k = layers.size(), h = static_cast<std::size_t>(backend.hidden_size());
     const std::size_t batch = std::max<std::size_t>(1, opts.batch);
 
+    // Refuse a fit that would not fit in memory before any forward pass: one batch of activations, every
+    // layer's state and the workspace of the layers finished at once (estimators that state their memory).
+    {
+        const EstimatorMemory em = estimator_memory(est, h, kept.size());
+        const std::uint64_t acts_bytes = mul_sat(mul_sat(std::min(batch, kept.size()), 2 * k), 4 * h);
+        const std::uint64_t concurrent = std::min<std::uint64_t>(k, static_cast<std::uint64_t>(std::max(1, pool.threads())));
+        const std::uint64_t need = add_sat(add_sat(acts_bytes, mul_sat(k, em.state)), mul_sat(concurrent, em.finish));
+        require_memory(need, "extract_vectors (" + std::string(E::name) + " estimator, " + std::to_string(kept.size()) + " pairs x " +
+                                 std::to_string(k) + " layers x hidden " + std::to_string(h) + ")",
+                       "use fewer items (--max-items), fewer layers (--layers) or the mean estimator, whose memory does not "
+                       "grow with the items");
+    }
     std::vector<typename E::State> states;
     states.reserve(k);
     for (std::size_t i = 0; i < k; ++i) states.push_back(est.start(h));

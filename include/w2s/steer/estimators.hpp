@@ -13,6 +13,9 @@
 //  - e.finish(state) -> LayerFit: the vector ([hidden] floats) plus a status. Numerical trouble is a
 //    status (FitStatus::no_convergence / degenerate, with a message), not an exception; finishing a state
 //    that saw no pair throws invalid_argument.
+//  - optional: e.memory(hidden, n_pairs) -> EstimatorMemory, the bytes one layer's State holds after n_pairs
+//    pairs and the extra workspace finish() allocates. extract_vectors() then refuses, before the first forward
+//    pass, a fit that would not fit in memory (w2s/core/memory.hpp); an estimator without it is not checked.
 // The orientation convention shared by all three: the vector points from "not matching" to "matching", so
 // adding it (positive multiplier) pushes towards the behaviour; PCA and the probe are scaled to the mean
 // difference's norm, so the same multipliers mean comparable strengths across estimators.
@@ -22,6 +25,7 @@
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -47,6 +51,12 @@ struct LayerFit {
     std::string message;              ///< empty when ok
 };
 
+/// Bytes one layer's fit holds (the optional e.memory(hidden, n_pairs) of the contract).
+struct EstimatorMemory {
+    std::uint64_t state = 0;   ///< the State after all pairs were added
+    std::uint64_t finish = 0;  ///< extra workspace of finish()
+};
+
 template <class E>
 concept Estimator = std::copyable<E> &&
     requires(const E& e, typename E::State& st, const typename E::State& cst, std::span<const float> v, std::size_t hidden) {
@@ -66,6 +76,13 @@ constexpr bool check_estimator() {
                   "span<const float> neg) -> void; finish(const State&) const -> LayerFit. "
                   "See w2s/steer/estimators.hpp for the contract.");
     return true;
+}
+
+/// e.memory(hidden, n_pairs) when E has it, else zeros (unknown: not checked).
+template <class E>
+EstimatorMemory estimator_memory(const E& e, std::size_t hidden, std::size_t n_pairs) {
+    if constexpr (requires { { e.memory(hidden, n_pairs) } -> std::same_as<EstimatorMemory>; }) return e.memory(hidden, n_pairs);
+    else return {};
 }
 
 namespace detail {
@@ -89,6 +106,7 @@ struct MeanDifference {
         std::size_t n = 0;
     };
     [[nodiscard]] State start(std::size_t hidden) const { return {Eigen::VectorXd::Zero(static_cast<Eigen::Index>(hidden)), 0}; }
+    [[nodiscard]] EstimatorMemory memory(std::size_t hidden, std::size_t) const { return {8 * hidden, 8 * hidden}; }
     void add(State& s, std::span<const float> pos, std::span<const float> neg) const {
         detail::check_pair(pos, neg, static_cast<std::size_t>(s.sum.size()), "MeanDifference::add");
         s.sum += (detail::as_vec(pos) - detail::as_vec(neg)).cast<double>();
@@ -122,6 +140,12 @@ struct PCA {
         const auto h = static_cast<Eigen::Index>(hidden);
         return {Eigen::MatrixXd::Zero(h, h), Eigen::VectorXd::Zero(h), 0};
     }
+    /// State: [hidden x hidden] + [hidden] doubles; finish: the covariance copy, the eigen solver's vectors and
+    /// its workspace (about three more [hidden x hidden] doubles).
+    [[nodiscard]] EstimatorMemory memory(std::size_t hidden, std::size_t) const {
+        const std::uint64_t h = hidden;
+        return {8 * (h * h + h), 8 * 3 * h * h + 8 * 4 * h};
+    }
     void add(State& s, std::span<const float> pos, std::span<const float> neg) const {
         detail::check_pair(pos, neg, static_cast<std::size_t>(s.sum.size()), "PCA::add");
         const Eigen::VectorXd d = (detail::as_vec(pos) - detail::as_vec(neg)).cast<double>();
@@ -151,6 +175,12 @@ struct LogisticProbe {
         std::vector<float> rows;  ///< [2n x hidden] row-major: pos_0, neg_0, pos_1, neg_1, ...
     };
     [[nodiscard]] State start(std::size_t hidden) const { return {hidden, {}}; }
+    /// State: the 2n activations as floats; finish: the design matrix and its weighted copy ([2n x (hidden+1)]
+    /// doubles each) and the Hessian with its product temporary ([(hidden+1)^2] doubles each).
+    [[nodiscard]] EstimatorMemory memory(std::size_t hidden, std::size_t n_pairs) const {
+        const std::uint64_t h = hidden, N = 2 * static_cast<std::uint64_t>(n_pairs);
+        return {4 * N * h, 8 * (2 * N * (h + 1) + 2 * (h + 1) * (h + 1))};
+    }
     void add(State& s, std::span<const float> pos, std::span<const float> neg) const {
         detail::check_pair(pos, neg, s.hidden, "LogisticProbe::add");
         s.rows.insert(s.rows.end(), pos.begin(), pos.end());

@@ -20,18 +20,22 @@
 // rows, since a log-probability needs each row's normaliser; A/B items (Scoring::logits) read only the response
 // tokens' logits when the backend has the SelectiveLogits capability.
 // Items run in parallel (oneTBB) inside the caller's ThreadPool; finished items are appended to the sweep file
-// as they complete, so an interrupted sweep resumes without redoing them.
+// as they complete, so an interrupted sweep resumes without redoing them; a complete sweep's file is then put in
+// item order (SweepWriter::seal), so it is the same file, byte for byte, at any thread count and after any
+// number of interruptions. Before any work the memory the sweep will hold is checked (sweep_memory_bytes).
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "w2s/core/error.hpp"
+#include "w2s/core/memory.hpp"
 #include "w2s/core/parallel.hpp"
 #include "w2s/core/progress.hpp"
 #include "w2s/core/tensor.hpp"
@@ -392,6 +396,41 @@ SweepHeader make_header(const B& backend, const SweepOptions& opt, std::string m
     return h;
 }
 
+/// The memory a sweep of `items` holds (bytes; `opt` resolved, `threads` items in flight), checked by run_sweep
+/// before its first forward pass (a resource_error when it exceeds core/memory.hpp's available_memory()): every
+/// item's record (propensities, slopes and the prompt embeddings of every embedding layer: what the router is
+/// trained on, so it grows with the items; counted twice, for the moment a resumed file is read back at the end)
+/// and, per thread, the item in flight: every block's residual for its tail rows, the steered inputs and, for
+/// items scored on full logits rows (free text, or any item on a backend without SelectiveLogits),
+/// [multipliers x rows x vocab] floats. The backend's KV cache of the prompt is not counted.
+template <class B>
+std::uint64_t sweep_memory_bytes(const B& backend, std::span<const steer::TokenizedItem> items, const SweepOptions& opt, int threads) {
+    static_assert(model::check_backend<B>());
+    const std::uint64_t H = static_cast<std::uint64_t>(backend.hidden_size());
+    const std::uint64_t NL = static_cast<std::uint64_t>(backend.n_layers());
+    const std::uint64_t V = static_cast<std::uint64_t>(backend.vocab_size());
+    const std::uint64_t L = opt.layers.size(), M = opt.multipliers.size(), E = opt.embedding_layers.size();
+    const auto groups = steer::item_groups(items);
+    std::uint64_t record = 8 * (L * M + L) + 4 * 2 * E * H + 256;  // + the vectors' own overhead
+    std::uint64_t worst = 0;  // the largest per-item workspace (all its orders)
+    for (const auto& [a, b] : groups) {
+        if (b - a == 2) record = std::max(record, 8 * (L * M + 3 * L) + 4 * 2 * E * H + 256);  // slope_orders
+        std::uint64_t w = 0;
+        for (std::size_t i = a; i < b; ++i) {
+            const auto& it = items[i];
+            const std::uint64_t G = detail::plan_tails(it).rows_per_group;
+            w = add_sat(w, mul_sat(4 * G * H, NL + M));
+            bool full_rows = true;  // as run_groups reads them
+            if constexpr (model::SelectiveLogits<B>) full_rows = it.scoring != steer::Scoring::logits;
+            if (full_rows) w = add_sat(w, mul_sat(mul_sat(4 * G, M), V));
+        }
+        worst = std::max(worst, w);
+    }
+    const std::uint64_t in_flight = std::min<std::uint64_t>(groups.size(), static_cast<std::uint64_t>(std::max(1, threads)));
+    return add_sat(mul_sat(2 * record, groups.size()), mul_sat(worst, in_flight));
+}
+
+
 /// Sweeps every item (in parallel inside `pool`; an item's answer orders together), appending finished items to `out_path` (when not empty) and
 /// skipping items already in that file (resume). Returns all records of the file (old and new), sorted by item.
 template <class B>
@@ -414,6 +453,12 @@ SweepData run_sweep(const B& backend, std::span<const steer::TokenizedItem> item
     std::vector<std::uint64_t> inputs(groups.size());  // [groups] what each record is made from
     for (std::size_t g = 0; g < groups.size(); ++g)
         inputs[g] = steer::fingerprint_of(items.subspan(groups[g].first, groups[g].second - groups[g].first));
+    // Before the file is opened, so that a refused sweep leaves nothing behind (counted as if no item were done).
+    require_memory(sweep_memory_bytes(backend, items, opt, pool.threads()),
+                   "the sweep of " + std::to_string(groups.size()) + " items (" + std::to_string(opt.layers.size()) + " layers x " +
+                       std::to_string(opt.multipliers.size()) + " multipliers, embeddings of " + std::to_string(opt.embedding_layers.size()) +
+                       " layers x hidden " + std::to_string(backend.hidden_size()) + ")",
+                   "use fewer items (--max-items), fewer threads, or store fewer embedding layers (SweepOptions::embedding_layers)");
     std::unique_ptr<SweepWriter> writer;
     if (!out_path.empty()) writer = std::make_unique<SweepWriter>(out_path, header);
     SweepData out;
@@ -442,11 +487,9 @@ SweepData run_sweep(const B& backend, std::span<const steer::TokenizedItem> item
             report(progress, "sweep", ++done, groups.size());
         });
     });
-    if (writer && writer->n_done() > out.items.size()) {
-        writer.reset();
-        out = io::read_sweep(out_path);
-    }
+    if (writer && writer->n_done() > out.items.size()) out = io::read_sweep(out_path);  // resumed: the old records too
     out.sort();
+    if (writer) writer->seal(out);  // records in item order: the same file at any thread count, resumed or not
     return out;
 }
 
