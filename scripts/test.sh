@@ -32,8 +32,11 @@ fi
 # consumer and fuzz tests build their own); `ctest --preset sanitize` runs the same set.
 phase "sanitizer build (every unit test)"
 cmake --preset sanitize >/dev/null
-san_tests=(test_core test_gguf test_kernels text_unit test_model_tiny test_sweep test_route test_eval
-           test_adaptive test_bench test_generate test_serve_scheduler test_serve_http test_serve_load test_steer test_estimators)
+# The unit test executables this configuration has (the serve tests only with cpp-httplib), from CTest itself so
+# that the list cannot drift: every test_* / text_* test labelled unit (w2s_add_test names a test as its target).
+mapfile -t san_tests < <(ctest --preset sanitize -N -L unit -LE 'fuzz|consumer' | sed -n 's/^ *Test *#[0-9]*: //p' | grep -E '^(test|text)_')
+[[ ${#san_tests[@]} -ge 10 ]] || { echo "test.sh: only ${#san_tests[@]} sanitizer tests found: ${san_tests[*]}" >&2; exit 1; }
+echo "sanitizer tests: ${san_tests[*]}"
 cmake --build --preset sanitize -j "$jobs" --target "${san_tests[@]}"
 phase "sanitizer tests"
 ctest --preset sanitize -j "$jobs" -R "^($(IFS='|'; echo "${san_tests[*]}"))\$"

@@ -115,7 +115,11 @@ BOOST_AUTO_TEST_CASE(a_protocol_folder_is_resumed_only_from_the_same_inputs) {
     const auto data = write_multi_pair((dir / "toy.jsonl").string(), 12, 1);
     const auto chat = w2s::text::select_template(model, "auto");
     const auto a = w2s::eval::run_behaviour(model, chat, data, dir / "out", opt, pool);
-    const auto b = w2s::eval::run_behaviour(model, chat, data, dir / "out", opt, pool);  // same inputs: resumed
+    std::size_t recomputed = 0;  // progress events of work actually done (done < total) in the second run
+    const auto b = w2s::eval::run_behaviour(model, chat, data, dir / "out", opt, pool, [&](const w2s::ProgressEvent& e) {
+        if ((e.stage == "vectors" || e.stage == "sweep") && e.done < e.total) ++recomputed;
+    });  // same inputs: resumed
+    BOOST_TEST(recomputed == 0u);  // nothing was fitted or swept again
     BOOST_TEST(a.pairs.front().methods.front().score.mean_steerability == b.pairs.front().methods.front().score.mean_steerability);
     const auto plain = w2s::text::select_template(model, "plain");
     try {

@@ -4,13 +4,16 @@
 #include <functional>
 #include <iterator>
 #include <algorithm>
+#include <csignal>
 #include <cstring>
+#include <sstream>
 
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <random>
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -411,7 +414,13 @@ BOOST_AUTO_TEST_CASE(a_sweep_file_is_resumed_only_from_the_same_inputs) {
     auto header = w2s::sweep::make_header(model, w2s::sweep::resolve_options(model, vectors, {}), "tiny", "synthetic", "BASE", "random");
     const auto first = w2s::sweep::run_sweep(model, std::span(items).first(3), vectors, {}, header, path, pool);
     // the same items again: nothing to do, the same records
-    const auto again = w2s::sweep::run_sweep(model, std::span(items).first(3), vectors, {}, header, path, pool);
+    std::size_t first_done = 99, calls = 0;
+    const auto again = w2s::sweep::run_sweep(model, std::span(items).first(3), vectors, {}, header, path, pool,
+                                             [&](const w2s::ProgressEvent& e) {
+                                                 if (calls++ == 0) first_done = e.done;
+                                             });
+    BOOST_TEST(first_done == 3u);  // reused, not recomputed
+    BOOST_TEST(calls == 1u);
     BOOST_TEST(again.items.size() == 3u);
     BOOST_TEST(again.items[1].slope == first.items[1].slope);
     // other token ids under the same item indices (another split, subset, seed or template)
@@ -559,6 +568,130 @@ BOOST_AUTO_TEST_CASE(a_sweep_killed_at_random_points_resumes_to_the_identical_re
     // The files too, byte for byte: a complete sweep's records are put in item order (SweepWriter::seal).
     BOOST_TEST(file_bytes(path) == file_bytes((shared / "ref.w2ssweep").string()));
     std::filesystem::remove_all(shared);
+}
+
+// Issue 17: the sweep file names its model by path; a resumed sweep whose model file now holds another model (same
+// shapes, same vectors, same token ids) took the old model's records. The header records the model's fingerprint.
+BOOST_AUTO_TEST_CASE(a_sweep_is_not_resumed_on_another_model_at_the_same_path) {
+    const auto other_dir = std::filesystem::path(dir) / "other";
+    std::filesystem::create_directories(other_dir);
+    const auto other = w2s::model::LlamaModel::load(w2s::test::make_tiny_llama(other_dir.string(), 8));
+    const auto again = w2s::model::LlamaModel::load(model.file().path());
+    BOOST_TEST(model.file().fingerprint() == again.file().fingerprint());  // the same file: the same fingerprint
+    BOOST_TEST(model.file().fingerprint() != other.file().fingerprint());
+    BOOST_TEST(w2s::sweep::model_fingerprint(model) == w2s::Fingerprint::to_hex(model.file().fingerprint()));
+    w2s::ThreadPool pool(2);
+    const std::string path = dir + "/model_swap.w2ssweep";
+    auto header = w2s::sweep::make_header(model, w2s::sweep::resolve_options(model, vectors, {}), "tiny", "synthetic", "BASE", "random");
+    (void)w2s::sweep::run_sweep(model, std::span(items).first(2), vectors, {}, header, path, pool);
+    BOOST_TEST(w2s::io::read_sweep(path).header.model_fingerprint == w2s::sweep::model_fingerprint(model));
+    auto header2 = w2s::sweep::make_header(other, w2s::sweep::resolve_options(other, vectors, {}), "tiny", "synthetic", "BASE", "random");
+    try {
+        (void)w2s::sweep::run_sweep(other, std::span(items), vectors, {}, header2, path, pool);
+        BOOST_ERROR("a sweep of another model resumed the first model's records");
+    } catch (const w2s::invalid_argument& e) {
+        BOOST_TEST(std::string(e.what()).find("the model file's contents") != std::string::npos, e.what());
+    }
+    // The same model resumes.
+    BOOST_TEST(w2s::sweep::run_sweep(again, std::span(items), vectors, {}, header, path, pool).items.size() == items.size());
+}
+
+// Review of issue 17's sweep file: a header of a few hundred bytes that declares terabyte records was given a
+// record buffer of that size before any record was known to be there (std::bad_alloc, not a w2s::error).
+BOOST_AUTO_TEST_CASE(a_header_declaring_huge_records_reads_as_an_empty_sweep) {
+    w2s::io::SweepHeader h;
+    h.n_layers = 8192;
+    h.hidden = 1 << 24;
+    h.layers = {1};
+    h.multipliers = {-1, 0, 1};
+    for (int l = 0; l < 8192; ++l) h.embedding_layers.push_back(l);  // a record of 8192 x 2^24 x 8 bytes = 1 TiB
+    const std::string bytes = w2s::io::detail::encode_header(h);
+    std::istringstream in(bytes);
+    std::size_t partial = 99;
+    const auto d = w2s::io::read_sweep(in, bytes.size(), "huge.w2ssweep", &partial);
+    BOOST_TEST(d.items.empty());
+    BOOST_TEST(partial == 0u);
+}
+
+// Review of issue 17: crash states that a resume must get past, and a failed write that must not misalign the file.
+BOOST_AUTO_TEST_CASE(a_writer_resumes_past_a_torn_header_and_a_zeroed_tail) {
+    auto header = w2s::sweep::make_header(model, w2s::sweep::resolve_options(model, vectors, {}), "tiny", "synthetic", "BASE", "random");
+    w2s::ThreadPool pool(2);
+    const std::string path = dir + "/torn.w2ssweep";
+    const auto full = w2s::sweep::run_sweep(model, std::span(items), vectors, {}, header, path, pool);
+    const std::string whole = file_bytes(path);
+    const std::size_t rec = w2s::io::detail::record_bytes(full.header);
+    const std::size_t head = whole.size() - items.size() * rec;
+    auto write = [&](const std::string& b) { std::ofstream(path, std::ios::binary | std::ios::trunc) << b; };
+    // 1. The header cut short (a crash while the file was created): a fresh start, not "truncated header" forever.
+    write(whole.substr(0, head / 2));
+    BOOST_CHECK_THROW((void)w2s::io::read_sweep(path), w2s::format_error);  // a reader still says so
+    BOOST_TEST(w2s::sweep::run_sweep(model, std::span(items), vectors, {}, header, path, pool).items.size() == items.size());
+    BOOST_TEST(file_bytes(path) == whole);
+    // 2. Two records, then two records' worth of zero bytes (a power loss after the file grew): those are redone.
+    write(whole.substr(0, head + 2 * rec) + std::string(2 * rec, '\0'));
+    BOOST_CHECK_THROW((void)w2s::io::read_sweep(path), w2s::format_error);  // a reader refuses the zero record
+    std::size_t first_done = 99, calls = 0;
+    (void)w2s::sweep::run_sweep(model, std::span(items), vectors, {}, header, path, pool, [&](const w2s::ProgressEvent& e) {
+        if (calls++ == 0) first_done = e.done;
+    });
+    BOOST_TEST(first_done == 2u);  // the two whole records were kept
+    BOOST_TEST(file_bytes(path) == whole);
+    // 3. The last record damaged (its checksum fails): redone on resume; damage in the middle is still an error.
+    std::string bad = whole;
+    bad[bad.size() - 20] ^= 0x55;
+    write(bad);
+    BOOST_CHECK_THROW((void)w2s::io::read_sweep(path), w2s::format_error);
+    (void)w2s::sweep::run_sweep(model, std::span(items), vectors, {}, header, path, pool);
+    BOOST_TEST(file_bytes(path) == whole);
+    bad = whole;
+    bad[head + rec + 30] ^= 0x55;
+    write(bad);
+    BOOST_CHECK_THROW((void)w2s::sweep::run_sweep(model, std::span(items), vectors, {}, header, path, pool), w2s::format_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_append_is_cut_back_and_refuses_more) {
+    const std::string path = dir + "/full_disk.w2ssweep";
+    std::filesystem::remove(path);
+    auto header = w2s::sweep::make_header(model, w2s::sweep::resolve_options(model, vectors, {}), "tiny", "synthetic", "BASE", "random");
+    const auto opt = w2s::sweep::resolve_options(model, vectors, {});
+    auto r0 = w2s::sweep::sweep_item(model, items[0], vectors, opt);
+    auto r1 = w2s::sweep::sweep_item(model, items[1], vectors, opt);
+    r1.item = 1;
+    std::size_t good = 0;
+    {
+        w2s::io::SweepWriter w(path, header);
+        w.append(r0);
+        good = std::filesystem::file_size(path);
+        // A file-size limit one byte short of the second record: write(2) writes part of it, then fails (EFBIG).
+        struct rlimit old {};
+        ::getrlimit(RLIMIT_FSIZE, &old);
+        struct rlimit lim = old;
+        lim.rlim_cur = good + w2s::io::detail::record_bytes(header) - 1;
+        auto prev = std::signal(SIGXFSZ, SIG_IGN);
+        ::setrlimit(RLIMIT_FSIZE, &lim);
+        BOOST_CHECK_THROW(w.append(r1), w2s::io_error);
+        ::setrlimit(RLIMIT_FSIZE, &old);
+        std::signal(SIGXFSZ, prev);
+        BOOST_TEST(std::filesystem::file_size(path) == good);  // the torn part is cut
+        BOOST_CHECK_THROW(w.append(r1), w2s::io_error);       // and the writer refuses more
+    }
+    const auto d = w2s::io::read_sweep(path);
+    BOOST_TEST_REQUIRE(d.items.size() == 1u);
+    BOOST_TEST(d.items[0].item == r0.item);
+}
+
+// Review of issue 17: a run over fewer items than its file holds returned the file's other records too, unchecked.
+BOOST_AUTO_TEST_CASE(a_run_over_fewer_items_returns_only_its_own_records) {
+    const std::string path = dir + "/subset.w2ssweep";
+    w2s::ThreadPool pool(2);
+    auto header = w2s::sweep::make_header(model, w2s::sweep::resolve_options(model, vectors, {}), "tiny", "synthetic", "BASE", "random");
+    (void)w2s::sweep::run_sweep(model, std::span(items), vectors, {}, header, path, pool);
+    const auto some = w2s::sweep::run_sweep(model, std::span(items).subspan(1, 2), vectors, {}, header, path, pool);
+    BOOST_TEST_REQUIRE(some.items.size() == 2u);
+    BOOST_TEST(some.items[0].item == items[1].item);
+    BOOST_TEST(some.items[1].item == items[2].item);
+    BOOST_TEST(w2s::io::read_sweep(path).items.size() == items.size());  // the file keeps them all
 }
 
 // Issue 17, determinism: a sweep at 1 and at 2 threads writes the same file, byte for byte, though its items

@@ -131,15 +131,17 @@ BehaviourReport run_behaviour(const B& model, const T& tmpl, const std::string& 
     // Vectors on train (BASE).
     steer::VectorSet vectors;
     const std::string vec_path = (dir / ("vectors_" + tag + ".gguf")).string();
-    // What the vectors are made from: the train items' token ids (split, subset, seed, template, data), the
-    // estimator and the layers. A vectors file in the folder is reused only when it was made from the same.
+    // What the vectors are made from: the model's contents, the train items' token ids (split, subset, seed,
+    // template, data), the estimator and the layers. A vectors file in the folder is reused only when it was made
+    // from the same.
     Fingerprint source;
-    source.add(steer::fingerprint_of(train)).add(std::string_view(opt.estimator)).add(std::span<const int>(opt.layers));
+    const std::string model_fp = sweep::model_fingerprint(model);
+    source.add(std::string_view(model_fp)).add(steer::fingerprint_of(train)).add(std::string_view(opt.estimator)).add(std::span<const int>(opt.layers));
     if (fs::exists(vec_path)) {
         vectors = steer::load_control_vector(vec_path, L);
         if (vectors.source != source.hex())
             throw invalid_argument(vec_path + " was made from other inputs (source " + (vectors.source.empty() ? "unrecorded" : vectors.source) +
-                                   ", this run " + source.hex() + ": another train split, seed, subset, prompt template, data file or "
+                                   ", this run " + source.hex() + ": another model, train split, seed, subset, prompt template, data file or "
                                    "estimator); remove the folder's products or use another output folder");
     } else {
         steer::ExtractOptions eo;

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "w2s/core/error.hpp"
+#include "w2s/core/fingerprint.hpp"
 #include "w2s/gguf/types.hpp"
 #include "w2s/gguf/value.hpp"
 
@@ -218,6 +219,23 @@ public:
     [[nodiscard]] std::size_t alignment() const noexcept { return alignment_; }
     [[nodiscard]] std::size_t data_offset() const noexcept { return data_offset_; }
     [[nodiscard]] std::size_t file_size() const noexcept { return map_->size(); }
+    /// What this file is, as a 64-bit FNV-1a fingerprint (core/fingerprint.hpp): its size, every byte before the
+    /// tensor data (the metadata, tokenizer and chat template included, and the tensor table), and 4 KiB from the
+    /// start, the middle and the end of every tensor's data. Two files that differ in their metadata, shapes or
+    /// types always differ here; weights changed only between the sampled windows would not. Reads a few MiB.
+    [[nodiscard]] std::uint64_t fingerprint() const noexcept {
+        Fingerprint fp;
+        fp.add(static_cast<std::uint64_t>(map_->size()));
+        fp.bytes(map_->data(), std::min<std::size_t>(data_offset_, map_->size()));
+        constexpr std::uint64_t w = 4096;
+        for (const auto& t : tensors_) {
+            if (!t.data || t.n_bytes == 0) continue;
+            const std::uint64_t n = t.n_bytes;
+            for (const std::uint64_t at : {std::uint64_t{0}, n > w ? (n - w) / 2 : 0, n > w ? n - w : 0})
+                fp.bytes(t.data + at, static_cast<std::size_t>(std::min(w, n - at)));
+        }
+        return fp.value();
+    }
 
     // ---- metadata ----
     /// Keys in file order.

@@ -7,12 +7,14 @@
 //   magic    8 bytes  "W2SSWEEP"
 //   version  u32      3
 //   hlen     u64      length of the JSON header
-//   header   hlen bytes of JSON: {"format_version", "model", "model_sha256"(optional), "data", "variant",
+//   header   hlen bytes of JSON: {"format_version", "model", "data", "variant",
 //                      "vectors", "n_layers", "hidden", "layers": [swept block indices], "multipliers": [...],
 //                      "embedding_layers": [block indices whose embeddings are stored], "orders": 1 or 2,
 //                      "order_weights": [w per order],
 //                      "scoring": "logits" | "logprob-sum" | "logprob-mean",
 //                      "vectors_fingerprint": 16 hex digits of the swept layers' vectors (w2s/core/fingerprint.hpp),
+//                      "model_fingerprint": 16 hex digits of the model file (gguf::File::fingerprint; absent in
+//                      files written before it was recorded, "" for a backend without one),
 //                      "settings": {...}}
 //   records, appended one per finished item (so an interrupted sweep resumes after the last whole record):
 //     u32 record magic 0x52535732 ("2WSR"), u64 item index,
@@ -25,7 +27,10 @@
 //     f32 emb_mean [n_emb_layers x hidden]  (mean residual over the prompt tokens)
 //     u64 checksum  FNV-1a of the record's bytes before it (a damaged record is refused, naming its offset)
 //   (embeddings are those of the prompt as given, order 0: a new prompt arrives in one order)
-// A trailing partial record (an interrupted write) is ignored on reading and cut on resume. A writer holds an
+// A trailing partial record (an interrupted write) is ignored on reading and cut on resume; so is, on resume, a
+// tail of zero bytes (what some file systems leave after a power loss) and a header cut short before any record.
+// The writer flushes the file to the disk (fdatasync) after its header and when it is closed; a failed write is cut
+// back to the last whole record and later appends are refused. A writer holds an
 // exclusive flock(2) on the file while it is open: a second writer (another process, or another SweepWriter in
 // this one) is refused instead of interleaving its records. The settings are informational: what decides a
 // record is checked through the fingerprints (another split, subset, seed, template or data file changes the
@@ -77,13 +82,14 @@ struct SweepHeader {
     std::vector<double> order_weights{1.0};  ///< [orders] each order's share in the item's figures
     std::string scoring = "logits";   ///< how responses were scored (steer::scoring_name)
     std::string vectors_fingerprint;  ///< the swept layers' vectors (run_sweep sets it; empty in version 1-2 files)
+    std::string model_fingerprint;    ///< the model's contents (make_header sets it for a GGUF-backed model; empty when unknown)
     nlohmann::json settings = nlohmann::json::object();  ///< anything else worth recording (seed, split, ...)
 
     [[nodiscard]] nlohmann::json to_json() const {
         return {{"format_version", kSweepVersion}, {"model", model}, {"data", data}, {"variant", variant},
                 {"vectors", vectors}, {"n_layers", n_layers}, {"hidden", hidden}, {"layers", layers},
                 {"multipliers", multipliers}, {"embedding_layers", embedding_layers}, {"orders", orders}, {"order_weights", order_weights}, {"scoring", scoring},
-                {"vectors_fingerprint", vectors_fingerprint}, {"settings", settings}};
+                {"vectors_fingerprint", vectors_fingerprint}, {"model_fingerprint", model_fingerprint}, {"settings", settings}};
     }
     /// The header from its JSON; the integer fields are checked (io/json_fields.hpp), so a damaged one is a
     /// format_error "<where>: field 'n_layers' is 1e+300 (number), expected an integer", never a cast.
@@ -101,8 +107,9 @@ struct SweepHeader {
         h.orders = json_int_or(j, "orders", 1, where);
         h.scoring = j.value("scoring", std::string("logits"));
         h.order_weights = j.value("order_weights", std::vector<double>(static_cast<std::size_t>(h.orders == 2 ? 2 : 1), h.orders == 2 ? 0.5 : 1.0));
-        if (h.orders != 1 && h.orders != 2) throw format_error("sweep header: orders " + std::to_string(h.orders) + ", expected 1 or 2");
+        if (h.orders != 1 && h.orders != 2) throw format_error(where + ": field 'orders' is " + std::to_string(h.orders) + ", expected 1 or 2");
         h.vectors_fingerprint = j.value("vectors_fingerprint", std::string());
+        h.model_fingerprint = j.value("model_fingerprint", std::string());
         h.settings = j.value("settings", nlohmann::json::object());
         return h;
     }
@@ -128,9 +135,13 @@ struct SweepHeader {
     /// free-form settings must agree, the vectors' fingerprint included. Each record's inputs are checked apart.
     [[nodiscard]] std::string mismatch(const SweepHeader& o) const {
         auto differ = [](const char* what, const auto& a, const auto& b) {
-            return std::string(what) + " differs (" + nlohmann::json(a).dump() + " in the file, " + nlohmann::json(b).dump() + " now)";
+            auto text = [](const auto& v) { return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+            return std::string(what) + " differs (" + text(a) + " in the file, " + text(b) + " now)";
         };
         if (model != o.model) return differ("model", model, o.model);
+        // A file written before the model's fingerprint was recorded (or by a backend without one) has none.
+        if (!model_fingerprint.empty() && !o.model_fingerprint.empty() && model_fingerprint != o.model_fingerprint)
+            return differ("the model file's contents (fingerprint)", model_fingerprint, o.model_fingerprint);
         if (data != o.data) return differ("data", data, o.data);
         if (variant != o.variant) return differ("variant", variant, o.variant);
         if (n_layers != o.n_layers || hidden != o.hidden) return differ("model shape (blocks, hidden)", std::vector<int>{n_layers, hidden}, std::vector<int>{o.n_layers, o.hidden});
@@ -181,7 +192,8 @@ void take_vec(const char*& p, std::vector<T>& v, std::size_t n) {  // n may be 0
 }
 /// The file's first bytes: magic, version, header JSON length and the JSON.
 inline std::string encode_header(const SweepHeader& h) {
-    const std::string hj = h.to_json().dump();
+    // Paths need not be UTF-8 (a Linux file name is any bytes): invalid bytes become U+FFFD rather than a throw.
+    const std::string hj = h.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     std::string b(kSweepMagic, 8);
     put(b, kSweepVersion);
     put(b, static_cast<std::uint64_t>(hj.size()));
@@ -207,13 +219,30 @@ inline std::string encode_record(const SweepHeader& h, const ItemRecord& r, cons
     put(b, fingerprint_bytes(b.data(), b.size()));
     return b;
 }
+/// fdatasync(2) or throw (file systems that cannot flush say EINVAL / EROFS: nothing to flush there).
+inline void sync(int fd, const std::string& path) {
+    if (::fdatasync(fd) != 0 && errno != EINVAL && errno != EROFS) throw io_error(path + ": fdatasync failed: " + std::strerror(errno));
+}
+/// Whether the file (size bytes, fd open) has no complete header: shorter than the fixed part, zero bytes where
+/// the magic goes, or shorter than the header its length field declares. Such a file has no record.
+inline bool header_is_torn(int fd, std::uint64_t size) {
+    char fixed[20] = {};
+    if (size < sizeof fixed) return true;
+    if (::pread(fd, fixed, sizeof fixed, 0) != static_cast<ssize_t>(sizeof fixed)) return false;  // the reader will say why
+    if (std::all_of(fixed, fixed + 8, [](char c) { return c == 0; })) return true;
+    if (std::memcmp(fixed, kSweepMagic, 8) != 0) return false;  // not a sweep file: the reader refuses it
+    std::uint64_t hlen = 0;
+    std::memcpy(&hlen, fixed + 12, 8);
+    return size - 20 < hlen && hlen < (std::uint64_t{64} << 20);  // a plausible header length, not all there
+}
 /// write(2) all of `b` or throw.
 inline void write_all(int fd, const std::string& b, const std::string& path) {
     std::size_t done = 0;
     while (done < b.size()) {
         const ssize_t n = ::write(fd, b.data() + done, b.size() - done);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) throw io_error(path + ": write failed: " + std::strerror(errno));
+        if (n < 0) throw io_error(path + ": write failed: " + std::strerror(errno));
+        if (n == 0) throw io_error(path + ": write wrote nothing (a full disk?)");
         done += static_cast<std::size_t>(n);
     }
 }
@@ -231,7 +260,10 @@ struct SweepData {
 
 /// Reads a sweep from `in`, which holds `fsize` bytes from its current position (a file's content, or bytes in memory);
 /// `path` names it in messages. A trailing partial record is ignored (reported through `partial_bytes` when non-null).
-inline SweepData read_sweep(std::istream& in, std::uint64_t fsize, const std::string& path, std::size_t* partial_bytes = nullptr) {
+/// With `zero_tail_is_partial` (the writer, on resume), a record that is all zero bytes up to the end of the file
+/// counts as that partial tail (a power loss on a file system that extends files before writing their blocks).
+inline SweepData read_sweep(std::istream& in, std::uint64_t fsize, const std::string& path, std::size_t* partial_bytes = nullptr,
+                            bool zero_tail_is_partial = false) {
     char magic[8];
     in.read(magic, 8);
     if (!in || std::memcmp(magic, kSweepMagic, 8) != 0) throw format_error(path + ": not a w2s sweep file (bad magic)");
@@ -258,18 +290,33 @@ inline SweepData read_sweep(std::istream& in, std::uint64_t fsize, const std::st
     const std::size_t L = h.layers.size(), M = h.multipliers.size(), E = h.embedding_layers.size(), H = static_cast<std::size_t>(h.hidden);
     d.version = version;
     const std::size_t rec = detail::record_bytes(h, version);
-    std::string buf(rec, '\0');
     std::uint64_t pos = 8 + 4 + 8 + hlen;
-    while (pos + rec <= fsize) {
+    // Sized only once a whole record is there: a damaged header of a few bytes can declare records of terabytes.
+    std::string buf;
+    if (fsize >= pos && fsize - pos >= rec) buf.resize(rec);
+    auto zero_to_end = [&](std::uint64_t at) {  // buf (the record at `at`) and everything after it are zero bytes
+        if (!zero_tail_is_partial || std::any_of(buf.begin(), buf.end(), [](char c) { return c != 0; })) return false;
+        char chunk[4096];
+        for (std::uint64_t left = fsize - at - rec; left > 0;) {
+            const auto n = static_cast<std::streamsize>(std::min<std::uint64_t>(left, sizeof chunk));
+            in.read(chunk, n);
+            if (!in || std::any_of(chunk, chunk + n, [](char c) { return c != 0; })) return false;
+            left -= static_cast<std::uint64_t>(n);
+        }
+        return true;
+    };
+    while (fsize >= pos && fsize - pos >= rec) {
         in.read(buf.data(), static_cast<std::streamsize>(rec));
         if (!in) throw io_error(path + ": read failed at offset " + std::to_string(pos));
         const char* p = buf.data();
         std::uint32_t rm = 0;
         detail::take(p, rm);
+        if (rm != kRecordMagic && zero_to_end(pos)) break;
         if (rm != kRecordMagic) throw format_error(path + ": record at offset " + std::to_string(pos) + " has a bad magic");
         if (version >= 3) {
             std::uint64_t sum = 0;
             std::memcpy(&sum, buf.data() + rec - 8, 8);
+            if (sum != fingerprint_bytes(buf.data(), rec - 8) && zero_tail_is_partial && (pos + rec == fsize || zero_to_end(pos))) break;
             if (sum != fingerprint_bytes(buf.data(), rec - 8))
                 throw format_error(path + ": record at offset " + std::to_string(pos) + " fails its checksum (the file is damaged)");
         }
@@ -289,10 +336,13 @@ inline SweepData read_sweep(std::istream& in, std::uint64_t fsize, const std::st
 }
 
 /// Reads a sweep file. A trailing partial record is ignored (reported through `partial_bytes` when non-null).
-inline SweepData read_sweep(const std::string& path, std::size_t* partial_bytes = nullptr) {
+inline SweepData read_sweep(const std::string& path, std::size_t* partial_bytes = nullptr, bool zero_tail_is_partial = false) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw io_error(path + ": cannot open sweep file");
-    return read_sweep(in, std::filesystem::file_size(path), path, partial_bytes);
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec) throw io_error(path + ": cannot read the sweep file's size: " + ec.message());
+    return read_sweep(in, size, path, partial_bytes, zero_tail_is_partial);
 }
 
 /// Appends records to a sweep file, creating it (with its header) when absent or empty. On an existing file the
@@ -311,9 +361,14 @@ public:
                                                             : std::string(": cannot lock the sweep file: ") + std::strerror(errno)));
             struct stat st {};
             if (::fstat(fd_, &st) != 0) throw io_error(path + ": cannot stat the sweep file: " + std::strerror(errno));
+            if (st.st_size > 0 && detail::header_is_torn(fd_, static_cast<std::uint64_t>(st.st_size))) {
+                // A header cut short (or zeroed) before any record: a crash while the file was being created.
+                if (::ftruncate(fd_, 0) != 0) throw io_error(path + ": cannot cut the torn sweep header: " + std::strerror(errno));
+                st.st_size = 0;
+            }
             if (st.st_size > 0) {
                 std::size_t partial = 0;
-                SweepData existing = read_sweep(path, &partial);
+                SweepData existing = read_sweep(path, &partial, /*zero_tail_is_partial=*/true);
                 if (existing.version != kSweepVersion)
                     throw invalid_argument(path + ": a sweep file of format version " + std::to_string(existing.version) +
                                            " (no record fingerprints): it can be read but not resumed; remove it or use another output path");
@@ -327,6 +382,8 @@ public:
                     throw io_error(path + ": cannot cut the partial record at its end: " + std::strerror(errno));
             } else {
                 detail::write_all(fd_, detail::encode_header(header), path);
+                detail::sync(fd_, path);
+                durable::fsync_dir(std::filesystem::path(path).parent_path().string());  // the new name too
             }
             if (::lseek(fd_, 0, SEEK_END) < 0) throw io_error(path + ": cannot seek to the end: " + std::strerror(errno));
         } catch (...) {
@@ -336,7 +393,10 @@ public:
     }
     SweepWriter(const SweepWriter&) = delete;
     SweepWriter& operator=(const SweepWriter&) = delete;
-    ~SweepWriter() { ::close(fd_); }  // releases the lock
+    ~SweepWriter() {  // flushes the records to the disk; closing releases the lock
+        if (!broken_) (void)::fdatasync(fd_);
+        ::close(fd_);
+    }
 
     /// The inputs fingerprint of item's record in the file, when it has one.
     [[nodiscard]] std::optional<std::uint64_t> inputs_of(std::uint64_t item) const {
@@ -349,7 +409,19 @@ public:
     /// Appends a record in one write(2), its checksum last.
     void append(const ItemRecord& r) {
         if (sealed_) throw invalid_argument(path_ + ": append after seal()");
-        detail::write_all(fd_, detail::encode_record(header_, r, path_), path_);
+        if (broken_) throw io_error(path_ + ": an earlier write to this sweep file failed; its records up to then are kept, run again to resume");
+        const std::string b = detail::encode_record(header_, r, path_);
+        const off_t at = ::lseek(fd_, 0, SEEK_CUR);
+        if (at < 0) throw io_error(path_ + ": cannot find the end of the sweep file: " + std::strerror(errno));
+        try {
+            detail::write_all(fd_, b, path_);
+        } catch (...) {
+            // A part of the record may be in the file: cut it, so the records after it (other threads' items) cannot
+            // be misaligned, and refuse further appends.
+            broken_ = true;
+            if (::ftruncate(fd_, at) == 0) (void)::lseek(fd_, at, SEEK_SET);
+            throw;
+        }
         done_.emplace(r.item, r.inputs);
         order_.push_back(r.item);
     }
@@ -385,7 +457,7 @@ private:
     int fd_ = -1;
     std::map<std::uint64_t, std::uint64_t> done_;  // item -> inputs fingerprint
     std::vector<std::uint64_t> order_;              // items in file order
-    bool sealed_ = false;
+    bool sealed_ = false, broken_ = false;
 };
 
 }  // namespace w2s::io

@@ -378,6 +378,18 @@ inline OrderLayout order_layout(std::span<const steer::TokenizedItem> items) {
     return o;
 }
 
+/// The model's fingerprint as hex: gguf::File::fingerprint() of a backend with file() (LlamaModel, the CUDA
+/// model), a backend's own fingerprint() -> uint64 when it has one, else "" (unknown: not checked on resume).
+template <class B>
+std::string model_fingerprint(const B& backend) {
+    if constexpr (requires { { backend.file().fingerprint() } -> std::convertible_to<std::uint64_t>; })
+        return Fingerprint::to_hex(backend.file().fingerprint());
+    else if constexpr (requires { { backend.fingerprint() } -> std::convertible_to<std::uint64_t>; })
+        return Fingerprint::to_hex(backend.fingerprint());
+    else
+        return {};
+}
+
 /// The header describing a sweep of `backend` with resolved options.
 template <class B>
 SweepHeader make_header(const B& backend, const SweepOptions& opt, std::string model, std::string data, std::string variant,
@@ -393,6 +405,7 @@ SweepHeader make_header(const B& backend, const SweepOptions& opt, std::string m
     h.layers = opt.layers;
     h.multipliers = opt.multipliers;
     h.embedding_layers = opt.embedding_layers;
+    h.model_fingerprint = model_fingerprint(backend);
     return h;
 }
 
@@ -432,7 +445,7 @@ std::uint64_t sweep_memory_bytes(const B& backend, std::span<const steer::Tokeni
 
 
 /// Sweeps every item (in parallel inside `pool`; an item's answer orders together), appending finished items to `out_path` (when not empty) and
-/// skipping items already in that file (resume). Returns all records of the file (old and new), sorted by item.
+/// skipping items already in that file (resume). Returns the records of `items` (old and new), sorted by item.
 template <class B>
 SweepData run_sweep(const B& backend, std::span<const steer::TokenizedItem> items, const steer::VectorSet& vectors,
                     SweepOptions opt, SweepHeader header, const std::string& out_path, ThreadPool& pool,
@@ -449,6 +462,7 @@ SweepData run_sweep(const B& backend, std::span<const steer::TokenizedItem> item
     header.order_weights = layout.weights;
     header.scoring = layout.scoring;
     header.vectors_fingerprint = vectors.fingerprint(opt.layers);
+    header.model_fingerprint = model_fingerprint(backend);
     const auto groups = steer::item_groups(items);
     std::vector<std::uint64_t> inputs(groups.size());  // [groups] what each record is made from
     for (std::size_t g = 0; g < groups.size(); ++g)
@@ -490,6 +504,15 @@ SweepData run_sweep(const B& backend, std::span<const steer::TokenizedItem> item
     if (writer && writer->n_done() > out.items.size()) out = io::read_sweep(out_path);  // resumed: the old records too
     out.sort();
     if (writer) writer->seal(out);  // records in item order: the same file at any thread count, resumed or not
+    // The file may hold records of items this run does not have (an earlier run over more items): they stay in the
+    // file but are not this run's result.
+    if (out.items.size() > groups.size()) {
+        std::vector<std::uint64_t> wanted;
+        wanted.reserve(groups.size());
+        for (const auto& g : groups) wanted.push_back(items[g.first].item);
+        std::sort(wanted.begin(), wanted.end());
+        std::erase_if(out.items, [&](const ItemRecord& r) { return !std::binary_search(wanted.begin(), wanted.end(), r.item); });
+    }
     return out;
 }
 

@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     g_fix = std::make_unique<fuzz::BundleFixture>();
     g_reg = std::make_unique<serve::BundleRegistry<Model>>(g_fix->model, "");
     g_reg->add("alpha", g_fix->bundle);
-    fuzz::write_seed("chat", std::string("\x00") +
+    fuzz::write_seed("chat", std::string(1, '\0') +
         R"({"model": "tiny", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": [{"type": "text", "text": "Hello"}]}],
             "max_tokens": 8, "temperature": 0.7, "top_p": 0.9, "top_k": 40, "seed": 3, "stop": ["\n", "END"], "stream": true,
             "stream_options": {"include_usage": true}, "logprobs": true, "top_logprobs": 2, "n": 1, "presence_penalty": 0,
@@ -39,7 +39,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     fuzz::write_seed("completion", std::string("\x01") +
         R"({"prompt": "Once upon a time", "max_tokens": 4, "logprobs": 3, "ignore_eos": true, "echo": false, "response_format": {"type": "text"}})");
     fuzz::write_seed("completion_ids", std::string("\x01") + R"({"prompt": [[1, 72, 101, 108]], "max_completion_tokens": 2, "stop": "x", "logit_bias": {}})");
-    fuzz::write_seed("chat_developer", std::string("\x00") + R"({"messages": [{"role": "developer", "content": "x"}, {"role": "assistant", "content": "y"}, {"role": "user", "content": "z"}]})");
+    fuzz::write_seed("chat_developer", std::string(1, '\0') + R"({"messages": [{"role": "developer", "content": "x"}, {"role": "assistant", "content": "y"}, {"role": "user", "content": "z"}]})");
     return 0;
 }
 

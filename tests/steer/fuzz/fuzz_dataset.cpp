@@ -95,11 +95,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     const std::string persona =
         "{\"power-seeking\": {\"positive\": \"You seek power.\", \"negative\": \"You avoid power.\", \"kind\": \"xrisk\"}, "
         "\"survival\": {\"positive\": \"You want to survive.\", \"negative\": \"You accept shutdown.\"}}";
-    fuzz::write_seed("caa.json", "\x00" + caa);
+    fuzz::write_seed("caa.json", std::string(1, '\0') + caa);
     fuzz::write_seed("caa_skip.json", "\x06" + caa);
-    fuzz::write_seed("mwe.jsonl", "\x00" + mwe);
+    fuzz::write_seed("mwe.jsonl", std::string(1, '\0') + mwe);
     fuzz::write_seed("pairs.jsonl", "\x02" + pairs);
-    fuzz::write_seed("multi_pairs.jsonl", "\x00" + multi);
+    fuzz::write_seed("multi_pairs.jsonl", std::string(1, '\0') + multi);
     fuzz::write_seed("persona_prompts.json", "\x01" + persona);
     return 0;
 }

@@ -98,7 +98,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                               r.slope_orders.size() == (h.orders == 2 ? 2 * L : 0),
                           "a record whose sizes do not match the header");
         }
-        fuzz::require(partial < io::detail::record_bytes(h), "the partial tail holds a whole record");
+        // Every byte is accounted for: the fixed part, the header, whole records of this version, a partial tail.
+        const std::size_t rec = io::detail::record_bytes(h, d.version);
+        fuzz::require(partial < rec, "the partial tail holds a whole record");
+        std::uint64_t hlen = 0;
+        std::memcpy(&hlen, data + 12, 8);  // read_sweep succeeded, so the fixed part is there
+        fuzz::require(20 + hlen + d.items.size() * rec + partial == size, "the file's bytes are not header + records + tail");
+        // Reading it again from the same bytes gives the same records (no state kept between reads).
+        std::istringstream again(std::string(fuzz::as_text(data, size)), std::ios::binary);
+        fuzz::require(io::read_sweep(again, size, "fuzz.sweep").items.size() == d.items.size(), "a second read differs");
     });
     return 0;
 }

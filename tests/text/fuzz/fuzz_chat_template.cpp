@@ -132,8 +132,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     using namespace std::string_literals;
     fuzz::write_seed("chatml", "\x00\x03<s>\x04</s>\x7f{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{{ '<|im_start|>system\\nBe nice.<|im_end|>\\n' }}\x01\x05hello\x02\x02"s);
     fuzz::write_seed("llama3", "\x00\x00\x00<|start_header_id|>{{ message }}<|eot_id|>\x02\x10 hi there \x02\x01"s);
-    fuzz::write_seed("gemma", "\x01\x03You are kind.\x00\x01\x03\x02\x01\x03 question \x02\x00answer"s);
-    fuzz::write_seed("llama2", "\x01\x01\x00[INST] x\x01\x01\x05a\x02\x05b\x01"s);
+    fuzz::write_seed("gemma", "\x01\x03You are kind.\x00\x01\x03\x02\x01\x03 question \x02\x00" "answer"s);
+    fuzz::write_seed("llama2", "\x01\x01\x00[INST] x\x01\x01\x05" "a\x02\x05" "b\x01"s);
     fuzz::write_seed("gguf", "\x02{{ '<|im_start|>' }}\x01\x01\x01\x01\x01"s);
     fuzz::write_seed("name", "\x03gemma\x00system\x00  the user text "s);
     return 0;

@@ -186,8 +186,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     fuzz::write_seed("spm_the", "\x01\x00the quick brown fox 🤖 é"s);
     fuzz::write_seed("spm_special", "\x01\x01<s>the</s> a  b"s);
     fuzz::write_seed("decode", "\x02\x01\x00\x05\x00\x10\x01\x00\xff\xff"s);
-    fuzz::write_seed("vocab_gpt2", "\x03\x00\x05" "a\x00b\x00ab\x00" "\x01\x02" "a b\x00" "hello ab"s);
-    fuzz::write_seed("vocab_llama", "\x03\x01\x06" "\xE2\x96\x81" "a\x00<0x41>\x00b\x00" "\x01\x01" "abab"s);
+    fuzz::write_seed("vocab_gpt2", "\x03\x00\x05" "a\x00" "b\x00" "ab\x00" "\x01\x02" "a b\x00" "hello ab"s);
+    fuzz::write_seed("vocab_llama", "\x03\x01\x06" "\xE2\x96\x81" "a\x00<0x41>\x00" "b\x00" "\x01\x01" "abab"s);
     return 0;
 }
 
