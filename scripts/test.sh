@@ -2,9 +2,10 @@
 # The README's test command: set-up (packages, models), then
 #   1. the CUDA backend compiled and linked (W2S_CUDA=ON) so it cannot rot, when nvcc is present; its test is
 #      run directly and says "skipped" on a machine without a GPU;
-#   2. the sanitizer build (ASan + UBSan, -O1) of every unit test, and those tests (the ThreadSanitizer preset
-#      `tsan` is run by hand for now: `cmake --preset tsan && cmake --build --preset tsan --target test_generate &&
-#      ctest --preset tsan -R test_generate`);
+#   2. the sanitizer build (ASan + UBSan, -O1) of every unit test, and those tests; then the ThreadSanitizer build
+#      (preset tsan) of the concurrency test (test_concurrency: eight threads steering one model differently), and
+#      that test (the other tests hand work between threads through Debian's uninstrumented oneTBB, which
+#      ThreadSanitizer cannot see, so they are not run under it);
 #   3. the release build and every test (labels unit, model, data; the consumer projects; the fuzzer).
 # The release run comes last so that CTest's summary of the whole suite is what the log ends with.
 # Needs ../shared/datasets beside the repository (W2S_DATASETS overrides).
@@ -40,6 +41,11 @@ echo "sanitizer tests: ${san_tests[*]}"
 cmake --build --preset sanitize -j "$jobs" --target "${san_tests[@]}"
 phase "sanitizer tests"
 ctest --preset sanitize -j "$jobs" -R "^($(IFS='|'; echo "${san_tests[*]}"))\$"
+
+phase "ThreadSanitizer build and the concurrency test"
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j "$jobs" --target test_concurrency
+ctest --preset tsan -R '^test_concurrency$'
 
 phase "release build (library tests, tool, examples; the benchmarks are built by scripts/bench_*.sh)"
 cmake --preset release -DW2S_BUILD_BENCHMARKS=OFF >/dev/null

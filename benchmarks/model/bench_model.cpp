@@ -3,6 +3,7 @@
 //
 //   bench_model MODEL.gguf [--llama-bench PATH] [--threads 1,2] [--pp 128] [--tg 64] [--reps 5] [--rounds 2]
 //                          [--hook-reps 200] [--steer-layer L] [--batch 1,4,16] [--batch-depth 64]
+//                          [--attention-pp 1024,4096] [--attention-reps 2]
 //
 // What it measures (each as llama-bench does it, so the numbers compare):
 //   ppN  prompt processing: N random tokens in one prefill of an empty session (no logits), tokens/s;
@@ -20,6 +21,9 @@
 //        at the last --threads count; unsteered and with every row steered at its own block, vector and
 //        multiplier; tokens/s of all rows, the ratio to one row, and steered / unsteered. llama.cpp has no
 //        column here (llama-bench has no multi-sequence decode).
+//   attention: ppN for each --attention-pp N with the tiled attention kernel (the default) and with the reference
+//        kernel (LoadOptions::Attention::reference: one row and head at a time), at the last --threads count, best
+//        of --attention-reps; tokens/s and the ratio (model/kernels/attention.hpp). Empty list: skipped.
 // The w2s figures (pp, tg, hooks, batched) come from the benchmark harness w2s/bench/harness.hpp, the one a user points at
 // their own backend.
 //   hooks: the forward pass with no hook, with an empty hook (a Hook that does nothing at every block) and
@@ -59,6 +63,8 @@ struct Args {
     std::vector<int> threads{1, 2};
     std::vector<int> batch{1, 4, 16};
     int pp = 128, tg = 64, reps = 5, rounds = 2, hook_reps = 200, steer_layer = -1, batch_depth = 64;
+    std::vector<int> attention_pp{1024, 4096};
+    int attention_reps = 2;
 };
 
 /// Peak resident set of this process in bytes (VmHWM of /proc/self/status; getrusage as a fallback).
@@ -167,6 +173,12 @@ Args parse(int argc, char** argv) {
             std::stringstream ss(need(i));
             for (std::string x; std::getline(ss, x, ',');) a.batch.push_back(std::stoi(x));
         } else if (s == "--batch-depth") a.batch_depth = std::stoi(need(i));
+        else if (s == "--attention-pp") {
+            a.attention_pp.clear();
+            std::stringstream ss(need(i));
+            for (std::string x; std::getline(ss, x, ',');)
+                if (!x.empty()) a.attention_pp.push_back(std::stoi(x));
+        } else if (s == "--attention-reps") a.attention_reps = std::stoi(need(i));
         else if (!s.empty() && s[0] == '-') throw w2s::invalid_argument("unknown option " + s);
         else a.model = s;
     }
@@ -175,6 +187,9 @@ Args parse(int argc, char** argv) {
         throw w2s::invalid_argument("--pp, --tg, --reps, --rounds >= 1; --hook-reps >= 10; --batch-depth >= 0");
     for (int r : a.batch)
         if (r < 1) throw w2s::invalid_argument("--batch takes row counts >= 1, got " + std::to_string(r));
+    for (int n : a.attention_pp)
+        if (n < 1) throw w2s::invalid_argument("--attention-pp takes prompt lengths >= 1, got " + std::to_string(n));
+    if (a.attention_reps < 1) throw w2s::invalid_argument("--attention-reps >= 1");
     return a;
 }
 
@@ -290,6 +305,38 @@ int main(int argc, char** argv) try {
             if (one > 0) std::cout << std::setprecision(2) << u / one << " | ";
             else std::cout << "- | ";
             std::cout << std::setprecision(1) << st << " | " << std::setprecision(2) << st / u << " |\n";
+        }
+    }
+
+    // ---- attention kernels: long prompts ----
+    if (!a.attention_pp.empty()) {
+        const int t = a.threads.back();
+        const int ctx = static_cast<int>(model.context_length());
+        wm::LoadOptions lo;
+        lo.attention = wm::LoadOptions::Attention::reference;
+        const auto ref = wm::LlamaModel::load(a.model, lo);
+        std::cout << "\nattention kernels (threads " << t << ", ppN from an empty session, best of " << a.attention_reps
+                  << "; tokens/s):\n| test | tiled | reference | tiled / reference |\n| --- | ---: | ---: | ---: |\n";
+        w2s::ThreadPool pool(t);
+        for (int n : a.attention_pp) {
+            if (ctx > 0 && n > ctx) {
+                std::cout << "| pp" << n << " | (beyond the model's context of " << ctx << ") | | |\n";
+                continue;
+            }
+            const auto best_of = [&](const wm::LlamaModel& m) {
+                return pool.run([&] {
+                    w2s::bench::Options o;
+                    o.prompt_tokens = n;
+                    o.reps = a.attention_reps;
+                    o.warmup = 0;  // best of the repetitions: the first one pays the page faults
+                    double b = 0;
+                    for (double sec : w2s::bench::time_prefill(m, o).seconds) b = std::max(b, n / sec);
+                    return b;
+                });
+            };
+            const double tiled = best_of(model), reference = best_of(ref);
+            std::cout << "| pp" << n << " | " << std::setprecision(1) << tiled << " | " << reference << " | " << std::setprecision(2)
+                      << tiled / reference << " |\n";
         }
     }
     return 0;

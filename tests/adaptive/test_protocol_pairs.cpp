@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -128,6 +130,52 @@ BOOST_AUTO_TEST_CASE(a_protocol_folder_is_resumed_only_from_the_same_inputs) {
     } catch (const w2s::invalid_argument& e) {
         BOOST_TEST(std::string(e.what()).find("vectors_") != std::string::npos, e.what());
     }
+    std::filesystem::remove_all(dir);
+}
+
+// Issue 17, determinism: the protocol at 1 and at 2 threads gives the same report and the same products, byte for
+// byte (the vectors file and every sweep file).
+BOOST_AUTO_TEST_CASE(a_protocol_run_is_the_same_at_one_and_two_threads) {
+    const auto dir = std::filesystem::temp_directory_path() / ("w2s_protocol_threads_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto model = w2s::model::LlamaModel::load(w2s::test::make_tiny_llama(dir.string(), 11));
+    const auto tmpl = w2s::text::select_template(model, "auto");
+    w2s::eval::ProtocolOptions opt;
+    opt.pipeline.routers = {"knn"};
+    opt.embedding_blocks = {1};
+    const auto data = write_multi_pair((dir / "toy.jsonl").string(), 16, 2);
+    std::string reports[2];
+    for (int t = 1; t <= 2; ++t) {
+        w2s::ThreadPool pool(t);
+        w2s::eval::Report r;
+        r.behaviours.push_back(w2s::eval::run_behaviour(model, tmpl, data, dir / ("t" + std::to_string(t)), opt, pool));
+        reports[t - 1] = w2s::eval::to_json(r).dump();
+    }
+    BOOST_TEST(reports[0] == reports[1]);
+    auto bytes = [](const std::filesystem::path& p) {
+        std::ifstream in(p, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    };
+    // A sweep's header names its vectors file by path (here in t1/ or t2/): the headers must agree but for that
+    // name, the records byte for byte.
+    auto header_and_records = [&](const std::filesystem::path& p) {
+        const std::string b = bytes(p);
+        std::uint64_t hlen = 0;
+        BOOST_REQUIRE(b.size() >= 20);
+        std::memcpy(&hlen, b.data() + 12, 8);
+        auto j = nlohmann::json::parse(b.substr(20, hlen));
+        j.erase("vectors");
+        return std::pair{j.dump(), b.substr(20 + hlen)};
+    };
+    std::size_t compared = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir / "t1")) {
+        const auto name = e.path().filename();
+        if (e.path().extension() == ".gguf") BOOST_TEST(bytes(e.path()) == bytes(dir / "t2" / name), name.string());
+        else if (e.path().extension() == ".w2ssweep") BOOST_TEST((header_and_records(e.path()) == header_and_records(dir / "t2" / name)), name.string());
+        else continue;
+        ++compared;
+    }
+    BOOST_TEST(compared >= 3u);  // the vectors and the train and test sweeps at least
     std::filesystem::remove_all(dir);
 }
 

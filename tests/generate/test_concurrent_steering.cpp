@@ -1,9 +1,10 @@
 // Issue 17(c): eight threads steering one shared model differently — each its own vectors, layer, multiplier and
 // prompt — give exactly (bit for bit) what each gives alone, in steered generation and in the steered logits of a
-// prefill. The release build checks the results; the tsan preset (by hand for now: scripts/test.sh names the command) runs the same test under
+// prefill. The release build checks the results; the tsan preset (scripts/test.sh) runs the same test under
 // ThreadSanitizer, which checks that nothing shared is written without synchronisation. Each thread bounds its
 // oneTBB work to itself (ThreadPool(1)), as a server's request threads do: Debian's oneTBB is not instrumented,
 // so work handed between threads through it would be invisible to ThreadSanitizer.
+#define BOOST_TEST_MODULE concurrency
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>

@@ -76,6 +76,30 @@ BOOST_AUTO_TEST_CASE(loads_hyperparameters_and_satisfies_the_concept) {
     BOOST_TEST(g.hparams().embed_scale == 8.0f, boost::test_tools::tolerance(1e-6f));
 }
 
+// The tiled attention kernel (the default) against the reference kernel, through the whole model: a prompt of 150
+// tokens (several tiles and key blocks; past the tiny models' sliding window), then tails continuing it.
+BOOST_AUTO_TEST_CASE(tiled_attention_gives_the_reference_kernels_logits) {
+    for (const auto& arch : kArchs) {
+        BOOST_TEST_CONTEXT("arch " << arch) {
+            const auto& m = tiny(arch);
+            w2s::model::llama::LoadOptions lo;
+            lo.attention = w2s::model::llama::LoadOptions::Attention::reference;
+            const auto ref = LlamaModel::load(m.file().path(), lo);
+            std::vector<token_id> prompt;
+            for (int i = 0; i < 150; ++i) prompt.push_back(3 + (i * 37) % 250);
+            MatrixRM a, b;
+            auto sa = m.new_session(), sb = ref.new_session();
+            m.prefill(sa, prompt, {}, &a);
+            ref.prefill(sb, prompt, {}, &b);
+            BOOST_TEST(max_abs_diff(a, b) <= 1e-4f * std::max(1.f, b.cwiseAbs().maxCoeff()));
+            const auto more = toks({5, 6, 7, 8});
+            m.prefill(sa, more, {}, &a);
+            ref.prefill(sb, more, {}, &b);
+            BOOST_TEST(max_abs_diff(a, b) <= 1e-4f * std::max(1.f, b.cwiseAbs().maxCoeff()));
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(incremental_prefill_equals_one_pass) {
     for (const auto& arch : kArchs) {
         BOOST_TEST_CONTEXT("arch " << arch) {

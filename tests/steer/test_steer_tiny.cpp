@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -108,7 +109,9 @@ BOOST_AUTO_TEST_CASE(mean_vectors_equal_the_mean_of_plain_prefill_differences_at
         const Eigen::VectorXf expect = (sum / static_cast<double>(f.tok.size())).cast<float>();
         const Eigen::Map<const Eigen::VectorXf> a(r1.vectors.at(l).data(), f.model.hidden_size());
         const Eigen::Map<const Eigen::VectorXf> b(r2.vectors.at(l).data(), f.model.hidden_size());
-        BOOST_TEST(rel(a, expect) < 1e-5);
+        // 1e-4: the capture runs the responses as tails of a prefilled prompt, the expectation one prefill of
+        // everything, and the tiled attention kernel sums their keys in other blocks (model/kernels/attention.hpp).
+        BOOST_TEST(rel(a, expect) < 1e-4);
         BOOST_TEST(rel(a, b) < 1e-6);  // batches and threads do not change the result
     }
 }
@@ -149,6 +152,20 @@ BOOST_AUTO_TEST_CASE(a_fit_that_would_not_fit_in_memory_is_refused_before_any_wo
 }
 
 using AllEstimators = boost::mpl::list<MeanDifference, PCA, LogisticProbe>;
+
+// Issue 17, determinism: every estimator's vectors are the same bits at 1 and at 2 threads (pairs are fed in item
+// order whatever the thread count; layers finish independently).
+BOOST_AUTO_TEST_CASE_TEMPLATE(vectors_are_the_same_bits_at_one_and_two_threads, E, AllEstimators) {
+    auto& f = fx();
+    w2s::ThreadPool one(1), two(2);
+    const auto a = extract_vectors(f.model, f.tok, E{}, {.layers = {1, 2}, .batch = 4}, one);
+    const auto b = extract_vectors(f.model, f.tok, E{}, {.layers = {1, 2}, .batch = 4}, two);
+    for (int l : {1, 2}) {
+        const auto va = a.vectors.at(l), vb = b.vectors.at(l);
+        BOOST_TEST_REQUIRE(va.size() == vb.size());
+        BOOST_TEST(std::memcmp(va.data(), vb.data(), va.size() * sizeof(float)) == 0, E::name << " layer " << l);
+    }
+}
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(every_estimator_extracts_oriented_vectors, E, AllEstimators) {
     auto& f = fx();

@@ -32,6 +32,7 @@
 #include "w2s/model/config.hpp"
 #include "w2s/model/tail_batch.hpp"
 #include "w2s/model/hooks.hpp"
+#include "w2s/model/kernels/attention.hpp"
 #include "w2s/model/kernels/matmul.hpp"
 #include "w2s/model/llama/arch.hpp"
 #include "w2s/text/chat_template.hpp"
@@ -43,6 +44,9 @@ struct LoadOptions {
     /// Build the tokenizer and chat template from the file's metadata. false: tokenizer() and
     /// chat_template() throw (for files that carry only weights).
     bool tokenizer = true;
+    /// The attention kernel (model/kernels/attention.hpp): tiled (streams over the keys with an online softmax, the
+    /// default) or reference (one row and head at a time: the definition, for checking the fast one).
+    enum class Attention { tiled, reference } attention = Attention::tiled;
 };
 
 /// One sequence's state: its tokens and per-layer K/V cache. A value type; copying it forks the sequence
@@ -181,6 +185,7 @@ private:
     std::vector<LayerWeights> layers_;                       ///< [n_layers]
     std::shared_ptr<const text::Tokenizer> tok_;
     std::shared_ptr<const text::ChatTemplate> chat_;
+    LoadOptions::Attention attention_ = LoadOptions::Attention::tiled;
 };
 
 static_assert(check_backend<LlamaModel>(), "LlamaModel must satisfy w2s::model::Backend");
@@ -328,6 +333,7 @@ W2S_MODEL_FUNC LlamaModel LlamaModel::load(const std::string& gguf_path, LoadOpt
         for (int l = 0; l < m.hp_.n_layers; ++l)
             detail::load_specs(f, m.hp_, m.hp_.info->layer, l, m.layers_[static_cast<std::size_t>(l)].mat,
                                m.layers_[static_cast<std::size_t>(l)].vec);
+        m.attention_ = opts.attention;
         if (opts.tokenizer) {
             m.tok_ = std::make_shared<const text::Tokenizer>(text::Tokenizer::from_gguf(f));
             if (f.has("tokenizer.chat_template"))
@@ -622,7 +628,6 @@ W2S_MODEL_FUNC void LlamaModel::attention(int l, std::span<const Session* const>
     const std::size_t n = X.rows;
     const std::size_t nh = static_cast<std::size_t>(h.n_head), nkv = static_cast<std::size_t>(h.n_head_kv);
     const std::size_t hk = static_cast<std::size_t>(h.head_k), hv = static_cast<std::size_t>(h.head_v);
-    const std::size_t kd = nkv * hk, vd = nkv * hv, group = nh / nkv;
     const MatrixView hv_ = Scratch::view(S.H), qv = Scratch::view(S.Q), kv = Scratch::view(S.K), vv = Scratch::view(S.V),
                      av = Scratch::view(S.A);
     auto add_bias = [&](MatrixRM& M, const std::vector<float>& b) {
@@ -651,58 +656,18 @@ W2S_MODEL_FUNC void LlamaModel::attention(int l, std::span<const Session* const>
 
     // a = softmax(q k^T · scale [softcapped]) v over the keys each row sees; grouped-query heads share k, v
     const bool swa = h.swa[static_cast<std::size_t>(l)] != 0;
-    const std::size_t window = swa ? static_cast<std::size_t>(h.sliding_window) : 0;
-    const auto& pos = rows.pos;
-    parallel_for_range(0, n * nh, 2, [&](std::size_t lo, std::size_t hi) {
-        std::vector<float> sc;             // scores of one (row, head)
-        std::vector<const float*> kp, vp;  // the visible keys / values
-        for (std::size_t idx = lo; idx < hi; ++idx) {
-            const std::size_t r = idx / nh, hh = idx % nh, g = hh / group;
-            const Seq& sq = seqs[rows.seq_of[r]];
-            // the cache this row's sequence continues: [P x kd] keys, [P x vd] values
-            const Session& pre = *prefixes[prefixes.size() == 1 ? 0 : rows.seq_of[r]];
-            const std::size_t P = pre.size();
-            const float* pk = P ? pre.k_[static_cast<std::size_t>(l)].data() : nullptr;
-            const float* pv = P ? pre.v_[static_cast<std::size_t>(l)].data() : nullptr;
-            // keys at positions >= first_pos are inside the sliding window (all when window == 0)
-            const std::size_t first_pos = window && pos[r] + 1 > window ? pos[r] + 1 - window : 0;
-            kp.clear();
-            vp.clear();
-            for (std::size_t j = first_pos; j < P; ++j) {
-                kp.push_back(pk + j * kd + g * hk);
-                vp.push_back(pv + j * vd + g * hv);
-            }
-            auto add_rows = [&](std::size_t a, std::size_t b) {
-                for (std::size_t j = a; j < b; ++j)
-                    if (pos[j] >= first_pos) {
-                        kp.push_back(kv.row(j) + g * hk);
-                        vp.push_back(vv.row(j) + g * hv);
-                    }
-            };
-            for (const auto& [a, b] : sq.ancestors) add_rows(a, b);
-            add_rows(sq.row0, r + 1);
-
-            const float* q = qv.row(r) + hh * hk;
-            sc.resize(kp.size());
-            float mx = -INFINITY;
-            for (std::size_t j = 0; j < kp.size(); ++j) {
-                float s = detail::dot(q, kp[j], hk) * h.attn_scale;
-                if (h.attn_softcap > 0.f) s = h.attn_softcap * std::tanh(s / h.attn_softcap);
-                sc[j] = s;
-                mx = std::max(mx, s);
-            }
-            float sum = 0.f;
-            for (auto& s : sc) {
-                s = std::exp(s - mx);
-                sum += s;
-            }
-            Eigen::Map<Eigen::VectorXf> out(av.row(r) + hh * hv, static_cast<Eigen::Index>(hv));
-            out.setZero();
-            const float inv = 1.0f / sum;
-            for (std::size_t j = 0; j < kp.size(); ++j)
-                out += (sc[j] * inv) * Eigen::Map<const Eigen::VectorXf>(vp[j], static_cast<Eigen::Index>(hv));
-        }
-    });
+    const kernels::AttentionShape sh{nh, nkv, hk, hv, h.attn_scale, h.attn_softcap, swa ? static_cast<std::size_t>(h.sliding_window) : 0};
+    std::vector<kernels::AttendSeq> as(seqs.size());
+    for (std::size_t s = 0; s < seqs.size(); ++s) {
+        const Session& pre = *prefixes[prefixes.size() == 1 ? 0 : s];  // the cache this sequence continues
+        const std::size_t P = pre.size();
+        as[s] = {seqs[s].row0, seqs[s].len, P ? pre.k_[static_cast<std::size_t>(l)].data() : nullptr,
+                 P ? pre.v_[static_cast<std::size_t>(l)].data() : nullptr, P, seqs[s].ancestors};
+    }
+    if (attention_ == LoadOptions::Attention::reference)
+        kernels::attend_reference(sh, as, rows.pos, qv, kv, vv, av);
+    else
+        kernels::attend_tiled(sh, as, rows.pos, qv, kv, vv, av);
     // h = W_o a (post-attention norm on sandwich-norm models)
     S.mm(w.m(Slot::attn_output), av, hv_);
     if (ai.sandwich_norms) detail::rms_norm_rows(hv_, w.v(Slot::post_attention_norm), hv_, h.eps);
