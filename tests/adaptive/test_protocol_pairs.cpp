@@ -37,6 +37,23 @@ std::string write_multi_pair(const std::string& path, int prompts, int pairs) {
     }
     return path;
 }
+
+/// The protocol as these tests run it on the tiny model: the kNN router on block 1's embeddings.
+w2s::eval::ProtocolOptions knn_options() {
+    w2s::eval::ProtocolOptions opt;
+    opt.pipeline.routers = {"knn"};
+    opt.embedding_blocks = {1};
+    return opt;
+}
+
+/// The report (JSON) of one behaviour run at `threads` threads into `out`.
+nlohmann::json report_of(const w2s::model::LlamaModel& model, const w2s::text::ChatTemplate& tmpl, const std::string& data,
+                         const std::filesystem::path& out, const w2s::eval::ProtocolOptions& opt, int threads) {
+    w2s::ThreadPool pool(threads);
+    w2s::eval::Report r;
+    r.behaviours.push_back(w2s::eval::run_behaviour(model, tmpl, data, out, opt, pool));
+    return w2s::eval::to_json(r);
+}
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(run_behaviour_scores_prompts_and_diagnoses_the_replies) {
@@ -45,9 +62,7 @@ BOOST_AUTO_TEST_CASE(run_behaviour_scores_prompts_and_diagnoses_the_replies) {
     const auto model = w2s::model::LlamaModel::load(w2s::test::make_tiny_llama(dir.string(), 11));
     const auto tmpl = w2s::text::select_template(model, "auto");
     w2s::ThreadPool pool(2);
-    w2s::eval::ProtocolOptions opt;
-    opt.pipeline.routers = {"knn"};
-    opt.embedding_blocks = {1};
+    auto opt = knn_options();
     const auto data = write_multi_pair((dir / "toy.jsonl").string(), 12, 3);
     const auto rep = w2s::eval::run_behaviour(model, tmpl, data, dir / "out", opt, pool);
     BOOST_TEST_REQUIRE(!rep.pairs.empty());
@@ -110,9 +125,7 @@ BOOST_AUTO_TEST_CASE(a_protocol_folder_is_resumed_only_from_the_same_inputs) {
     std::filesystem::create_directories(dir);
     const auto model = w2s::model::LlamaModel::load(w2s::test::make_tiny_llama(dir.string(), 11));
     w2s::ThreadPool pool(2);
-    w2s::eval::ProtocolOptions opt;
-    opt.pipeline.routers = {"knn"};
-    opt.embedding_blocks = {1};
+    auto opt = knn_options();
     opt.projection = false;
     const auto data = write_multi_pair((dir / "toy.jsonl").string(), 12, 1);
     const auto chat = w2s::text::select_template(model, "auto");
@@ -140,18 +153,9 @@ BOOST_AUTO_TEST_CASE(a_protocol_run_is_the_same_at_one_and_two_threads) {
     std::filesystem::create_directories(dir);
     const auto model = w2s::model::LlamaModel::load(w2s::test::make_tiny_llama(dir.string(), 11));
     const auto tmpl = w2s::text::select_template(model, "auto");
-    w2s::eval::ProtocolOptions opt;
-    opt.pipeline.routers = {"knn"};
-    opt.embedding_blocks = {1};
+    auto opt = knn_options();
     const auto data = write_multi_pair((dir / "toy.jsonl").string(), 16, 2);
-    std::string reports[2];
-    for (int t = 1; t <= 2; ++t) {
-        w2s::ThreadPool pool(t);
-        w2s::eval::Report r;
-        r.behaviours.push_back(w2s::eval::run_behaviour(model, tmpl, data, dir / ("t" + std::to_string(t)), opt, pool));
-        reports[t - 1] = w2s::eval::to_json(r).dump();
-    }
-    BOOST_TEST(reports[0] == reports[1]);
+    BOOST_TEST(report_of(model, tmpl, data, dir / "t1", opt, 1).dump() == report_of(model, tmpl, data, dir / "t2", opt, 2).dump());
     auto bytes = [](const std::filesystem::path& p) {
         std::ifstream in(p, std::ios::binary);
         return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -189,25 +193,17 @@ BOOST_AUTO_TEST_CASE(a_protocol_run_killed_at_random_points_resumes_to_the_ident
     std::filesystem::create_directories(mine);
     const auto model = w2s::model::LlamaModel::load(w2s::test::make_tiny_llama(mine.string(), 11));
     const auto tmpl = w2s::text::select_template(model, "auto");
-    w2s::eval::ProtocolOptions opt;
-    opt.pipeline.routers = {"knn"};
-    opt.embedding_blocks = {1};
+    auto opt = knn_options();
     const auto data = (shared / "toy.jsonl").string();
-    auto report_of = [&](const std::filesystem::path& out, int threads) {
-        w2s::ThreadPool pool(threads);
-        w2s::eval::Report r;
-        r.behaviours.push_back(w2s::eval::run_behaviour(model, tmpl, data, out, opt, pool));
-        return w2s::eval::to_json(r);
-    };
     if (child) {
-        (void)report_of(shared / "out", 2);
+        (void)report_of(model, tmpl, data, shared / "out", opt, 2);
         std::filesystem::remove_all(mine);
         ::_exit(0);
     }
     std::filesystem::create_directories(shared);
     write_multi_pair(data, 24, 3);
     const auto t0 = std::chrono::steady_clock::now();
-    const auto ref = report_of(shared / "ref", 1);
+    const auto ref = report_of(model, tmpl, data, shared / "ref", opt, 1);
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
     // progress: the share of the uninterrupted run's products on disk (its vectors file, its sweeps' records)
     std::vector<std::pair<std::string, std::size_t>> parts;  // file name, records (0: the vectors file)
@@ -231,7 +227,7 @@ BOOST_AUTO_TEST_CASE(a_protocol_run_killed_at_random_points_resumes_to_the_ident
         [&] { return progress() > 0.999; }, progress);
     BOOST_TEST_MESSAGE("children " << st.children << ", killed " << st.killed << ", mid-way " << st.mid_way << "; one run " << took.count() << " ms");
     BOOST_TEST(st.mid_way >= 1);
-    const auto resumed = report_of(shared / "out", 2);
+    const auto resumed = report_of(model, tmpl, data, shared / "out", opt, 2);
     BOOST_TEST(resumed.dump() == ref.dump());
     std::filesystem::remove_all(shared);
     std::filesystem::remove_all(mine);

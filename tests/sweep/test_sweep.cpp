@@ -372,16 +372,17 @@ BOOST_AUTO_TEST_CASE(a_sweep_that_would_not_fit_in_memory_is_refused_before_its_
             many.push_back(it);
             many.back().item = r * items.size() + it.item;
         }
-    const auto need = [&](std::size_t n) { return w2s::sweep::sweep_memory_bytes(model, std::span(many).first(n), opt, 2); };
-    // The part that grows: twice the record ([layers x (multipliers + 1)] doubles, 2 x [embedding layers x hidden]
-    // floats, 256 bytes) per item; the in-flight work stays the same once there are more items than threads.
+    auto header = w2s::sweep::make_header(model, opt, "tiny", "synthetic", "BASE", "random");
+    const auto need = [&](std::size_t n) { return w2s::sweep::sweep_memory_bytes(model, std::span(many).first(n), header, 2); };
+    // The part that grows: twice the record (the file's record, [layers x (multipliers + 1)] doubles and
+    // 2 x [embedding layers x hidden] floats with its 28 bytes of framing, + 256 bytes in memory) per item; the
+    // in-flight work stays the same once there are more items than threads.
     const std::uint64_t record = 8 * (opt.layers.size() * opt.multipliers.size() + opt.layers.size()) +
-                                 8 * opt.embedding_layers.size() * static_cast<std::uint64_t>(model.hidden_size()) + 256;
+                                 8 * opt.embedding_layers.size() * static_cast<std::uint64_t>(model.hidden_size()) + 28 + 256;
     BOOST_TEST(need(2 * items.size()) - need(items.size()) == 2 * record * items.size());
     BOOST_TEST(need(many.size()) - need(items.size()) == 2 * record * (many.size() - items.size()));
-    BOOST_TEST(w2s::sweep::sweep_memory_bytes(model, std::span(many), opt, 1) < need(many.size()));  // fewer threads, less
+    BOOST_TEST(w2s::sweep::sweep_memory_bytes(model, std::span(many), header, 1) < need(many.size()));  // fewer threads, less
     const std::string path = dir + "/too_big.w2ssweep";
-    auto header = w2s::sweep::make_header(model, opt, "tiny", "synthetic", "BASE", "random");
     const std::string limit = std::to_string((need(items.size()) + need(many.size())) / 2);
     w2s::test::ScopedEnv env("W2S_MEMORY_LIMIT", limit.c_str());
     try {

@@ -27,15 +27,23 @@
 
 namespace w2s::durable {
 
+/// Flushes the open file `fd` (named `path` in the message) to the disk. Some file systems (and folders on some
+/// systems) refuse fsync with EINVAL or EROFS: nothing to flush there, not an error.
+inline void fsync_fd(int fd, const std::string& path) {
+    if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS) throw io_error(path + ": fsync failed: " + std::strerror(errno));
+}
+
 namespace detail {
 inline void fsync_fd_of(const std::string& path, int flags, const char* what) {
     const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
     if (fd < 0) throw io_error(path + ": cannot open to flush it to the disk (" + what + "): " + std::strerror(errno));
-    const int rc = ::fsync(fd);
-    const int err = errno;
+    try {
+        fsync_fd(fd, path);
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
     ::close(fd);
-    // Some file systems (and folders on some systems) refuse fsync with EINVAL: nothing to flush there.
-    if (rc != 0 && err != EINVAL && err != EROFS) throw io_error(path + ": fsync failed: " + std::strerror(err));
 }
 }  // namespace detail
 
@@ -62,11 +70,12 @@ inline void write_file(const std::string& path, const void* data, std::size_t n)
         }
         done += static_cast<std::size_t>(w);
     }
-    if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS) {
-        const int err = errno;
+    try {
+        fsync_fd(fd, path);
+    } catch (...) {
         ::close(fd);
         ::unlink(tmp.c_str());
-        throw io_error(path + ": fsync failed: " + std::strerror(err));
+        throw;
     }
     if (::close(fd) != 0) {
         const int err = errno;

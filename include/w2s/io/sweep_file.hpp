@@ -29,7 +29,7 @@
 //   (embeddings are those of the prompt as given, order 0: a new prompt arrives in one order)
 // A trailing partial record (an interrupted write) is ignored on reading and cut on resume; so is, on resume, a
 // tail of zero bytes (what some file systems leave after a power loss) and a header cut short before any record.
-// The writer flushes the file to the disk (fdatasync) after its header and when it is closed; a failed write is cut
+// The writer flushes the file to the disk (fsync) after its header and when it is closed; a failed write is cut
 // back to the last whole record and later appends are refused. A writer holds an
 // exclusive flock(2) on the file while it is open: a second writer (another process, or another SweepWriter in
 // this one) is refused instead of interleaving its records. The settings are informational: what decides a
@@ -82,7 +82,7 @@ struct SweepHeader {
     std::vector<double> order_weights{1.0};  ///< [orders] each order's share in the item's figures
     std::string scoring = "logits";   ///< how responses were scored (steer::scoring_name)
     std::string vectors_fingerprint;  ///< the swept layers' vectors (run_sweep sets it; empty in version 1-2 files)
-    std::string model_fingerprint;    ///< the model's contents (make_header sets it for a GGUF-backed model; empty when unknown)
+    std::string model_fingerprint;    ///< the model's contents (run_sweep sets it for a GGUF-backed model; empty when unknown)
     nlohmann::json settings = nlohmann::json::object();  ///< anything else worth recording (seed, split, ...)
 
     [[nodiscard]] nlohmann::json to_json() const {
@@ -218,10 +218,6 @@ inline std::string encode_record(const SweepHeader& h, const ItemRecord& r, cons
     put_vec(b, r.emb_mean);
     put(b, fingerprint_bytes(b.data(), b.size()));
     return b;
-}
-/// fdatasync(2) or throw (file systems that cannot flush say EINVAL / EROFS: nothing to flush there).
-inline void sync(int fd, const std::string& path) {
-    if (::fdatasync(fd) != 0 && errno != EINVAL && errno != EROFS) throw io_error(path + ": fdatasync failed: " + std::strerror(errno));
 }
 /// Whether the file (size bytes, fd open) has no complete header: shorter than the fixed part, zero bytes where
 /// the magic goes, or shorter than the header its length field declares. Such a file has no record.
@@ -378,11 +374,12 @@ public:
                     done_.emplace(r.item, r.inputs);
                     order_.push_back(r.item);
                 }
+                existing_ = std::move(existing.items);
                 if (partial && ::ftruncate(fd_, static_cast<off_t>(static_cast<std::uint64_t>(st.st_size) - partial)) != 0)
                     throw io_error(path + ": cannot cut the partial record at its end: " + std::strerror(errno));
             } else {
                 detail::write_all(fd_, detail::encode_header(header), path);
-                detail::sync(fd_, path);
+                durable::fsync_fd(fd_, path);
                 durable::fsync_dir(std::filesystem::path(path).parent_path().string());  // the new name too
             }
             if (::lseek(fd_, 0, SEEK_END) < 0) throw io_error(path + ": cannot seek to the end: " + std::strerror(errno));
@@ -394,7 +391,7 @@ public:
     SweepWriter(const SweepWriter&) = delete;
     SweepWriter& operator=(const SweepWriter&) = delete;
     ~SweepWriter() {  // flushes the records to the disk; closing releases the lock
-        if (!broken_) (void)::fdatasync(fd_);
+        if (!broken_) (void)::fsync(fd_);
         ::close(fd_);
     }
 
@@ -405,6 +402,9 @@ public:
         return it->second;
     }
     [[nodiscard]] std::size_t n_done() const { return done_.size(); }
+    /// The records the file held when it was opened (read once, here), handed over: the caller (the engine) adds
+    /// them to the ones it appends instead of reading the file again.
+    [[nodiscard]] std::vector<ItemRecord> take_existing() { return std::move(existing_); }
 
     /// Appends a record in one write(2), its checksum last.
     void append(const ItemRecord& r) {
@@ -457,6 +457,7 @@ private:
     int fd_ = -1;
     std::map<std::uint64_t, std::uint64_t> done_;  // item -> inputs fingerprint
     std::vector<std::uint64_t> order_;              // items in file order
+    std::vector<ItemRecord> existing_;               // the records read on open, until take_existing()
     bool sealed_ = false, broken_ = false;
 };
 

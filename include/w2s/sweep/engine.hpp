@@ -405,29 +405,28 @@ SweepHeader make_header(const B& backend, const SweepOptions& opt, std::string m
     h.layers = opt.layers;
     h.multipliers = opt.multipliers;
     h.embedding_layers = opt.embedding_layers;
-    h.model_fingerprint = model_fingerprint(backend);
     return h;
 }
 
-/// The memory a sweep of `items` holds (bytes; `opt` resolved, `threads` items in flight), checked by run_sweep
+/// The memory a sweep of `items` holds (bytes; `header` as run_sweep completes it: layers, multipliers, embedding
+/// layers, orders, hidden; `threads` items in flight), checked by run_sweep
 /// before its first forward pass (a resource_error when it exceeds core/memory.hpp's available_memory()): every
 /// item's record (propensities, slopes and the prompt embeddings of every embedding layer: what the router is
-/// trained on, so it grows with the items; counted twice, for the moment a resumed file is read back at the end)
+/// trained on, so it grows with the items; counted twice, for the file's bytes when seal() rewrites it in item order)
 /// and, per thread, the item in flight: every block's residual for its tail rows, the steered inputs and, for
 /// items scored on full logits rows (free text, or any item on a backend without SelectiveLogits),
 /// [multipliers x rows x vocab] floats. The backend's KV cache of the prompt is not counted.
 template <class B>
-std::uint64_t sweep_memory_bytes(const B& backend, std::span<const steer::TokenizedItem> items, const SweepOptions& opt, int threads) {
+std::uint64_t sweep_memory_bytes(const B& backend, std::span<const steer::TokenizedItem> items, const SweepHeader& header, int threads) {
     static_assert(model::check_backend<B>());
     const std::uint64_t H = static_cast<std::uint64_t>(backend.hidden_size());
     const std::uint64_t NL = static_cast<std::uint64_t>(backend.n_layers());
     const std::uint64_t V = static_cast<std::uint64_t>(backend.vocab_size());
-    const std::uint64_t L = opt.layers.size(), M = opt.multipliers.size(), E = opt.embedding_layers.size();
+    const std::uint64_t M = header.multipliers.size();
     const auto groups = steer::item_groups(items);
-    std::uint64_t record = 8 * (L * M + L) + 4 * 2 * E * H + 256;  // + the vectors' own overhead
+    const std::uint64_t record = io::detail::record_bytes(header) + 256;  // in memory: + the vectors' own overhead
     std::uint64_t worst = 0;  // the largest per-item workspace (all its orders)
     for (const auto& [a, b] : groups) {
-        if (b - a == 2) record = std::max(record, 8 * (L * M + 3 * L) + 4 * 2 * E * H + 256);  // slope_orders
         std::uint64_t w = 0;
         for (std::size_t i = a; i < b; ++i) {
             const auto& it = items[i];
@@ -468,7 +467,7 @@ SweepData run_sweep(const B& backend, std::span<const steer::TokenizedItem> item
     for (std::size_t g = 0; g < groups.size(); ++g)
         inputs[g] = steer::fingerprint_of(items.subspan(groups[g].first, groups[g].second - groups[g].first));
     // Before the file is opened, so that a refused sweep leaves nothing behind (counted as if no item were done).
-    require_memory(sweep_memory_bytes(backend, items, opt, pool.threads()),
+    require_memory(sweep_memory_bytes(backend, items, header, pool.threads()),
                    "the sweep of " + std::to_string(groups.size()) + " items (" + std::to_string(opt.layers.size()) + " layers x " +
                        std::to_string(opt.multipliers.size()) + " multipliers, embeddings of " + std::to_string(opt.embedding_layers.size()) +
                        " layers x hidden " + std::to_string(backend.hidden_size()) + ")",
@@ -501,7 +500,10 @@ SweepData run_sweep(const B& backend, std::span<const steer::TokenizedItem> item
             report(progress, "sweep", ++done, groups.size());
         });
     });
-    if (writer && writer->n_done() > out.items.size()) out = io::read_sweep(out_path);  // resumed: the old records too
+    if (writer) {  // resumed: the records the file already held (read once, when the writer opened it)
+        auto old = writer->take_existing();
+        out.items.insert(out.items.end(), std::make_move_iterator(old.begin()), std::make_move_iterator(old.end()));
+    }
     out.sort();
     if (writer) writer->seal(out);  // records in item order: the same file at any thread count, resumed or not
     // The file may hold records of items this run does not have (an earlier run over more items): they stay in the
