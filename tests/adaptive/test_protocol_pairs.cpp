@@ -224,7 +224,10 @@ BOOST_AUTO_TEST_CASE(a_protocol_run_killed_at_random_points_resumes_to_the_ident
     };
     const auto st = w2s::test::kill_at_random_points(
         "a_protocol_run_killed_at_random_points_resumes_to_the_identical_report", role, std::chrono::milliseconds(3), 16, 7,
-        [&] { return progress() > 0.999; }, progress);
+        [&] { return progress() > 0.999; }, progress, std::chrono::milliseconds(120000), [](pid_t pid) {
+            // a killed child leaves its own model folder behind
+            std::filesystem::remove_all(std::filesystem::temp_directory_path() / ("w2s_protocol_kill_model_" + std::to_string(pid)));
+        });
     BOOST_TEST_MESSAGE("children " << st.children << ", killed " << st.killed << ", mid-way " << st.mid_way << "; one run " << took.count() << " ms");
     BOOST_TEST(st.mid_way >= 1);
     const auto resumed = report_of(model, tmpl, data, shared / "out", opt, 2);

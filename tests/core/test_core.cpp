@@ -3,8 +3,11 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
+#include <w2s/core/durable.hpp>
 #include <w2s/core/error.hpp>
 #include <w2s/core/memory.hpp>
 #include <w2s/core/parallel.hpp>
@@ -87,4 +90,54 @@ BOOST_AUTO_TEST_CASE(memory_limit_comes_from_the_environment_or_the_system) {
     BOOST_CHECK_NO_THROW(w2s::require_memory(~0ull, "unknown limit", "", w2s::MemoryLimit{}));  // unknown: not refused
     // resource_error keeps its type through added context
     BOOST_CHECK_THROW(w2s::with_context("run", [] { throw w2s::resource_error("x"); }), w2s::resource_error);
+}
+
+namespace {
+std::string read_text(const std::filesystem::path& p) {
+    std::ifstream f(p);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+}
+void write_text(const std::filesystem::path& p, const std::string& s) { std::ofstream(p) << s; }
+}  // namespace
+
+// durable::replace_dir: the staged folder becomes the target (old contents gone, no leftovers), whether the target
+// existed or not; and its two-rename fallback, when the staged folder cannot be moved into place, leaves the old
+// target as it was instead of no target at all.
+BOOST_AUTO_TEST_CASE(replace_dir_swaps_in_the_staged_folder_and_a_failed_fallback_keeps_the_old_one) {
+    namespace fs = std::filesystem;
+    const auto root = fs::temp_directory_path() / ("w2s_replace_dir_" + std::to_string(::getpid()));
+    fs::remove_all(root);
+    fs::create_directories(root);
+    const auto target = root / "bundle", staged = root / "bundle.staged";
+    fs::create_directories(staged);
+    write_text(staged / "a", "one");
+    w2s::durable::replace_dir(staged.string(), target.string());  // no target yet
+    BOOST_TEST(read_text(target / "a") == "one");
+    BOOST_TEST(!fs::exists(staged));
+    fs::create_directories(staged);
+    write_text(staged / "b", "two");
+    w2s::durable::replace_dir(staged.string(), target.string());  // the exchange (Linux) or the fallback
+    BOOST_TEST(!fs::exists(target / "a"));
+    BOOST_TEST(read_text(target / "b") == "two");
+    BOOST_TEST(!fs::exists(staged));
+    fs::create_directories(staged);
+    write_text(staged / "c", "three");
+    w2s::durable::detail::replace_dir_by_renames(staged.string(), target.string());  // the fallback itself
+    BOOST_TEST(read_text(target / "c") == "three");
+    BOOST_TEST(!fs::exists(target / "b"));
+    BOOST_TEST(!fs::exists(staged.string() + ".old"));
+    // the staged folder is missing: the second rename fails, the old folder must be back in place
+    try {
+        w2s::durable::detail::replace_dir_by_renames((root / "missing").string(), target.string());
+        BOOST_FAIL("no throw");
+    } catch (const w2s::io_error& e) {
+        BOOST_TEST(std::string(e.what()).find("the old folder is back in place") != std::string::npos);
+    }
+    BOOST_TEST(read_text(target / "c") == "three");
+    BOOST_CHECK_THROW(w2s::durable::replace_dir((root / "missing").string(), target.string()), w2s::io_error);
+    BOOST_TEST(read_text(target / "c") == "three");
+    write_text(root / "file", "x");  // a target that is not a folder is not replaced
+    BOOST_CHECK_THROW(w2s::durable::replace_dir(target.string(), (root / "file").string()), w2s::io_error);
+    BOOST_TEST(read_text(root / "file") == "x");
+    fs::remove_all(root);
 }

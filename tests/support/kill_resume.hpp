@@ -2,6 +2,9 @@
 // case sees the environment variable `role` set and does the child's work), kills it with SIGKILL at random
 // moments, and repeats until `finished()` says the work is complete or `attempts` children have been killed.
 // The test then finishes the work in its own process and compares the result with an uninterrupted run.
+// A killed child cannot clean up after itself: `after_child(pid)` is called once each child is reaped, so that the
+// test removes what that child made under its own pid. A child is never left running or unreaped: if `progress()`
+// or `finished()` throws, the child is killed and reaped before the exception goes on.
 #pragma once
 
 #include <algorithm>
@@ -44,7 +47,8 @@ struct KillStats {
 inline KillStats kill_at_random_points(const std::string& test_case, const char* role, std::chrono::milliseconds jitter,
                                        int attempts, std::uint64_t seed, const std::function<bool()>& finished,
                                        const std::function<double()>& progress,
-                                       std::chrono::milliseconds max_wait = std::chrono::milliseconds(120000)) {
+                                       std::chrono::milliseconds max_wait = std::chrono::milliseconds(120000),
+                                       const std::function<void(pid_t)>& after_child = {}) {
     char exe[4096];
     const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) throw std::runtime_error("kill_at_random_points: cannot read /proc/self/exe");
@@ -67,26 +71,40 @@ inline KillStats kill_at_random_points(const std::string& test_case, const char*
         if (::posix_spawn(&pid, exe, nullptr, nullptr, argv, envp.data()) != 0)
             throw std::runtime_error("kill_at_random_points: cannot start " + std::string(exe));
         ++st.children;
-        const double at = std::max(target(g), progress() + 0.01);
-        const auto t0 = std::chrono::steady_clock::now();
         int status = 0;
         bool exited = false;
-        while (!(exited = ::waitpid(pid, &status, WNOHANG) != 0) && progress() < at && std::chrono::steady_clock::now() - t0 < max_wait)
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        if (!exited) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(delay(g)));
-            exited = ::waitpid(pid, &status, WNOHANG) != 0;
+        bool reaped = false;
+        try {
+            const double at = std::max(target(g), progress() + 0.01);
+            const auto t0 = std::chrono::steady_clock::now();
+            while (!(exited = ::waitpid(pid, &status, WNOHANG) != 0) && progress() < at &&
+                   std::chrono::steady_clock::now() - t0 < max_wait)
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            if (!exited) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(delay(g)));
+                exited = ::waitpid(pid, &status, WNOHANG) != 0;
+            }
+            if (!exited) {
+                ::kill(pid, SIGKILL);
+                ::waitpid(pid, &status, 0);
+                reaped = true;
+                ++st.killed;
+                const double p = progress();
+                st.mid_way += p > 0.0 && p < 1.0;
+            }
+            reaped = true;
+        } catch (...) {
+            if (!reaped && !exited) {
+                ::kill(pid, SIGKILL);
+                ::waitpid(pid, &status, 0);
+            }
+            if (after_child) after_child(pid);
+            throw;
         }
-        if (!exited) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            ++st.killed;
-            const double p = progress();
-            st.mid_way += p > 0.0 && p < 1.0;
-        } else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        if (after_child) after_child(pid);
+        if (exited && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
             throw std::runtime_error("kill_at_random_points: the child " + test_case + " failed on its own (status " +
                                      std::to_string(status) + ")");
-        }
     }
     return st;
 }

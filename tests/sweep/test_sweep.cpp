@@ -552,7 +552,10 @@ BOOST_AUTO_TEST_CASE(a_sweep_killed_at_random_points_resumes_to_the_identical_re
     const auto st = w2s::test::kill_at_random_points(
         "sweep/a_sweep_killed_at_random_points_resumes_to_the_identical_records", role,
         std::chrono::milliseconds(3), 24, 5, [&] { return records() == many.size(); },
-        [&] { return static_cast<double>(records()) / static_cast<double>(many.size()); });
+        [&] { return static_cast<double>(records()) / static_cast<double>(many.size()); }, std::chrono::milliseconds(120000),
+        [](pid_t pid) {  // a killed child leaves its fixture's folder behind
+            std::filesystem::remove_all(std::filesystem::temp_directory_path() / ("w2s_sweep_test_" + std::to_string(pid)));
+        });
     BOOST_TEST_MESSAGE("children " << st.children << ", killed " << st.killed << ", mid-way " << st.mid_way << "; one run " << took.count() << " ms");
     BOOST_TEST(st.mid_way >= 1);  // the test is vacuous unless some kill hit a half-done sweep
     auto resumed = w2s::sweep::run_sweep(model, std::span(many), vectors, {}, header, path, two);

@@ -91,6 +91,33 @@ inline void write_file(const std::string& path, const void* data, std::size_t n)
 }
 inline void write_file(const std::string& path, const std::string& text) { write_file(path, text.data(), text.size()); }
 
+namespace detail {
+/// replace_dir's fallback where the exchange is not available: `target` (an existing folder) is moved aside to
+/// STAGED.old, `staged` is moved into place, the old folder is removed. If `staged` cannot be moved into place, the
+/// old folder is put back, so that a failed replace leaves `target` as it was (the message says whether it is).
+inline void replace_dir_by_renames(const std::string& staged, const std::string& target) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const std::string parent = fs::path(target).parent_path().string();
+    const std::string aside = staged + ".old";
+    fs::remove_all(aside, ec);
+    fs::rename(target, aside, ec);
+    if (ec) throw io_error(target + ": cannot move the old folder aside: " + ec.message());
+    fs::rename(staged, target, ec);
+    if (ec) {
+        const std::string why = ec.message();
+        std::error_code back;
+        fs::rename(aside, target, back);
+        throw io_error(target + ": cannot move " + staged + " into place: " + why +
+                       (back ? "; the old folder could not be put back either and is at " + aside + ": " + back.message()
+                             : "; the old folder is back in place"));
+    }
+    fsync_dir(parent);
+    fs::remove_all(aside, ec);
+    if (ec) throw io_error(aside + ": the old folder could not be removed: " + ec.message());
+}
+}  // namespace detail
+
 /// Makes the complete folder `staged` the folder `target` (see the file comment); `target`'s old contents are
 /// removed. Both must be on one file system (siblings, in practice).
 inline void replace_dir(const std::string& staged, const std::string& target) {
@@ -115,15 +142,7 @@ inline void replace_dir(const std::string& staged, const std::string& target) {
     if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
         throw io_error(target + ": cannot swap " + staged + " into place: " + std::strerror(errno));
 #endif
-    const std::string aside = staged + ".old";
-    fs::remove_all(aside, ec);
-    fs::rename(target, aside, ec);
-    if (ec) throw io_error(target + ": cannot move the old folder aside: " + ec.message());
-    fs::rename(staged, target, ec);
-    if (ec) throw io_error(target + ": cannot move " + staged + " into place: " + ec.message());
-    fsync_dir(parent);
-    fs::remove_all(aside, ec);
-    if (ec) throw io_error(aside + ": the old folder could not be removed: " + ec.message());
+    detail::replace_dir_by_renames(staged, target);
 }
 
 }  // namespace w2s::durable
