@@ -7,7 +7,8 @@
 //
 // What it measures (each as llama-bench does it, so the numbers compare):
 //   ppN  prompt processing: N random tokens in one prefill of an empty session (no logits), tokens/s;
-//   tgN  generation: N single-token prefills from an empty session, logits of each, tokens/s;
+//   tgN  generation: N single-token prefills from an empty session, logits of each, tokens/s; "tgN q8" the same
+//        with int8 activations (LoadOptions::Activations::q8, `w2s generate --q8-decode`);
 //        in a w2s::ThreadPool of t threads, --reps repetitions after one warm-up. For each thread count
 //        --rounds rounds of (llama-bench, w2s) run one after the other, so that changes in the machine's
 //        load hit both engines; the table gives the mean and the best (max) over all repetitions — on a
@@ -99,7 +100,7 @@ double best(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_e
 
 /// w2s's pp and tg at `threads` threads through the benchmark harness (w2s/bench/harness.hpp), tokens/s of each
 /// repetition.
-Speed measure_speed(const wm::LlamaModel& m, int threads, const Args& a) {
+Speed measure_speed(const wm::LlamaModel& m, int threads, const Args& a, bool pp = true) {
     w2s::ThreadPool pool(threads);
     return pool.run([&] {
         w2s::bench::Options o;
@@ -107,7 +108,8 @@ Speed measure_speed(const wm::LlamaModel& m, int threads, const Args& a) {
         o.gen_tokens = a.tg;
         o.reps = a.reps;
         Speed s;
-        for (double t : w2s::bench::time_prefill(m, o).seconds) s.pp.push_back(a.pp / t);
+        if (pp)
+            for (double t : w2s::bench::time_prefill(m, o).seconds) s.pp.push_back(a.pp / t);
         for (double t : w2s::bench::time_decode(m, o).seconds) s.tg.push_back(a.tg / t);
         return s;
     });
@@ -224,6 +226,10 @@ int main(int argc, char** argv) try {
     // ---- speed: per thread count, `rounds` rounds of (llama-bench, w2s) so that load drift hits both ----
     std::string build = "-";
     std::map<int, std::pair<Speed, Speed>> speed;  // threads -> (w2s, llama.cpp), samples of all rounds
+    std::map<int, std::vector<double>> tg_q8;      // threads -> w2s's tg with int8 activations (LoadOptions::Activations::q8)
+    wm::LoadOptions q8_options;
+    q8_options.activations = wm::LoadOptions::Activations::q8;
+    const auto model_q8 = wm::LlamaModel::load(a.model, q8_options);
     for (int t : a.threads)
         for (int round = 0; round < a.rounds; ++round) {
             auto& [ours, theirs] = speed[t];
@@ -235,6 +241,8 @@ int main(int argc, char** argv) try {
             const Speed w = measure_speed(model, t, a);
             ours.pp.insert(ours.pp.end(), w.pp.begin(), w.pp.end());
             ours.tg.insert(ours.tg.end(), w.tg.begin(), w.tg.end());
+            const Speed q = measure_speed(model_q8, t, a, false);
+            tg_q8[t].insert(tg_q8[t].end(), q.tg.begin(), q.tg.end());
         }
     std::cout << "model: " << a.model << " (" << hp.n_layers << " layers, hidden " << hp.hidden << ", "
               << std::fixed << std::setprecision(1) << static_cast<double>(file_bytes) / mib << " MiB)\n"
@@ -256,6 +264,15 @@ int main(int argc, char** argv) try {
             if (l.empty()) std::cout << "- | - |\n";
             else std::cout << best(l) << " | " << std::setprecision(2) << best(o) / best(l) << " |\n";
         }
+        // generation with int8 activations (w2s generate --q8-decode), against the same llama.cpp tg samples
+        const auto& q = tg_q8[t];
+        const auto& l = theirs.tg;
+        std::cout << "| tg" << a.tg << " q8 | " << t << " | " << std::setprecision(1) << mean(q) << " | ";
+        if (l.empty()) std::cout << "- | - | ";
+        else std::cout << mean(l) << " | " << std::setprecision(2) << mean(q) / mean(l) << " | ";
+        std::cout << std::setprecision(1) << best(q) << " | ";
+        if (l.empty()) std::cout << "- | - |\n";
+        else std::cout << best(l) << " | " << std::setprecision(2) << best(q) / best(l) << " |\n";
     }
 
     std::cout << "\nmemory: peak RSS " << std::setprecision(1) << static_cast<double>(peak) / mib << " MiB after load + pp"

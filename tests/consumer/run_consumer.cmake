@@ -33,6 +33,13 @@ endif()
 run(${CMAKE_COMMAND} --build ${WORK}/build)
 run(${WORK}/build/consumer)
 run(${WORK}/build/route_consumer)
+# The fast path is taken where it should be, and its absence is reported where it is not (NATIVE: w2s's own
+# W2S_NATIVE, which compiles w2s::model with -march=native).
+if(NATIVE)
+  run(${WORK}/build/fast_path_model best)
+endif()
+run(${WORK}/build/fast_path_native best)
+run(${WORK}/build/fast_path_portable portable)
 if(MODE STREQUAL "find_package")
   # the harness on the user's backend and on LlamaModel: the real model (a missing one fails, never skips)
   if(DEFINED ENV{W2S_MODEL} AND NOT "$ENV{W2S_MODEL}" STREQUAL "")

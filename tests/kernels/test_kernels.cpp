@@ -10,6 +10,7 @@
 
 #include <w2s/core/parallel.hpp>
 #include <w2s/gguf/quants.hpp>
+#include <w2s/model/kernels/isa.hpp>
 #include <w2s/model/kernels/matmul.hpp>
 #include <w2s/model/kernels/matmul_q8.hpp>
 
@@ -321,4 +322,24 @@ BOOST_AUTO_TEST_CASE(matmul_q8_within_documented_bound) {
     BOOST_TEST(k::has_q8_path(TensorType::Q4_1));
     BOOST_TEST(!k::has_q8_path(TensorType::Q6_K));
 #endif
+}
+
+// kernels/isa.hpp: the report names what this file was compiled for (the project's -march=native under W2S_NATIVE),
+// finds the CPU's best at run time, and says whether the two agree.
+BOOST_AUTO_TEST_CASE(kernel_isa_reports_the_compiled_and_the_cpus_instruction_sets) {
+    const auto k = w2s::kernels::compiled_kernel_isa();
+    BOOST_TEST_MESSAGE("kernels: " << k.describe());
+    BOOST_TEST(k.compiled == std::string(xsimd::default_arch::name()));
+    BOOST_TEST(k.compiled_version == xsimd::default_arch::version());
+    BOOST_TEST(k.cpu_best != "none");
+    BOOST_TEST(w2s::kernels::detail::isa_name(k.compiled_version) == k.compiled);
+    BOOST_TEST(k.cpu_best_version >= k.compiled_version);  // this program runs, so the CPU has what it was compiled for
+#if defined(W2S_TEST_NATIVE)
+    BOOST_TEST(k.uses_best());
+#endif
+    BOOST_TEST((k.int8 == "none") == !w2s::kernels::has_q8_path(w2s::gguf::TensorType::Q8_0));
+    w2s::kernels::KernelIsa slow = k;
+    slow.compiled_version = 0;
+    BOOST_TEST(!slow.uses_best());
+    BOOST_TEST(slow.describe().find("slower than this CPU allows") != std::string::npos);
 }

@@ -1,8 +1,10 @@
-// w2s info MODEL.gguf — architecture, layer count, sizes, tensor types and tokenizer kind of a GGUF.
+// w2s info MODEL.gguf — architecture, layer count, sizes, tensor types and tokenizer kind of a GGUF; and the
+// instruction sets this build's kernels use on this CPU (kernels/isa.hpp).
 #include <iostream>
 #include <map>
 
 #include <w2s/gguf/reader.hpp>
+#include <w2s/model/model.hpp>
 
 #include "command.hpp"
 
@@ -53,7 +55,8 @@ const w2s::cli::Registrar reg{"info", "Print a GGUF file's architecture, sizes, 
         std::cout << "tokenizer:       " << tok_model
                   << (tok_model == "gpt2" ? " (byte-level BPE)" : tok_model == "llama" ? " (SentencePiece BPE)" : "")
                   << ", pre " << f.get_string("tokenizer.ggml.pre", "-") << ", " << vocab << " tokens\n"
-                  << "chat template:   " << (f.has("tokenizer.chat_template") ? "yes" : "no") << '\n';
+                  << "chat template:   " << (f.has("tokenizer.chat_template") ? "yes" : "no") << '\n'
+                  << "kernels:         " << w2s::model::LlamaModel::kernel_isa().describe() << '\n';
         std::map<std::string, std::pair<std::size_t, std::uint64_t>> by_type;
         std::uint64_t params = 0;
         for (const auto& t : f.tensors()) {

@@ -25,6 +25,7 @@ struct ServeArgs {
     std::string model, bundles, host = "127.0.0.1", model_id;
     int port = 8080, parallel = 8, threads = 0, queue = 64, prefill_chunk = 128;
     std::size_t ctx = 0, max_body = 1 << 20;
+    bool q8_decode = false;
 };
 
 int run_serve(const ServeArgs& a) {
@@ -37,7 +38,9 @@ int run_serve(const ServeArgs& a) {
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-    const auto model = Model::load(a.model);
+    w2s::model::llama::LoadOptions lo;
+    if (a.q8_decode) lo.activations = w2s::model::llama::LoadOptions::Activations::q8;
+    const auto model = Model::load(a.model, lo);
     ws::Scheduler<Model> sched(model, {.parallel = a.parallel, .ctx = a.ctx, .max_queue = static_cast<std::size_t>(a.queue),
                                        .prefill_chunk = static_cast<std::size_t>(a.prefill_chunk), .threads = a.threads});
     ws::BundleRegistry<Model> bundles(model, a.bundles);
@@ -78,6 +81,7 @@ const w2s::cli::Registrar reg{"serve", "OpenAI-compatible HTTP server with per-r
         ->check(CLI::Range(16, 1 << 20))->capture_default_str();
     app.add_option("--model-id", a->model_id, "the model's name in /v1/models and responses (default: the file name)");
     app.add_option("--max-body", a->max_body, "largest request body in bytes (beyond: 413)")->capture_default_str();
+    app.add_flag("--q8-decode", a->q8_decode, "int8 activations for the decode steps' weight products (faster; prompts stay exact)");
     return w2s::cli::Runner([a] { return run_serve(*a); });
 }};
 

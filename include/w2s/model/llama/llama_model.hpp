@@ -33,7 +33,9 @@
 #include "w2s/model/tail_batch.hpp"
 #include "w2s/model/hooks.hpp"
 #include "w2s/model/kernels/attention.hpp"
+#include "w2s/model/kernels/isa.hpp"
 #include "w2s/model/kernels/matmul.hpp"
+#include "w2s/model/kernels/matmul_q8.hpp"
 #include "w2s/model/llama/arch.hpp"
 #include "w2s/text/chat_template.hpp"
 #include "w2s/text/tokenizer.hpp"
@@ -47,6 +49,14 @@ struct LoadOptions {
     /// The attention kernel (model/kernels/attention.hpp): tiled (streams over the keys with an online softmax, the
     /// default) or reference (one row and head at a time: the definition, for checking the fast one).
     enum class Attention { tiled, reference } attention = Attention::tiled;
+    /// The activations of the weight products. exact (the default): float activations, every product as
+    /// kernels::matmul computes it. q8: the products of generation (the rows of a step of at most 4 tokens, the
+    /// fused kernel path, and their logits) quantize each activation row to int8 per block of 32 and use integer dot
+    /// products (kernels/matmul_q8.hpp: AVX-512 VNNI / AVX-VNNI where compiled, else AVX2), as llama.cpp does for
+    /// every product; prompts of more than 4 tokens keep the exact float products. Faster decoding, at the cost of
+    /// matmul_q8's documented error (about 2e-4 of sum |w x| per output); a build without AVX2, and weight types
+    /// without an integer path, compute exactly whatever this says.
+    enum class Activations { exact, q8 } activations = Activations::exact;
 };
 
 /// One sequence's state: its tokens and per-layer K/V cache. A value type; copying it forks the sequence
@@ -102,6 +112,11 @@ public:
     [[nodiscard]] const HParams& hparams() const noexcept { return hp_; }
     /// The context the model was trained for (GGUF <arch>.context_length; 0 when the file does not say).
     /// prefill and forward_tails refuse positions beyond it.
+    /// The instruction sets of the kernels where LlamaModel's bodies were compiled (w2s::model when linked, else
+    /// the caller's own flags) against this CPU's best (kernels/isa.hpp): uses_best() false means a slow build.
+    [[nodiscard]] static kernels::KernelIsa kernel_isa();
+    /// The activations of the weight products it was loaded with (LoadOptions::Activations).
+    [[nodiscard]] LoadOptions::Activations activations() const noexcept { return activations_; }
     [[nodiscard]] std::size_t context_length() const noexcept { return hp_.ctx_train > 0 ? static_cast<std::size_t>(hp_.ctx_train) : 0; }
     [[nodiscard]] const gguf::File& file() const noexcept { return *file_; }
     [[nodiscard]] const text::Tokenizer& tokenizer() const;
@@ -186,6 +201,7 @@ private:
     std::shared_ptr<const text::Tokenizer> tok_;
     std::shared_ptr<const text::ChatTemplate> chat_;
     LoadOptions::Attention attention_ = LoadOptions::Attention::tiled;
+    LoadOptions::Activations activations_ = LoadOptions::Activations::exact;
 };
 
 static_assert(check_backend<LlamaModel>(), "LlamaModel must satisfy w2s::model::Backend");
@@ -194,6 +210,16 @@ static_assert(check_backend<LlamaModel>(), "LlamaModel must satisfy w2s::model::
 // implementation
 // ================================================================================================
 namespace detail {
+
+/// Every weight product of the model goes through here: Y = X W^T on kernel path `path` (automatic: the path
+/// kernels::automatic_path(X.rows) picks), with int8 activations (kernels::matmul_q8) when `q8` and that path is the
+/// fused one (steps of at most 4 rows: generation) and W's type has an integer path, else exactly (kernels::matmul on
+/// `path`, so that a batch of one-token steps takes the path each step takes alone). See LoadOptions::Activations.
+inline void weight_product(const kernels::WeightMatrix& W, ConstMatrixView X, MatrixView Y, kernels::Path path, bool q8) {
+    const kernels::Path p = path == kernels::Path::automatic ? kernels::automatic_path(X.rows) : path;
+    if (q8 && p == kernels::Path::fused && kernels::has_q8_path(W.type) && W.n_in % 32 == 0) kernels::matmul_q8(W, X, Y);
+    else kernels::matmul(W, X, Y, path);
+}
 
 inline bool is_vector_shape(const gguf::TensorInfo& t) {
     for (std::size_t i = 1; i < t.ne.size(); ++i)
@@ -316,6 +342,8 @@ inline float dot(const float* a, const float* b, std::size_t n) {
 // LlamaModel's member functions: inline here, or compiled once into w2s_model (w2s/model/config.hpp).
 #if W2S_MODEL_BODIES
 
+W2S_MODEL_FUNC kernels::KernelIsa LlamaModel::kernel_isa() { return kernels::compiled_kernel_isa(); }
+
 W2S_MODEL_FUNC LlamaModel LlamaModel::load(const std::string& gguf_path, LoadOptions opts) {
     return with_context("loading " + gguf_path, [&] {
         LlamaModel m;
@@ -334,6 +362,7 @@ W2S_MODEL_FUNC LlamaModel LlamaModel::load(const std::string& gguf_path, LoadOpt
             detail::load_specs(f, m.hp_, m.hp_.info->layer, l, m.layers_[static_cast<std::size_t>(l)].mat,
                                m.layers_[static_cast<std::size_t>(l)].vec);
         m.attention_ = opts.attention;
+        m.activations_ = opts.activations;
         if (opts.tokenizer) {
             m.tok_ = std::make_shared<const text::Tokenizer>(text::Tokenizer::from_gguf(f));
             if (f.has("tokenizer.chat_template"))
@@ -487,7 +516,7 @@ W2S_MODEL_FUNC void LlamaModel::head(ConstMatrixView x, MatrixRM* logits, std::s
     }
     if (logits) {
         logits->resize(static_cast<Eigen::Index>(x.rows), static_cast<Eigen::Index>(V));
-        kernels::matmul(W, nv, MatrixView{logits->data(), x.rows, V}, path);
+        detail::weight_product(W, nv, MatrixView{logits->data(), x.rows, V}, path, activations_ == LoadOptions::Activations::q8);
         if (c > 0.f) {
             float* p = logits->data();
             for (Eigen::Index i = 0; i < logits->size(); ++i) p[i] = softcap(p[i]);
@@ -534,6 +563,7 @@ struct LlamaModel::Scratch {
     MatrixRM H, Q, K, V, A, G, U;  // [n x D], [n x heads*head_k], [n x kv_heads*head_k], [n x kv_heads*head_v],
                                    // [n x heads*head_v], [n x ffn], [n x ffn]
     std::span<const RowPath> plan;  // the kernel path per row range (empty: automatic)
+    bool q8 = false;                // LoadOptions::Activations::q8 (detail::weight_product)
     Scratch(const HParams& h, std::size_t n) {
         const auto N = static_cast<Eigen::Index>(n);
         H.resize(N, h.hidden);
@@ -548,11 +578,12 @@ struct LlamaModel::Scratch {
     /// Y = X W^T over the batch, each row range of the plan on its kernel path.
     void mm(const kernels::WeightMatrix& W, ConstMatrixView X, MatrixView Y) const {
         if (plan.empty()) {
-            kernels::matmul(W, X, Y);
+            detail::weight_product(W, X, Y, kernels::Path::automatic, q8);
             return;
         }
         for (const RowPath& p : plan)
-            kernels::matmul(W, ConstMatrixView{X.row(p.row0), p.rows, X.cols}, MatrixView{Y.row(p.row0), p.rows, Y.cols}, p.path);
+            detail::weight_product(W, ConstMatrixView{X.row(p.row0), p.rows, X.cols}, MatrixView{Y.row(p.row0), p.rows, Y.cols},
+                                   p.path, q8);
     }
 };
 
@@ -583,6 +614,7 @@ W2S_MODEL_FUNC MatrixRM LlamaModel::run(std::span<const Session* const> prefixes
             any_swa ? detail::rope_table(rows.pos, h.rope_dim, h.rope_base_swa, 1.0f, ff) : detail::RopeTable{};
         Scratch S(h, n);  // one allocation per call
         S.plan = plan;
+        S.q8 = activations_ == LoadOptions::Activations::q8;
         for (int l = first_block; l < h.n_layers; ++l) {
             const bool swa = h.swa[static_cast<std::size_t>(l)] != 0;
             attention(l, prefixes, seqs, rows, swa ? rope_local : rope_global, xv, S);  // x += attn(x)
